@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef CAPGUARD_ENFORCE_H
+#define CAPGUARD_ENFORCE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "capset.h"
+#include "oci.h"
+#include "policy.h"
+
+enum enforce_outcome
+{
+  ENFORCE_ALLOWED,   /* conforms; nothing to change */
+  ENFORCE_REWRITTEN, /* clamped to the policy */
+  ENFORCE_REFUSED,   /* must not run */
+  ENFORCE_AUDITED,   /* would have been rewritten or refused; let through */
+};
+
+/* Where the decision is taken: only `precreate` and `runtime` can rewrite.
+   A check-only stage treats an excess as "no rewrite step ran".  */
+enum enforce_stage
+{
+  ENFORCE_CAN_REWRITE,
+  ENFORCE_CHECK_ONLY,
+};
+
+struct decision
+{
+  enum enforce_outcome outcome;
+  const struct policy_rule *rule; /* NULL: the top level ("default") */
+  struct policy_settings settings;
+  uint64_t final[CAPSET_COUNT];    /* the sets after the decision */
+  uint64_t removed[CAPSET_COUNT];  /* known capabilities taken (or that would be) */
+  bool unknown_removed[CAPSET_COUNT]; /* names runc would not know, dropped */
+  bool changed[CAPSET_COUNT];      /* the set's array must be rewritten */
+  bool set_nnp;                    /* process.noNewPrivileges must be set */
+  json_t *reasons;                 /* array of strings, owned */
+};
+
+const char *enforce_outcome_name (enum enforce_outcome outcome);
+
+/* The decision core: what POLICY says of a config with FACTS.  Pure: no
+   I/O, no logging.  */
+void enforce_decide (const struct policy *policy, const struct oci_facts *facts,
+                     enum enforce_stage stage, struct decision *out);
+void decision_release (struct decision *d);
+
+/* The decision-log record of SPEC §5 (without `time`, which the log adds).  */
+json_t *enforce_record (const struct decision *d, const struct oci_facts *facts,
+                        const char *command, const char *stage, const char *id);
+
+/* One human line: why the container was refused, or what was changed.  */
+char *enforce_summary (const struct decision *d);
+
+#endif

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef CAPGUARD_JSONTEXT_H
+#define CAPGUARD_JSONTEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "error.h"
+
+/* jansson keeps no source positions after parsing, so errors found while
+   validating a parsed document are located by walking the original text
+   along the same path.  The text must already have parsed.  */
+struct jsontext_step
+{
+  const char *key; /* object member, or NULL for an array element */
+  size_t index;
+};
+
+/* Byte offset of the value at PATH (or of its key when WANT_KEY and the last
+   step is a key); -1 when the path is not in the text.  */
+long jsontext_locate (const char *text, size_t len, const struct jsontext_step *path, size_t n,
+                      bool want_key);
+/* 1-based line and column (in bytes) of OFFSET.  */
+void jsontext_line_col (const char *text, size_t offset, int *line, int *col);
+
+/* Parses BUF (LEN bytes) as one JSON document, rejecting duplicate keys, and
+   requires an object at the top.  Errors read `SOURCE:LINE:COLUMN: text`.  */
+json_t *jsontext_load_object (const char *buf, size_t len, const char *source, struct error **err);
+
+#endif

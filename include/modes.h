@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef CAPGUARD_MODES_H
+#define CAPGUARD_MODES_H
+
+#include "error.h"
+#include "policy.h"
+
+/* Each mode returns the exit code of SPEC §3 (0 conforming, rewritten or
+   audited; 1 refused, with the reason in *err) or -1 with *err set for bad
+   input or an internal error (exit 3).  */
+
+/* OCI config on IN_FD; the conforming config, one JSON document, on OUT_FD.
+   Nothing is written to OUT_FD unless the container may run.  */
+int mode_precreate (const struct policy *policy, int in_fd, int out_fd, struct error **err);
+
+/* Prints the validated policy's effective ceilings, per rule.  */
+int mode_check (const struct policy *policy, FILE *out, struct error **err);
+
+/* Prints capguard's version and its libraries'.  */
+int mode_version (FILE *out, struct error **err);
+
+#endif

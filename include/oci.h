@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef CAPGUARD_OCI_H
+#define CAPGUARD_OCI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "capset.h"
+#include "error.h"
+
+/* The Kubernetes identity of a container, normalised from the engines'
+   annotations (SPEC §4).  */
+enum oci_field
+{
+  OCI_FIELD_NAMESPACE,
+  OCI_FIELD_POD,
+  OCI_FIELD_CONTAINER,
+  OCI_FIELD_IMAGE,
+  OCI_FIELD_COUNT
+};
+
+const char *oci_field_name (enum oci_field field);
+
+/* What a config says about a process, as the runtime will read it.  All
+   strings are borrowed from the document, except `conflicts` and `unknown`.  */
+struct oci_facts
+{
+  bool caps_present;               /* process.capabilities is an object */
+  bool set_present[CAPSET_COUNT];  /* that set's key is there */
+  uint64_t sets[CAPSET_COUNT];     /* the known capabilities in each set */
+  char *unknown[CAPSET_COUNT];     /* names runc would not know, space-separated, or NULL */
+  int no_new_privileges;           /* -1 absent, 0 false, 1 true */
+  const char *command;             /* process.args[0] */
+  bool has_uid;
+  uint32_t uid;
+  json_t *annotations;             /* borrowed object, or NULL */
+  const char *fields[OCI_FIELD_COUNT]; /* NULL when missing or contradicted */
+  char *conflicts;                 /* why a field was dropped, or NULL */
+  const char *engine;              /* "podman", "cri-o", "containerd" or "unknown" */
+};
+
+void oci_facts_release (struct oci_facts *facts);
+
+/* Parses an OCI runtime config.  Besides JSON syntax this refuses what runc
+   would read differently from us: duplicate keys, and keys that differ only
+   in case from a field of the runtime spec (Go's encoding/json matches them
+   case-insensitively).  */
+json_t *oci_config_parse (const char *buf, size_t len, const char *source, struct error **err);
+
+/* Extracts the facts of a parsed config; wrong types are errors.  */
+int oci_config_facts (json_t *config, int last_cap, struct oci_facts *facts, struct error **err);
+
+/* Rewrites process.capabilities so that each set holds exactly KEEP[set]
+   (only for sets in CHANGED), keeping the original order of the remaining
+   entries; sets process.noNewPrivileges when SET_NNP.  Nothing else in the
+   document is touched.  */
+int oci_config_apply (json_t *config, const uint64_t keep[CAPSET_COUNT], const bool changed[CAPSET_COUNT],
+                      bool set_nnp, int last_cap, struct error **err);
+
+#endif

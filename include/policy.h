@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef CAPGUARD_POLICY_H
+#define CAPGUARD_POLICY_H
+
+#include <regex.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "error.h"
+
+#define POLICY_DEFAULT_PATH "/etc/capguard/policy.json"
+#define POLICY_MAX_RULES 1024
+
+enum policy_action
+{
+  POLICY_REWRITE,
+  POLICY_ENFORCE,
+  POLICY_AUDIT,
+};
+
+enum policy_seccomp
+{
+  POLICY_SECCOMP_KEEP,
+};
+
+enum policy_ping
+{
+  POLICY_PING_KEEP,
+};
+
+/* The effective settings for one container: the top level, or a rule's
+   keys laid over it.  */
+struct policy_settings
+{
+  enum policy_action action;
+  uint64_t allow;       /* ceiling of bounding, permitted, effective */
+  uint64_t deny;        /* refuse when present in any set */
+  uint64_t inheritable; /* ceiling of inheritable */
+  uint64_t ambient;     /* ceiling of ambient */
+  bool no_new_privileges;
+  enum policy_seccomp seccomp;
+  enum policy_ping ping_group_range;
+};
+
+/* Who a container is, for rule matching; strings may be NULL (missing).  */
+enum policy_field
+{
+  POLICY_FIELD_NAMESPACE,
+  POLICY_FIELD_POD,
+  POLICY_FIELD_CONTAINER,
+  POLICY_FIELD_IMAGE,
+  POLICY_FIELD_COMMAND,
+  POLICY_FIELD_COUNT
+};
+
+struct policy_subject
+{
+  const char *fields[POLICY_FIELD_COUNT];
+  bool has_uid;
+  uint32_t uid;
+  const json_t *annotations; /* object of strings, or NULL */
+};
+
+struct policy_regex
+{
+  char *pattern;
+  regex_t re;
+};
+
+struct policy_annotation_match
+{
+  char *key;
+  struct policy_regex value;
+};
+
+struct policy_rule
+{
+  char *name;
+  bool has_field[POLICY_FIELD_COUNT];
+  struct policy_regex field[POLICY_FIELD_COUNT];
+  struct policy_annotation_match *annotations;
+  size_t n_annotations;
+  bool has_uid;
+  uint32_t uid;
+  struct policy_settings settings;
+};
+
+struct policy
+{
+  char *source; /* the file, or "<built-in>" */
+  int last_cap; /* the kernel's, when the policy was loaded */
+  struct policy_settings defaults;
+  struct policy_rule *rules;
+  size_t n_rules;
+  bool log_syslog;
+  char *log_file;
+  char *runtime;
+};
+
+const char *policy_action_name (enum policy_action action);
+const char *policy_field_name (enum policy_field field);
+
+/* Loads the node policy.  PATH NULL means the default path, where a missing
+   file selects the built-in policy; a named file must exist.  The file and
+   its directory must be owned by root or the caller and not writable by
+   group or others.  */
+struct policy *policy_load (const char *path, int last_cap, struct error **err);
+
+/* Parses and validates policy text; SOURCE names it in errors, which read
+   `SOURCE:LINE:COLUMN: message`.  */
+struct policy *policy_parse (const char *text, size_t len, const char *source, int last_cap,
+                             struct error **err);
+
+void policy_free (struct policy *policy);
+static inline void
+policy_freep (struct policy **p)
+{
+  policy_free (*p);
+}
+#define cleanup_policy __attribute__ ((cleanup (policy_freep)))
+
+/* The first rule whose match holds, or NULL for the top level.  */
+const struct policy_rule *policy_select (const struct policy *policy,
+                                         const struct policy_subject *subject);
+
+/* Whether PATTERN matches the whole of VALUE (a NULL value never matches).  */
+bool policy_regex_whole (const struct policy_regex *regex, const char *value);
+
+/* The built-in policy, the text of policy/default.json.  */
+extern const char policy_builtin_text[];
+extern const size_t policy_builtin_len;
+
+#endif

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef CAPGUARD_UTIL_H
+#define CAPGUARD_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "error.h"
+
+void *xmalloc0 (size_t size);
+void *xrealloc (void *ptr, size_t size);
+char *xstrdup (const char *s);
+char *xstrndup (const char *s, size_t n);
+int xasprintf (char **out, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
+static inline void
+cleanup_freep (void *p)
+{
+  free (*(void **) p);
+}
+static inline void
+cleanup_closep (int *fd)
+{
+  if (*fd >= 0)
+    close (*fd);
+}
+static inline void
+cleanup_filep (FILE **f)
+{
+  if (*f)
+    fclose (*f);
+}
+
+#define cleanup_free __attribute__ ((cleanup (cleanup_freep)))
+#define cleanup_close __attribute__ ((cleanup (cleanup_closep)))
+#define cleanup_file __attribute__ ((cleanup (cleanup_filep)))
+
+static inline void *
+steal_pointer_ (void *pp)
+{
+  void **p = pp;
+  void *ret = *p;
+  *p = NULL;
+  return ret;
+}
+#define steal_pointer(pp) ((typeof (*(pp))) steal_pointer_ (pp))
+
+/* Input size caps.  An OCI config from podman with a full seccomp profile is
+   about 30 KiB; these leave two orders of magnitude of room and still bound
+   what a hostile document can make us allocate.  */
+#define CAPGUARD_MAX_CONFIG (4 * 1024 * 1024)
+#define CAPGUARD_MAX_POLICY (1024 * 1024)
+#define CAPGUARD_MAX_STATE (1024 * 1024)
+
+/* Reads all of FD into a NUL-terminated buffer of at most MAX bytes.
+   WHAT names the input in errors.  */
+int util_read_fd (int fd, size_t max, const char *what, char **out, size_t *len,
+                  struct error **err);
+
+/* Writes all of BUF to FD, retrying on EINTR and short writes.  */
+int util_write_all (int fd, const char *buf, size_t len, struct error **err);
+
+
+
+/* The highest capability number the running kernel knows, from
+   /proc/sys/kernel/cap_last_cap, else probed with PR_CAPBSET_READ.  */
+int util_cap_last_cap (void);
+#endif

@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "enforce.h"
+#include "util.h"
+
+static const char *const outcome_names[] = {
+  [ENFORCE_ALLOWED] = "allowed",
+  [ENFORCE_REWRITTEN] = "rewritten",
+  [ENFORCE_REFUSED] = "refused",
+  [ENFORCE_AUDITED] = "audited",
+};
+
+const char *
+enforce_outcome_name (enum enforce_outcome outcome)
+{
+  return outcome_names[outcome];
+}
+
+static void __attribute__ ((format (printf, 2, 3)))
+add_reason (json_t *reasons, const char *fmt, ...)
+{
+  va_list ap;
+  char *msg;
+
+  va_start (ap, fmt);
+  if (vasprintf (&msg, fmt, ap) < 0)
+    abort ();
+  va_end (ap);
+  json_array_append_new (reasons, json_string (msg));
+  free (msg);
+}
+
+static uint64_t
+ceiling_of (const struct policy_settings *s, enum capset_kind kind)
+{
+  switch (kind)
+    {
+    case CAPSET_INHERITABLE:
+      return s->inheritable;
+    case CAPSET_AMBIENT:
+      return s->ambient;
+    case CAPSET_BOUNDING:
+    case CAPSET_EFFECTIVE:
+    case CAPSET_PERMITTED:
+    case CAPSET_COUNT:
+      break;
+    }
+  return s->allow;
+}
+
+static const char *
+ceiling_key (enum capset_kind kind)
+{
+  return kind == CAPSET_INHERITABLE ? "capabilities.inheritable"
+         : kind == CAPSET_AMBIENT   ? "capabilities.ambient"
+                                    : "capabilities.allow";
+}
+
+void
+enforce_decide (const struct policy *policy, const struct oci_facts *facts,
+                enum enforce_stage stage, struct decision *d)
+{
+  struct policy_subject subject = { 0 };
+  uint64_t excess[CAPSET_COUNT];
+  bool refuse = false, exceeds = false;
+  int k;
+
+  memset (d, 0, sizeof *d);
+  d->reasons = json_array ();
+
+  subject.fields[POLICY_FIELD_NAMESPACE] = facts->fields[OCI_FIELD_NAMESPACE];
+  subject.fields[POLICY_FIELD_POD] = facts->fields[OCI_FIELD_POD];
+  subject.fields[POLICY_FIELD_CONTAINER] = facts->fields[OCI_FIELD_CONTAINER];
+  subject.fields[POLICY_FIELD_IMAGE] = facts->fields[OCI_FIELD_IMAGE];
+  subject.fields[POLICY_FIELD_COMMAND] = facts->command;
+  subject.has_uid = facts->has_uid;
+  subject.uid = facts->uid;
+  subject.annotations = facts->annotations;
+  if (facts->conflicts)
+    add_reason (d->reasons, "annotations disagree: %s", facts->conflicts);
+
+  d->rule = policy_select (policy, &subject);
+  d->settings = d->rule ? d->rule->settings : policy->defaults;
+  memcpy (d->final, facts->sets, sizeof d->final);
+
+  /* deny wins over allow, and refuses whatever the action (SPEC §4).  */
+  for (k = 0; k < CAPSET_COUNT; k++)
+    {
+      uint64_t hit = capset_intersect (facts->sets[k], d->settings.deny);
+      if (hit)
+        {
+          cleanup_free char *names = capset_to_string (hit, " ");
+          add_reason (d->reasons, "%s holds %s, denied by capabilities.deny", capset_kind_name (k),
+                      names);
+          refuse = true;
+        }
+    }
+
+  for (k = 0; k < CAPSET_COUNT; k++)
+    {
+      excess[k] = capset_subtract (facts->sets[k], ceiling_of (&d->settings, k));
+      if (excess[k])
+        {
+          cleanup_free char *names = capset_to_string (excess[k], " ");
+          add_reason (d->reasons, "%s holds %s, beyond %s", capset_kind_name (k), names,
+                      ceiling_key (k));
+          exceeds = true;
+        }
+      /* In a config, a name that is not a real capability is not allowed.  */
+      if (facts->unknown[k])
+        {
+          add_reason (d->reasons, "%s holds %s, not a capability of this kernel",
+                      capset_kind_name (k), facts->unknown[k]);
+          exceeds = true;
+          d->unknown_removed[k] = true;
+        }
+      d->final[k] = capset_intersect (facts->sets[k], ceiling_of (&d->settings, k));
+    }
+
+  if (d->settings.no_new_privileges && facts->no_new_privileges != 1)
+    {
+      add_reason (d->reasons, "process.noNewPrivileges is not set, required by noNewPrivileges");
+      exceeds = true;
+      d->set_nnp = true;
+    }
+
+  /* After clamping, restore what the kernel requires of a process's sets
+     (capabilities(7)); under any other action only report the removals the
+     ceilings would make.  */
+  capset_normalise (d->final);
+  for (k = 0; k < CAPSET_COUNT; k++)
+    {
+      uint64_t invariant;
+
+      d->removed[k] = capset_subtract (facts->sets[k], d->final[k]);
+      d->changed[k] = d->removed[k] != 0 || d->unknown_removed[k];
+      invariant = capset_subtract (d->removed[k], excess[k]);
+      if (invariant && d->settings.action == POLICY_REWRITE && ! refuse)
+        {
+          cleanup_free char *names = capset_to_string (invariant, " ");
+          add_reason (d->reasons, "%s loses %s, which the kernel would not grant (%s)",
+                      capset_kind_name (k), names,
+                      k == CAPSET_PERMITTED   ? "permitted must stay within bounding"
+                      : k == CAPSET_EFFECTIVE ? "effective must stay within permitted"
+                                              : "ambient must stay within permitted and inheritable");
+        }
+    }
+
+  switch (d->settings.action)
+    {
+    case POLICY_AUDIT:
+      d->outcome = (refuse || exceeds) ? ENFORCE_AUDITED : ENFORCE_ALLOWED;
+      break;
+    case POLICY_ENFORCE:
+      d->outcome = (refuse || exceeds) ? ENFORCE_REFUSED : ENFORCE_ALLOWED;
+      break;
+    case POLICY_REWRITE:
+      if (refuse)
+        d->outcome = ENFORCE_REFUSED;
+      else if (exceeds && stage == ENFORCE_CHECK_ONLY)
+        {
+          /* A check-only stage still seeing an excess means no rewrite
+             step ran for this container: refuse rather than let it by.  */
+          add_reason (d->reasons, "no rewrite step ran for this container (is the precreate "
+                                  "hook or the runtime wrapper registered?)");
+          d->outcome = ENFORCE_REFUSED;
+        }
+      else
+        {
+          bool any = d->set_nnp;
+          for (k = 0; k < CAPSET_COUNT; k++)
+            any |= d->changed[k];
+          d->outcome = any ? ENFORCE_REWRITTEN : ENFORCE_ALLOWED;
+        }
+      break;
+    }
+
+  if (d->outcome != ENFORCE_REWRITTEN)
+    {
+      /* Only a rewrite changes the sets; the removals stay as a report.  */
+      memset (d->changed, 0, sizeof d->changed);
+      d->set_nnp = d->set_nnp && d->outcome == ENFORCE_REWRITTEN;
+      if (d->outcome != ENFORCE_REFUSED)
+        memcpy (d->final, facts->sets, sizeof d->final);
+    }
+}
+
+void
+decision_release (struct decision *d)
+{
+  json_decref (d->reasons);
+  d->reasons = NULL;
+}
+
+static json_t *
+string_or_null (const char *s)
+{
+  return s ? json_string (s) : json_null ();
+}
+
+json_t *
+enforce_record (const struct decision *d, const struct oci_facts *facts, const char *command,
+                const char *stage, const char *id)
+{
+  json_t *rec = json_object (), *removed = json_object ();
+  int k;
+
+  json_object_set_new (rec, "command", json_string (command));
+  json_object_set_new (rec, "stage", string_or_null (stage));
+  json_object_set_new (rec, "id", string_or_null (id));
+  json_object_set_new (rec, "engine", json_string (facts->engine ? facts->engine : "unknown"));
+  json_object_set_new (rec, "namespace", string_or_null (facts->fields[OCI_FIELD_NAMESPACE]));
+  json_object_set_new (rec, "pod", string_or_null (facts->fields[OCI_FIELD_POD]));
+  json_object_set_new (rec, "container", string_or_null (facts->fields[OCI_FIELD_CONTAINER]));
+  json_object_set_new (rec, "image", string_or_null (facts->fields[OCI_FIELD_IMAGE]));
+  json_object_set_new (rec, "rule", json_string (d->rule ? d->rule->name : "default"));
+  json_object_set_new (rec, "action", json_string (policy_action_name (d->settings.action)));
+  json_object_set_new (rec, "decision", json_string (enforce_outcome_name (d->outcome)));
+  for (k = 0; k < CAPSET_COUNT; k++)
+    {
+      json_t *arr = json_array ();
+      int cap;
+      for (cap = 0; cap < CAPSET_MAX_BITS; cap++)
+        if (capset_has (d->removed[k], cap) && capset_name (cap))
+          json_array_append_new (arr, json_string (capset_name (cap)));
+      if (facts->unknown[k])
+        json_array_append_new (arr, json_string (facts->unknown[k]));
+      json_object_set_new (removed, capset_kind_name (k), arr);
+    }
+  json_object_set_new (rec, "removed", removed);
+  json_object_set (rec, "reasons", d->reasons);
+  return rec;
+}
+
+char *
+enforce_summary (const struct decision *d)
+{
+  cleanup_free char *joined = NULL;
+  json_t *r;
+  size_t i;
+  char *out;
+
+  json_array_foreach (d->reasons, i, r)
+    {
+      char *n;
+      xasprintf (&n, "%s%s%s", joined ? joined : "", joined ? "; " : "", json_string_value (r));
+      free (joined);
+      joined = n;
+    }
+  xasprintf (&out, "%s by %s (action %s): %s", enforce_outcome_name (d->outcome),
+             d->rule ? d->rule->name : "the default policy",
+             policy_action_name (d->settings.action), joined ? joined : "conforms");
+  return out;
+}

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "modes.h"
+#include "policy.h"
+#include "util.h"
+
+#ifndef CAPGUARD_VERSION
+#define CAPGUARD_VERSION "unknown"
+#endif
+
+enum exit_code
+{
+  EXIT_CONFORMING = 0,
+  EXIT_REFUSED = 1,
+  EXIT_USAGE = 2, /* also an invalid or unsafe policy */
+  EXIT_BAD_INPUT = 3,
+};
+
+static const char usage_text[]
+    = "Usage: capguard [--policy FILE] COMMAND [ARGS]\n"
+      "\n"
+      "Makes every container's capability sets conform to one node policy.\n"
+      "\n"
+      "Commands:\n"
+      "  precreate       OCI config on stdin, conforming config on stdout (podman hooks.d)\n"
+      "  check [POLICY]  validate a policy and print each rule's effective ceilings\n"
+      "  version         print the versions of capguard, libcap, jansson and libseccomp\n"
+      "\n"
+      "Options:\n"
+      "  --policy FILE   the node policy (default $CAPGUARD_POLICY, else " POLICY_DEFAULT_PATH ",\n"
+      "                  else the built-in policy when that file does not exist)\n"
+      "  -h, --help      show this help\n"
+      "  -V, --version   same as `capguard version`\n"
+      "\n"
+      "Exit status: 0 conforming, rewritten or audited; 1 refused by policy;\n"
+      "2 usage error or invalid policy; 3 bad input or internal error.\n";
+
+/* The one place that prints an error and picks the exit code.  */
+static int __attribute__ ((noreturn))
+fail (int code, const char *command, struct error *err)
+{
+  fflush (stdout);
+  fprintf (stderr, "capguard: %s%s%s\n", command ? command : "", command ? ": " : "",
+           err && err->msg ? err->msg : "unknown error");
+  exit (code);
+}
+
+static int __attribute__ ((noreturn, format (printf, 1, 2)))
+usage_error (const char *fmt, ...)
+{
+  va_list ap;
+
+  fputs ("capguard: ", stderr);
+  va_start (ap, fmt);
+  vfprintf (stderr, fmt, ap);
+  va_end (ap);
+  fputs ("\nTry `capguard --help`.\n", stderr);
+  exit (EXIT_USAGE);
+}
+
+static struct policy *
+load_policy (const char *path, const char *command)
+{
+  cleanup_error struct error *err = NULL;
+  struct policy *policy = policy_load (path, util_cap_last_cap (), &err);
+
+  if (policy == NULL)
+    fail (EXIT_USAGE, command, err);
+  return policy;
+}
+
+int
+main (int argc, char **argv)
+{
+  static const struct option options[] = {
+    { "policy", required_argument, NULL, 'p' },
+    { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, 'V' },
+    { NULL, 0, NULL, 0 },
+  };
+  cleanup_error struct error *err = NULL;
+  cleanup_policy struct policy *policy = NULL;
+  const char *policy_path = NULL, *command;
+  int c, ret;
+
+  /* `+`: stop at the command, whose arguments are its own.  */
+  while ((c = getopt_long (argc, argv, "+hV", options, NULL)) != -1)
+    switch (c)
+      {
+      case 'p':
+        if (optarg[0] == '\0')
+          usage_error ("--policy needs a file name");
+        policy_path = optarg;
+        break;
+      case 'h':
+        fputs (usage_text, stdout);
+        return EXIT_CONFORMING;
+      case 'V':
+        ret = mode_version (stdout, &err);
+        return ret < 0 ? fail (EXIT_BAD_INPUT, "version", err) : EXIT_CONFORMING;
+      default:
+        usage_error ("unknown option");
+      }
+  if (policy_path == NULL && getenv ("CAPGUARD_POLICY") && getenv ("CAPGUARD_POLICY")[0])
+    policy_path = getenv ("CAPGUARD_POLICY");
+
+  if (optind >= argc)
+    usage_error ("no command given");
+  command = argv[optind++];
+
+  if (strcmp (command, "precreate") == 0)
+    {
+      if (optind != argc)
+        usage_error ("precreate takes no arguments, got `%s`", argv[optind]);
+      policy = load_policy (policy_path, command);
+      ret = mode_precreate (policy, STDIN_FILENO, STDOUT_FILENO, &err);
+    }
+  else if (strcmp (command, "check") == 0)
+    {
+      if (argc - optind > 1)
+        usage_error ("check takes at most one policy file, got `%s` too", argv[optind + 1]);
+      if (optind < argc)
+        policy_path = argv[optind];
+      policy = load_policy (policy_path, command);
+      ret = mode_check (policy, stdout, &err);
+    }
+  else if (strcmp (command, "version") == 0)
+    {
+      if (optind != argc)
+        usage_error ("version takes no arguments, got `%s`", argv[optind]);
+      ret = mode_version (stdout, &err);
+    }
+  else if (strcmp (command, "help") == 0)
+    {
+      fputs (usage_text, stdout);
+      return EXIT_CONFORMING;
+    }
+  else if (strcmp (command, "hook") == 0 || strcmp (command, "runtime") == 0
+           || strcmp (command, "explain") == 0)
+    usage_error ("`%s` is not available in this version of capguard yet", command);
+  else
+    usage_error ("unknown command `%s`", command);
+
+  if (fflush (stdout) != 0 || ferror (stdout))
+    {
+      make_error (&err, 0, "cannot write to stdout");
+      fail (EXIT_BAD_INPUT, command, err);
+    }
+  if (ret < 0)
+    fail (EXIT_BAD_INPUT, command, err);
+  if (ret == EXIT_REFUSED)
+    fail (EXIT_REFUSED, command, err);
+  return ret;
+}

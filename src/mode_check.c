@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <link.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+
+#include <jansson.h>
+
+#include "capset.h"
+#include "modes.h"
+#include "seccomp_util.h"
+#include "util.h"
+
+#ifndef CAPGUARD_VERSION
+#define CAPGUARD_VERSION "unknown"
+#endif
+
+static void
+print_set (FILE *out, const char *label, uint64_t set, int last_cap)
+{
+  cleanup_free char *names = NULL;
+
+  if (set == capset_all (last_cap))
+    names = xstrdup ("ALL");
+  else
+    names = capset_to_string (set, " ");
+  fprintf (out, "  %-12s %s\n", label, *names ? names : "(none)");
+}
+
+static void
+print_settings (FILE *out, const struct policy_settings *s, int last_cap)
+{
+  fprintf (out, "  %-12s %s\n", "action", policy_action_name (s->action));
+  print_set (out, "allow", s->allow, last_cap);
+  print_set (out, "deny", s->deny, last_cap);
+  print_set (out, "inheritable", s->inheritable, last_cap);
+  print_set (out, "ambient", s->ambient, last_cap);
+  fprintf (out, "  %-12s %s\n", "noNewPrivs", s->no_new_privileges ? "set" : "leave as is");
+  fprintf (out, "  %-12s %s\n", "seccomp", "keep");
+  fprintf (out, "  %-12s %s\n", "pingGroup", "keep");
+}
+
+int
+mode_check (const struct policy *policy, FILE *out, struct error **err)
+{
+  size_t i, j;
+  int f;
+
+  (void) err;
+  fprintf (out, "%s: valid policy, version 1, %zu rule%s, kernel cap_last_cap %d\n",
+           policy->source, policy->n_rules, policy->n_rules == 1 ? "" : "s", policy->last_cap);
+  fprintf (out, "log: syslog %s, file %s\n", policy->log_syslog ? "on" : "off",
+           policy->log_file ? policy->log_file : "(none)");
+  for (i = 0; i < policy->n_rules; i++)
+    {
+      const struct policy_rule *r = &policy->rules[i];
+      int any = 0;
+
+      fprintf (out, "\nrule %zu `%s` when", i + 1, r->name);
+      for (f = 0; f < POLICY_FIELD_COUNT; f++)
+        if (r->has_field[f])
+          fprintf (out, "%s %s=~/%s/", any++ ? " and" : "", policy_field_name (f),
+                   r->field[f].pattern);
+      for (j = 0; j < r->n_annotations; j++)
+        fprintf (out, "%s annotation %s=~/%s/", any++ ? " and" : "", r->annotations[j].key,
+                 r->annotations[j].value.pattern);
+      if (r->has_uid)
+        fprintf (out, "%s uid=%u", any++ ? " and" : "", r->uid);
+      fprintf (out, "%s:\n", any ? "" : " always");
+      print_settings (out, &r->settings, policy->last_cap);
+    }
+  fprintf (out, "\n%s (no rule matched):\n", policy->n_rules ? "otherwise" : "every container");
+  print_settings (out, &policy->defaults, policy->last_cap);
+  return 0;
+}
+
+static int
+find_libcap (struct dl_phdr_info *info, size_t size, void *data)
+{
+  char **found = data;
+
+  (void) size;
+  if (info->dlpi_name && strstr (info->dlpi_name, "/libcap.so"))
+    {
+      *found = realpath (info->dlpi_name, NULL);
+      return 1;
+    }
+  return 0;
+}
+
+int
+mode_version (FILE *out, struct error **err)
+{
+  char seccomp_version[32];
+  cleanup_free char *libcap = NULL;
+  const char *libcap_version = NULL;
+
+  (void) err;
+  /* libcap has no run-time version call; its soname names the release.  */
+  dl_iterate_phdr (find_libcap, &libcap);
+  if (libcap && strstr (libcap, ".so."))
+    libcap_version = strstr (libcap, ".so.") + 4;
+  fprintf (out, "capguard %s\n", CAPGUARD_VERSION);
+  if (libcap_version)
+    fprintf (out, "libcap %s\n", libcap_version);
+  else
+    fprintf (out, "libcap %d.%d (built with)\n", LIBCAP_MAJOR, LIBCAP_MINOR);
+  fprintf (out, "jansson %s\n", jansson_version_str ());
+  seccomp_library_version (seccomp_version, sizeof seccomp_version);
+  fprintf (out, "libseccomp %s\n", seccomp_version);
+  return 0;
+}

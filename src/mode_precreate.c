@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "enforce.h"
+#include "log.h"
+#include "modes.h"
+#include "oci.h"
+#include "util.h"
+
+/* podman runs precreate hooks with an empty environment and does not show
+   their stderr (containers/common pkg/hooks/exec/runtimeconfigfilter.go),
+   so every outcome, failures included, goes to the decision log as well.  */
+static void
+log_record (const struct policy *policy, json_t *rec, int priority)
+{
+  cleanup_error struct error *lerr = NULL;
+
+  if (log_decision (rec, priority, policy->log_syslog, policy->log_file, &lerr) < 0)
+    log_warning ("decision log: %s", lerr->msg);
+}
+
+static int
+log_failure (const struct policy *policy, struct error **err)
+{
+  json_auto_t *rec = json_pack ("{s:s, s:s, s:n, s:s, s:[s]}", "command", "precreate", "stage",
+                                "precreate", "id", "decision", "refused", "reasons", (*err)->msg);
+  if (rec)
+    log_record (policy, rec, LOG_ERR);
+  return -1;
+}
+
+int
+mode_precreate (const struct policy *policy, int in_fd, int out_fd, struct error **err)
+{
+  cleanup_free char *buf = NULL, *out = NULL;
+  struct oci_facts facts = { 0 };
+  struct decision d = { 0 };
+  json_auto_t *config = NULL;
+  json_auto_t *rec = NULL;
+  size_t len, out_len;
+  int ret = -1;
+
+  if (util_read_fd (in_fd, CAPGUARD_MAX_CONFIG, "config on stdin", &buf, &len, err) < 0)
+    return log_failure (policy, err);
+  config = oci_config_parse (buf, len, "<stdin>", err);
+  if (config == NULL)
+    return log_failure (policy, err);
+  if (oci_config_facts (config, policy->last_cap, &facts, err) < 0)
+    {
+      error_wrap (err, "<stdin>");
+      oci_facts_release (&facts);
+      return log_failure (policy, err);
+    }
+
+  enforce_decide (policy, &facts, ENFORCE_CAN_REWRITE, &d);
+
+  if (d.outcome == ENFORCE_REWRITTEN)
+    {
+      if (oci_config_apply (config, d.final, d.changed, d.set_nnp, policy->last_cap, err) < 0)
+        goto fail;
+      out = json_dumps (config, JSON_COMPACT);
+      if (out == NULL)
+        {
+          make_error (err, 0, "cannot serialise the rewritten config");
+          goto fail;
+        }
+      out_len = strlen (out);
+    }
+
+  rec = enforce_record (&d, &facts, "precreate", "precreate", NULL);
+  log_record (policy, rec,
+              d.outcome == ENFORCE_REFUSED     ? LOG_WARNING
+              : d.outcome == ENFORCE_ALLOWED   ? LOG_INFO
+                                               : LOG_NOTICE);
+
+  if (d.outcome == ENFORCE_REFUSED)
+    {
+      cleanup_free char *summary = enforce_summary (&d);
+      make_error (err, 0, "%s", summary);
+      ret = 1;
+      goto done;
+    }
+  /* A config we did not change goes out byte for byte as it came in.  */
+  if (out == NULL)
+    {
+      out = steal_pointer (&buf);
+      out_len = len;
+    }
+  if (util_write_all (out_fd, out, out_len, err) < 0)
+    {
+      error_wrap (err, "stdout");
+      goto done;
+    }
+  ret = 0;
+  goto done;
+
+fail:
+  log_failure (policy, err);
+done:
+  decision_release (&d);
+  oci_facts_release (&facts);
+  return ret;
+}

@@ -1,0 +1,355 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <string.h>
+
+#include "jsontext.h"
+#include "oci.h"
+#include "util.h"
+
+static const char *const field_names[OCI_FIELD_COUNT] = {
+  [OCI_FIELD_NAMESPACE] = "namespace",
+  [OCI_FIELD_POD] = "pod",
+  [OCI_FIELD_CONTAINER] = "container",
+  [OCI_FIELD_IMAGE] = "image",
+};
+
+const char *
+oci_field_name (enum oci_field field)
+{
+  return field_names[field];
+}
+
+/* SPEC §4's table: where each engine puts each field.  */
+struct field_source
+{
+  const char *engine;
+  const char *keys[OCI_FIELD_COUNT];
+};
+static const struct field_source field_sources[] = {
+  { "containerd",
+    { "io.kubernetes.cri.sandbox-namespace", "io.kubernetes.cri.sandbox-name",
+      "io.kubernetes.cri.container-name", "io.kubernetes.cri.image-name" } },
+  { "cri-o",
+    { "io.kubernetes.pod.namespace", "io.kubernetes.pod.name", "io.kubernetes.container.name",
+      "io.kubernetes.cri-o.ImageName" } },
+};
+
+/* Field names of the runtime-spec structs on the path to what we read.
+   runc decodes config.json with Go's encoding/json, which matches a key to
+   a struct field case-insensitively (and folds U+017F to `s` and U+212A to
+   `k`), the last match winning.  A key that folds onto one of these but is
+   spelled differently would be read by runc and ignored by us.  */
+static const char *const spec_fields[] = { "ociVersion", "process", "root", "hostname", "domainname",
+                                           "mounts", "hooks", "annotations", "linux", "solaris",
+                                           "windows", "vm", "zos", NULL };
+static const char *const process_fields[] = { "terminal", "consoleSize", "user", "args",
+                                              "commandLine", "env", "cwd", "capabilities",
+                                              "rlimits", "noNewPrivileges", "apparmorProfile",
+                                              "oomScoreAdj", "selinuxLabel", "ioPriority",
+                                              "scheduler", "execCPUAffinity", NULL };
+static const char *const caps_fields[] = { "bounding", "effective", "inheritable", "permitted",
+                                           "ambient", NULL };
+static const char *const user_fields[] = { "uid", "gid", "umask", "additionalGids", "username", NULL };
+static const char *const linux_fields[] = { "uidMappings", "gidMappings", "sysctl", "resources",
+                                            "cgroupsPath", "namespaces", "devices", "seccomp",
+                                            "rootfsPropagation", "maskedPaths", "readonlyPaths",
+                                            "mountLabel", "intelRdt", "personality", "timeOffsets",
+                                            NULL };
+
+static bool
+go_fold_equal (const char *key, const char *field)
+{
+  const unsigned char *k = (const unsigned char *) key;
+
+  for (; *field; field++)
+    {
+      char want = *field | 0x20, got;
+
+      if (k[0] == 0xC5 && k[1] == 0xBF) /* U+017F LATIN SMALL LETTER LONG S */
+        got = 's', k += 2;
+      else if (k[0] == 0xE2 && k[1] == 0x84 && k[2] == 0xAA) /* U+212A KELVIN SIGN */
+        got = 'k', k += 3;
+      else if (*k && *k < 0x80)
+        got = *k++ | 0x20;
+      else
+        return false;
+      if (got != want)
+        return false;
+    }
+  return *k == '\0';
+}
+
+static int
+check_case_variants (json_t *obj, const char *const *fields, const char *where, struct error **err)
+{
+  const char *key;
+  json_t *v;
+
+  json_object_foreach (obj, key, v)
+    {
+      size_t i;
+      for (i = 0; fields[i]; i++)
+        if (strcmp (key, fields[i]) != 0 && go_fold_equal (key, fields[i]))
+          return make_error (err, 0,
+                             "%skey `%s` would be read by runc as `%s`: refusing an ambiguous config",
+                             where, key, fields[i]);
+    }
+  return 0;
+}
+
+static json_t *
+get_object (json_t *parent, const char *key)
+{
+  json_t *v = parent ? json_object_get (parent, key) : NULL;
+  return json_is_object (v) ? v : NULL;
+}
+
+json_t *
+oci_config_parse (const char *buf, size_t len, const char *source, struct error **err)
+{
+  json_t *doc = jsontext_load_object (buf, len, source, err);
+  json_t *process, *linux_obj;
+
+  if (doc == NULL)
+    return NULL;
+  process = get_object (doc, "process");
+  linux_obj = get_object (doc, "linux");
+  if (check_case_variants (doc, spec_fields, "", err) < 0
+      || (process && check_case_variants (process, process_fields, "process: ", err) < 0)
+      || (get_object (process, "capabilities")
+          && check_case_variants (get_object (process, "capabilities"), caps_fields,
+                                  "process.capabilities: ", err) < 0)
+      || (get_object (process, "user")
+          && check_case_variants (get_object (process, "user"), user_fields, "process.user: ", err) < 0)
+      || (linux_obj && check_case_variants (linux_obj, linux_fields, "linux: ", err) < 0))
+    {
+      json_decref (doc);
+      return NULL;
+    }
+  return doc;
+}
+
+void
+oci_facts_release (struct oci_facts *facts)
+{
+  size_t i;
+
+  for (i = 0; i < CAPSET_COUNT; i++)
+    free (facts->unknown[i]);
+  free (facts->conflicts);
+  memset (facts, 0, sizeof *facts);
+}
+
+static void
+append_word (char **list, const char *word)
+{
+  char *n;
+
+  if (*list == NULL)
+    {
+      *list = xstrdup (word);
+      return;
+    }
+  xasprintf (&n, "%s %s", *list, word);
+  free (*list);
+  *list = n;
+}
+
+static int
+read_set (json_t *caps, enum capset_kind kind, int last_cap, struct oci_facts *facts,
+          struct error **err)
+{
+  const char *name = capset_kind_name (kind);
+  json_t *arr = json_object_get (caps, name), *v;
+  size_t i;
+
+  if (arr == NULL || json_is_null (arr))
+    return 0;
+  if (! json_is_array (arr))
+    return make_error (err, 0, "process.capabilities.%s: expected an array of strings", name);
+  facts->set_present[kind] = true;
+  json_array_foreach (arr, i, v)
+    {
+      int cap;
+      if (! json_is_string (v))
+        return make_error (err, 0, "process.capabilities.%s[%zu]: expected a string", name, i);
+      cap = capset_parse_config_name (json_string_value (v), last_cap);
+      if (cap < 0)
+        {
+          /* Quote it so a hostile name cannot forge log fields.  */
+          cleanup_free char *q = json_dumps (v, JSON_ENCODE_ANY);
+          append_word (&facts->unknown[kind], q ? q : "?");
+        }
+      else
+        facts->sets[kind] |= capset_bit (cap);
+    }
+  return 0;
+}
+
+static int
+read_fields (json_t *annotations, struct oci_facts *facts, struct error **err)
+{
+  const char *key;
+  json_t *v;
+  size_t f, s;
+
+  facts->engine = "unknown";
+  if (annotations == NULL || json_is_null (annotations))
+    return 0;
+  if (! json_is_object (annotations))
+    return make_error (err, 0, "annotations: expected an object of strings");
+  json_object_foreach (annotations, key, v)
+    if (! json_is_string (v))
+      return make_error (err, 0, "annotations.%s: expected a string", key);
+  facts->annotations = annotations;
+
+  v = json_object_get (annotations, "io.container.manager");
+  if (json_is_string (v) && strcmp (json_string_value (v), "libpod") == 0)
+    facts->engine = "podman";
+  else if (json_object_get (annotations, "io.kubernetes.cri.container-type"))
+    facts->engine = "containerd";
+  else if (json_object_get (annotations, "io.kubernetes.cri-o.ContainerType"))
+    facts->engine = "cri-o";
+
+  /* A pod can pass arbitrary annotations through, so it may set another
+     engine's keys to claim a different namespace.  When two engines' keys
+     for one field disagree, the field matches nothing (SPEC §4).  */
+  for (f = 0; f < OCI_FIELD_COUNT; f++)
+    {
+      const char *value = NULL, *value_engine = NULL;
+      for (s = 0; s < sizeof field_sources / sizeof field_sources[0]; s++)
+        {
+          json_t *a = json_object_get (annotations, field_sources[s].keys[f]);
+          const char *sv = a ? json_string_value (a) : NULL;
+          if (sv == NULL)
+            continue;
+          if (value && strcmp (value, sv) != 0)
+            {
+              char *msg;
+              xasprintf (&msg, "%s%s`%s` is `%s` (%s) but `%s` (%s); it matches nothing",
+                         facts->conflicts ? facts->conflicts : "", facts->conflicts ? "; " : "",
+                         field_names[f], value, value_engine, sv, field_sources[s].engine);
+              free (facts->conflicts);
+              facts->conflicts = msg;
+              value = NULL;
+              break;
+            }
+          value = sv;
+          value_engine = field_sources[s].engine;
+        }
+      facts->fields[f] = value;
+    }
+  return 0;
+}
+
+int
+oci_config_facts (json_t *config, int last_cap, struct oci_facts *facts, struct error **err)
+{
+  json_t *process = json_object_get (config, "process");
+  json_t *caps, *v;
+  int k;
+
+  memset (facts, 0, sizeof *facts);
+  facts->no_new_privileges = -1;
+  if (read_fields (json_object_get (config, "annotations"), facts, err) < 0)
+    return -1;
+  if (process == NULL || json_is_null (process))
+    return 0;
+  if (! json_is_object (process))
+    return make_error (err, 0, "process: expected an object");
+
+  caps = json_object_get (process, "capabilities");
+  if (caps && ! json_is_null (caps))
+    {
+      if (! json_is_object (caps))
+        return make_error (err, 0, "process.capabilities: expected an object");
+      facts->caps_present = true;
+      for (k = 0; k < CAPSET_COUNT; k++)
+        if (read_set (caps, k, last_cap, facts, err) < 0)
+          return -1;
+    }
+
+  v = json_object_get (process, "noNewPrivileges");
+  if (v && ! json_is_null (v))
+    {
+      if (! json_is_boolean (v))
+        return make_error (err, 0, "process.noNewPrivileges: expected a boolean");
+      facts->no_new_privileges = json_is_true (v);
+    }
+
+  v = json_object_get (process, "args");
+  if (v && ! json_is_null (v))
+    {
+      if (! json_is_array (v))
+        return make_error (err, 0, "process.args: expected an array of strings");
+      if (json_array_size (v) > 0)
+        {
+          if (! json_is_string (json_array_get (v, 0)))
+            return make_error (err, 0, "process.args[0]: expected a string");
+          facts->command = json_string_value (json_array_get (v, 0));
+        }
+    }
+
+  v = json_object_get (process, "user");
+  if (v && ! json_is_null (v))
+    {
+      json_t *uid;
+      if (! json_is_object (v))
+        return make_error (err, 0, "process.user: expected an object");
+      uid = json_object_get (v, "uid");
+      if (uid && ! json_is_null (uid))
+        {
+          if (! json_is_integer (uid) || json_integer_value (uid) < 0
+              || json_integer_value (uid) > UINT32_MAX)
+            return make_error (err, 0, "process.user.uid: expected an integer from 0 to 4294967295");
+          facts->has_uid = true;
+          facts->uid = json_integer_value (uid);
+        }
+    }
+  return 0;
+}
+
+int
+oci_config_apply (json_t *config, const uint64_t keep[CAPSET_COUNT], const bool changed[CAPSET_COUNT],
+                  bool set_nnp, int last_cap, struct error **err)
+{
+  json_t *process = json_object_get (config, "process");
+  json_t *caps = process ? json_object_get (process, "capabilities") : NULL;
+  int k;
+
+  for (k = 0; k < CAPSET_COUNT; k++)
+    {
+      json_t *arr, *v;
+      json_auto_t *out = NULL;
+      uint64_t written = 0;
+      size_t i;
+
+      if (! changed[k])
+        continue;
+      arr = caps ? json_object_get (caps, capset_kind_name (k)) : NULL;
+      if (! json_is_array (arr))
+        return make_error (err, 0, "internal error: set `%s` changed but is not in the config",
+                           capset_kind_name (k));
+      out = json_array ();
+      json_array_foreach (arr, i, v)
+        {
+          int cap = json_is_string (v) ? capset_parse_config_name (json_string_value (v), last_cap) : -1;
+          if (cap < 0 || ! capset_has (keep[k], cap) || capset_has (written, cap))
+            continue;
+          written |= capset_bit (cap);
+          json_array_append (out, v);
+        }
+      if (written != keep[k])
+        return make_error (err, 0, "internal error: set `%s` would gain capabilities",
+                           capset_kind_name (k));
+      if (json_object_set (caps, capset_kind_name (k), out) < 0)
+        return make_error (err, 0, "out of memory");
+    }
+  if (set_nnp)
+    {
+      if (! json_is_object (process))
+        return make_error (err, 0, "config has no process object to set noNewPrivileges in");
+      if (json_object_set_new (process, "noNewPrivileges", json_true ()) < 0)
+        return make_error (err, 0, "out of memory");
+    }
+  return 0;
+}

@@ -1,0 +1,661 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "capset.h"
+#include "jsontext.h"
+#include "policy.h"
+#include "util.h"
+
+static const char *const action_names[] = {
+  [POLICY_REWRITE] = "rewrite",
+  [POLICY_ENFORCE] = "enforce",
+  [POLICY_AUDIT] = "audit",
+};
+
+static const char *const field_names[POLICY_FIELD_COUNT] = {
+  [POLICY_FIELD_NAMESPACE] = "namespace", [POLICY_FIELD_POD] = "pod",
+  [POLICY_FIELD_CONTAINER] = "container", [POLICY_FIELD_IMAGE] = "image",
+  [POLICY_FIELD_COMMAND] = "command",
+};
+
+const char *
+policy_action_name (enum policy_action action)
+{
+  return action_names[action];
+}
+
+const char *
+policy_field_name (enum policy_field field)
+{
+  return field_names[field];
+}
+
+/* The parse context: the text, and the path of the value being checked, so
+   that an error can be reported at its line and column.  */
+#define MAX_DEPTH 8
+struct ctx
+{
+  const char *text;
+  size_t len;
+  const char *source;
+  int last_cap;
+  struct jsontext_step path[MAX_DEPTH];
+  size_t depth;
+};
+
+static void
+push_key (struct ctx *c, const char *key)
+{
+  c->path[c->depth].key = key;
+  c->path[c->depth].index = 0;
+  c->depth++;
+}
+
+static void
+push_index (struct ctx *c, size_t index)
+{
+  c->path[c->depth].key = NULL;
+  c->path[c->depth].index = index;
+  c->depth++;
+}
+
+static void
+pop (struct ctx *c)
+{
+  c->depth--;
+}
+
+/* Reports an error at the current path (at its key when AT_KEY).  */
+static int __attribute__ ((format (printf, 4, 5)))
+fail_at (struct ctx *c, bool at_key, struct error **err, const char *fmt, ...)
+{
+  cleanup_free char *msg = NULL;
+  va_list ap;
+  long off;
+
+  va_start (ap, fmt);
+  if (vasprintf (&msg, fmt, ap) < 0)
+    abort ();
+  va_end (ap);
+  off = jsontext_locate (c->text, c->len, c->path, c->depth, at_key);
+  if (off >= 0)
+    {
+      int line, col;
+      jsontext_line_col (c->text, off, &line, &col);
+      return make_error (err, 0, "%s:%d:%d: %s", c->source, line, col, msg);
+    }
+  return make_error (err, 0, "%s: %s", c->source, msg);
+}
+
+/* Every key of OBJ must be in ALLOWED: an unknown key is most often a typo
+   that would silently weaken the policy.  */
+static int
+check_keys (struct ctx *c, json_t *obj, const char *const *allowed, const char *where,
+            struct error **err)
+{
+  const char *key;
+  json_t *v;
+
+  json_object_foreach (obj, key, v)
+    {
+      size_t i;
+      bool ok = false;
+      for (i = 0; allowed[i] && ! ok; i++)
+        ok = strcmp (key, allowed[i]) == 0;
+      if (! ok)
+        {
+          int r;
+          push_key (c, key);
+          r = fail_at (c, true, err, "unknown key `%s` in %s", key, where);
+          pop (c);
+          return r;
+        }
+    }
+  return 0;
+}
+
+static int
+parse_cap_list (struct ctx *c, json_t *arr, const char *what, uint64_t *out, struct error **err)
+{
+  json_t *v;
+  size_t i;
+
+  *out = 0;
+  if (! json_is_array (arr))
+    return fail_at (c, false, err, "`%s` must be an array of capability names", what);
+  json_array_foreach (arr, i, v)
+    {
+      cleanup_error struct error *cerr = NULL;
+      const char *name = json_string_value (v);
+      int cap, r = 0;
+
+      push_index (c, i);
+      if (! json_is_string (v))
+        r = fail_at (c, false, err, "`%s` must hold capability names (strings)", what);
+      else if (strcasecmp (name, "ALL") == 0)
+        *out |= capset_all (c->last_cap);
+      else if (capset_parse_policy_name (name, c->last_cap, &cap, &cerr) < 0)
+        r = fail_at (c, false, err, "in `%s`: %s", what, cerr->msg);
+      else
+        *out |= capset_bit (cap);
+      pop (c);
+      if (r < 0)
+        return r;
+    }
+  return 0;
+}
+
+static int
+parse_regex (struct ctx *c, json_t *v, const char *what, struct policy_regex *out,
+             struct error **err)
+{
+  char buf[256];
+  int r;
+
+  if (! json_is_string (v))
+    return fail_at (c, false, err, "`%s` must be a string (a POSIX extended regex)", what);
+  /* No REG_NOSUB: the match offsets tell whether the whole value matched.  */
+  r = regcomp (&out->re, json_string_value (v), REG_EXTENDED);
+  if (r != 0)
+    {
+      regerror (r, &out->re, buf, sizeof buf);
+      return fail_at (c, false, err, "`%s`: invalid regex `%s`: %s", what, json_string_value (v),
+                      buf);
+    }
+  out->pattern = xstrdup (json_string_value (v));
+  return 0;
+}
+
+static int
+parse_enum (struct ctx *c, json_t *v, const char *what, const char *const *names, size_t n,
+            int *out, struct error **err)
+{
+  size_t i;
+
+  if (! json_is_string (v))
+    return fail_at (c, false, err, "`%s` must be a string", what);
+  for (i = 0; i < n; i++)
+    if (names[i] && strcmp (json_string_value (v), names[i]) == 0)
+      {
+        *out = i;
+        return 0;
+      }
+  return fail_at (c, false, err, "`%s`: unknown value `%s`", what, json_string_value (v));
+}
+
+/* Parses the settings keys of OBJ (the top level, or a rule) over BASE.  */
+static int
+parse_settings (struct ctx *c, json_t *obj, bool top, struct policy_settings *s,
+                struct error **err)
+{
+  static const char *const top_cap_keys[] = { "allow", "deny", "inheritable", "ambient", NULL };
+  static const char *const rule_cap_keys[] = { "allow", "add", "deny", "inheritable", "ambient", NULL };
+  json_t *v;
+  int r = 0;
+
+  if ((v = json_object_get (obj, "action")))
+    {
+      int a;
+      push_key (c, "action");
+      r = parse_enum (c, v, "action", action_names, 3, &a, err);
+      pop (c);
+      if (r < 0)
+        return r;
+      s->action = a;
+    }
+
+  v = json_object_get (obj, "capabilities");
+  if (v == NULL && top)
+    return fail_at (c, false, err, "`capabilities.allow` is required at the top level");
+  if (v)
+    {
+      json_t *allow, *add, *x;
+
+      push_key (c, "capabilities");
+      if (! json_is_object (v))
+        r = fail_at (c, false, err, "`capabilities` must be an object");
+      else
+        r = check_keys (c, v, top ? top_cap_keys : rule_cap_keys, "`capabilities`", err);
+      allow = json_is_object (v) ? json_object_get (v, "allow") : NULL;
+      add = json_is_object (v) ? json_object_get (v, "add") : NULL;
+      if (r == 0 && top && allow == NULL)
+        r = fail_at (c, false, err, "`capabilities.allow` is required at the top level");
+      if (r == 0 && allow && add)
+        {
+          push_key (c, "add");
+          r = fail_at (c, true, err,
+                       "`capabilities.allow` replaces the ceiling and `add` extends it: give one");
+          pop (c);
+        }
+#define CAP_KEY(key, field, extend)                                                             \
+  if (r == 0 && (x = json_object_get (v, key)))                                                 \
+    {                                                                                          \
+      uint64_t set;                                                                            \
+      push_key (c, key);                                                                       \
+      r = parse_cap_list (c, x, "capabilities." key, &set, err);                               \
+      pop (c);                                                                                 \
+      s->field = (extend) ? (s->field | set) : set;                                            \
+    }
+      CAP_KEY ("allow", allow, false)
+      CAP_KEY ("add", allow, true)
+      CAP_KEY ("deny", deny, false)
+      CAP_KEY ("inheritable", inheritable, false)
+      CAP_KEY ("ambient", ambient, false)
+#undef CAP_KEY
+      pop (c);
+      if (r < 0)
+        return r;
+    }
+
+  if ((v = json_object_get (obj, "noNewPrivileges")))
+    {
+      push_key (c, "noNewPrivileges");
+      if (! json_is_boolean (v))
+        r = fail_at (c, false, err, "`noNewPrivileges` must be true or false");
+      s->no_new_privileges = json_is_true (v);
+      pop (c);
+      if (r < 0)
+        return r;
+    }
+
+  /* Values other than `keep` come with the seccomp and sysctl handling;
+     until then they are refused, never silently ignored.  */
+  if ((v = json_object_get (obj, "seccomp")))
+    {
+      static const char *const known[] = { "keep", "require", "baseline" };
+      int val;
+      push_key (c, "seccomp");
+      r = parse_enum (c, v, "seccomp", known, 3, &val, err);
+      if (r == 0 && val != 0)
+        r = fail_at (c, false, err, "`seccomp: %s` is not supported by this version yet",
+                     known[val]);
+      pop (c);
+      if (r < 0)
+        return r;
+      s->seccomp = POLICY_SECCOMP_KEEP;
+    }
+  if ((v = json_object_get (obj, "seccompProfile")))
+    {
+      push_key (c, "seccompProfile");
+      r = fail_at (c, true, err, "`seccompProfile` is not supported by this version yet");
+      pop (c);
+      return r;
+    }
+  if ((v = json_object_get (obj, "pingGroupRange")))
+    {
+      static const char *const known[] = { "keep", "auto" };
+      int val;
+      push_key (c, "pingGroupRange");
+      r = parse_enum (c, v, "pingGroupRange", known, 2, &val, err);
+      if (r == 0 && val != 0)
+        r = fail_at (c, false, err, "`pingGroupRange: %s` is not supported by this version yet",
+                     known[val]);
+      pop (c);
+      if (r < 0)
+        return r;
+      s->ping_group_range = POLICY_PING_KEEP;
+    }
+  return 0;
+}
+
+static int
+parse_match (struct ctx *c, json_t *m, struct policy_rule *rule, struct error **err)
+{
+  static const char *const keys[] = { "namespace", "pod", "container", "image", "command",
+                                      "annotations", "uid", NULL };
+  json_t *v;
+  int f, r;
+
+  if (! json_is_object (m))
+    return fail_at (c, false, err, "`match` must be an object");
+  if ((r = check_keys (c, m, keys, "`match`", err)) < 0)
+    return r;
+  for (f = 0; f < POLICY_FIELD_COUNT; f++)
+    if ((v = json_object_get (m, field_names[f])))
+      {
+        push_key (c, field_names[f]);
+        r = parse_regex (c, v, field_names[f], &rule->field[f], err);
+        pop (c);
+        if (r < 0)
+          return r;
+        rule->has_field[f] = true;
+      }
+  if ((v = json_object_get (m, "uid")))
+    {
+      push_key (c, "uid");
+      if (! json_is_integer (v) || json_integer_value (v) < 0
+          || json_integer_value (v) > UINT32_MAX)
+        r = fail_at (c, false, err, "`uid` must be an integer from 0 to 4294967295");
+      pop (c);
+      if (r < 0)
+        return r;
+      rule->has_uid = true;
+      rule->uid = json_integer_value (v);
+    }
+  if ((v = json_object_get (m, "annotations")))
+    {
+      const char *key;
+      json_t *pat;
+
+      push_key (c, "annotations");
+      if (! json_is_object (v))
+        r = fail_at (c, false, err, "`annotations` must be an object of `key: regex`");
+      else
+        rule->annotations = xmalloc0 (sizeof *rule->annotations * (json_object_size (v) + 1));
+      json_object_foreach (v, key, pat)
+        {
+          struct policy_annotation_match *am;
+          if (r < 0)
+            break;
+          am = &rule->annotations[rule->n_annotations];
+          push_key (c, key);
+          r = parse_regex (c, pat, key, &am->value, err);
+          pop (c);
+          if (r == 0)
+            {
+              am->key = xstrdup (key);
+              rule->n_annotations++;
+            }
+        }
+      pop (c);
+      if (r < 0)
+        return r;
+    }
+  return 0;
+}
+
+static int
+parse_rule (struct ctx *c, json_t *obj, const struct policy_settings *base,
+            struct policy_rule *rule, struct error **err)
+{
+  static const char *const keys[] = { "name", "match", "action", "capabilities",
+                                      "noNewPrivileges", "seccomp", "seccompProfile",
+                                      "pingGroupRange", NULL };
+  json_t *v;
+  int r;
+
+  rule->settings = *base;
+  if (! json_is_object (obj))
+    return fail_at (c, false, err, "each rule must be an object");
+  if ((r = check_keys (c, obj, keys, "a rule", err)) < 0)
+    return r;
+  v = json_object_get (obj, "name");
+  if (! json_is_string (v) || json_string_length (v) == 0)
+    {
+      if (v)
+        push_key (c, "name");
+      r = fail_at (c, false, err, "each rule needs a `name` (a non-empty string)");
+      if (v)
+        pop (c);
+      return r;
+    }
+  rule->name = xstrdup (json_string_value (v));
+  v = json_object_get (obj, "match");
+  if (v == NULL)
+    return fail_at (c, false, err, "rule `%s` has no `match` (use {} to match everything)",
+                    rule->name);
+  push_key (c, "match");
+  r = parse_match (c, v, rule, err);
+  pop (c);
+  if (r < 0)
+    return r;
+  return parse_settings (c, obj, false, &rule->settings, err);
+}
+
+struct policy *
+policy_parse (const char *text, size_t len, const char *source, int last_cap, struct error **err)
+{
+  static const char *const keys[] = { "version", "action", "capabilities", "noNewPrivileges",
+                                      "seccomp", "seccompProfile", "pingGroupRange", "log",
+                                      "runtime", "rules", NULL };
+  struct ctx c = { .text = text, .len = len, .source = source, .last_cap = last_cap };
+  struct policy *policy = NULL;
+  json_auto_t *doc = NULL;
+  json_t *v;
+  size_t i;
+  int r;
+
+  doc = jsontext_load_object (text, len, source, err);
+  if (doc == NULL)
+    return NULL;
+
+  policy = xmalloc0 (sizeof *policy);
+  policy->source = xstrdup (source);
+  policy->last_cap = last_cap;
+  policy->log_syslog = true;
+  policy->defaults.action = POLICY_REWRITE;
+
+  r = check_keys (&c, doc, keys, "the policy", err);
+  if (r == 0)
+    {
+      v = json_object_get (doc, "version");
+      if (v == NULL)
+        r = fail_at (&c, false, err, "`version` is required (this capguard reads version 1)");
+      else if (! json_is_integer (v) || json_integer_value (v) != 1)
+        {
+          push_key (&c, "version");
+          r = fail_at (&c, false, err, "unsupported `version` (this capguard reads version 1)");
+          pop (&c);
+        }
+    }
+  if (r == 0)
+    r = parse_settings (&c, doc, true, &policy->defaults, err);
+
+  if (r == 0 && (v = json_object_get (doc, "log")))
+    {
+      static const char *const log_keys[] = { "syslog", "file", NULL };
+      json_t *x;
+
+      push_key (&c, "log");
+      if (! json_is_object (v))
+        r = fail_at (&c, false, err, "`log` must be an object");
+      else
+        r = check_keys (&c, v, log_keys, "`log`", err);
+      if (r == 0 && (x = json_object_get (v, "syslog")))
+        {
+          push_key (&c, "syslog");
+          if (! json_is_boolean (x))
+            r = fail_at (&c, false, err, "`log.syslog` must be true or false");
+          policy->log_syslog = json_is_true (x);
+          pop (&c);
+        }
+      if (r == 0 && (x = json_object_get (v, "file")))
+        {
+          push_key (&c, "file");
+          if (! json_is_string (x) || json_string_value (x)[0] != '/')
+            r = fail_at (&c, false, err, "`log.file` must be an absolute path");
+          else
+            policy->log_file = xstrdup (json_string_value (x));
+          pop (&c);
+        }
+      pop (&c);
+    }
+
+  if (r == 0 && (v = json_object_get (doc, "runtime")))
+    {
+      push_key (&c, "runtime");
+      if (! json_is_string (v) || json_string_value (v)[0] != '/')
+        r = fail_at (&c, false, err, "`runtime` must be an absolute path");
+      else
+        policy->runtime = xstrdup (json_string_value (v));
+      pop (&c);
+    }
+
+  if (r == 0 && (v = json_object_get (doc, "rules")))
+    {
+      json_t *rule;
+
+      push_key (&c, "rules");
+      if (! json_is_array (v))
+        r = fail_at (&c, false, err, "`rules` must be an array");
+      else if (json_array_size (v) > POLICY_MAX_RULES)
+        r = fail_at (&c, false, err, "more than %d rules", POLICY_MAX_RULES);
+      else
+        policy->rules = xmalloc0 (sizeof *policy->rules * (json_array_size (v) + 1));
+      json_array_foreach (v, i, rule)
+        {
+          if (r < 0)
+            break;
+          push_index (&c, i);
+          /* Count the rule before parsing it so policy_free sees what it
+             allocated even when it fails half way.  */
+          policy->n_rules++;
+          r = parse_rule (&c, rule, &policy->defaults, &policy->rules[i], err);
+          pop (&c);
+        }
+      pop (&c);
+    }
+
+  if (r < 0)
+    {
+      policy_free (policy);
+      return NULL;
+    }
+  return policy;
+}
+
+static void
+regex_release (struct policy_regex *r)
+{
+  if (r->pattern)
+    regfree (&r->re);
+  free (r->pattern);
+}
+
+void
+policy_free (struct policy *policy)
+{
+  size_t i, j;
+
+  if (policy == NULL)
+    return;
+  for (i = 0; i < policy->n_rules; i++)
+    {
+      struct policy_rule *rule = &policy->rules[i];
+      for (j = 0; j < POLICY_FIELD_COUNT; j++)
+        regex_release (&rule->field[j]);
+      for (j = 0; j < rule->n_annotations; j++)
+        {
+          free (rule->annotations[j].key);
+          regex_release (&rule->annotations[j].value);
+        }
+      free (rule->annotations);
+      free (rule->name);
+    }
+  free (policy->rules);
+  free (policy->source);
+  free (policy->log_file);
+  free (policy->runtime);
+  free (policy);
+}
+
+/* Owned by root or by us, and not writable by group or others: anyone who
+   can write the policy or replace it in its directory decides what every
+   container may hold (the rule sudo applies to sudoers).  */
+static int
+check_owner (const struct stat *st, const char *what, const char *path, struct error **err)
+{
+  if (st->st_uid != 0 && st->st_uid != geteuid ())
+    return make_error (err, 0, "%s `%s` is owned by uid %u, not by root: refusing it", what, path,
+                       (unsigned) st->st_uid);
+  if (st->st_mode & (S_IWGRP | S_IWOTH))
+    return make_error (err, 0, "%s `%s` is writable by group or others (mode %04o): refusing it",
+                       what, path, (unsigned) (st->st_mode & 07777));
+  return 0;
+}
+
+struct policy *
+policy_load (const char *path, int last_cap, struct error **err)
+{
+  cleanup_free char *real = NULL, *dir_copy = NULL, *text = NULL;
+  cleanup_close int fd = -1, dirfd = -1;
+  bool explicit = path != NULL;
+  struct stat st;
+  size_t len;
+
+  if (! explicit)
+    path = POLICY_DEFAULT_PATH;
+  real = realpath (path, NULL);
+  if (real == NULL)
+    {
+      if (errno == ENOENT && ! explicit)
+        return policy_parse (policy_builtin_text, policy_builtin_len, "<built-in>", last_cap, err);
+      return make_error (err, errno, "policy `%s`: %s", path, strerror (errno)), NULL;
+    }
+
+  dir_copy = xstrdup (real);
+  dirfd = open (dirname (dir_copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0)
+    return make_error (err, errno, "policy directory of `%s`: %s", real, strerror (errno)), NULL;
+  if (fstat (dirfd, &st) < 0)
+    return make_error (err, errno, "stat `%s`: %s", dir_copy, strerror (errno)), NULL;
+  if (check_owner (&st, "policy directory", dir_copy, err) < 0)
+    return NULL;
+
+  fd = openat (dirfd, strrchr (real, '/') + 1, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0)
+    return make_error (err, errno, "policy `%s`: %s", real, strerror (errno)), NULL;
+  if (fstat (fd, &st) < 0)
+    return make_error (err, errno, "stat `%s`: %s", real, strerror (errno)), NULL;
+  if (! S_ISREG (st.st_mode))
+    return make_error (err, 0, "policy `%s` is not a regular file", real), NULL;
+  if (check_owner (&st, "policy", real, err) < 0)
+    return NULL;
+  if (util_read_fd (fd, CAPGUARD_MAX_POLICY, "policy", &text, &len, err) < 0)
+    return error_wrap (err, "%s", path), NULL;
+  return policy_parse (text, len, path, last_cap, err);
+}
+
+bool
+policy_regex_whole (const struct policy_regex *regex, const char *value)
+{
+  regmatch_t m;
+
+  if (value == NULL)
+    return false;
+  /* POSIX picks the leftmost, then longest, match: if any match spans the
+     whole value, that is the one reported.  Checking the span rather than
+     wrapping the pattern in ^(...)$ keeps a pattern like `a)|(b` from
+     escaping the anchors.  */
+  if (regexec (&regex->re, value, 1, &m, 0) != 0)
+    return false;
+  return m.rm_so == 0 && (size_t) m.rm_eo == strlen (value);
+}
+
+static bool
+rule_matches (const struct policy_rule *rule, const struct policy_subject *s)
+{
+  size_t i;
+  int f;
+
+  for (f = 0; f < POLICY_FIELD_COUNT; f++)
+    if (rule->has_field[f] && ! policy_regex_whole (&rule->field[f], s->fields[f]))
+      return false;
+  if (rule->has_uid && (! s->has_uid || s->uid != rule->uid))
+    return false;
+  for (i = 0; i < rule->n_annotations; i++)
+    {
+      json_t *v = s->annotations ? json_object_get (s->annotations, rule->annotations[i].key) : NULL;
+      if (! policy_regex_whole (&rule->annotations[i].value, json_string_value (v)))
+        return false;
+    }
+  return true;
+}
+
+const struct policy_rule *
+policy_select (const struct policy *policy, const struct policy_subject *subject)
+{
+  size_t i;
+
+  for (i = 0; i < policy->n_rules; i++)
+    if (rule_matches (&policy->rules[i], subject))
+      return &policy->rules[i];
+  return NULL;
+}

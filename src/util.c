@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/prctl.h>
+
+#include "util.h"
+
+void *
+xmalloc0 (size_t size)
+{
+  void *p = calloc (1, size ? size : 1);
+  if (p == NULL)
+    abort ();
+  return p;
+}
+
+void *
+xrealloc (void *ptr, size_t size)
+{
+  void *p = realloc (ptr, size ? size : 1);
+  if (p == NULL)
+    abort ();
+  return p;
+}
+
+char *
+xstrdup (const char *s)
+{
+  char *p = strdup (s);
+  if (p == NULL)
+    abort ();
+  return p;
+}
+
+char *
+xstrndup (const char *s, size_t n)
+{
+  char *p = strndup (s, n);
+  if (p == NULL)
+    abort ();
+  return p;
+}
+
+int
+xasprintf (char **out, const char *fmt, ...)
+{
+  va_list ap;
+  int ret;
+
+  va_start (ap, fmt);
+  ret = vasprintf (out, fmt, ap);
+  va_end (ap);
+  if (ret < 0)
+    abort ();
+  return ret;
+}
+
+int
+util_read_fd (int fd, size_t max, const char *what, char **out, size_t *len,
+              struct error **err)
+{
+  cleanup_free char *buf = NULL;
+  size_t used = 0, cap = 0;
+
+  for (;;)
+    {
+      ssize_t n;
+
+      if (cap - used < 4096)
+        {
+          cap = cap ? cap * 2 : 16384;
+          if (cap > max + 2)
+            cap = max + 2;
+          buf = xrealloc (buf, cap);
+        }
+      n = read (fd, buf + used, cap - used - 1);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return make_error (err, errno, "read %s", what);
+      if (n == 0)
+        break;
+      used += n;
+      if (used > max)
+        return make_error (err, EFBIG, "%s exceeds the limit of %zu bytes", what, max);
+    }
+  if (buf == NULL)
+    buf = xmalloc0 (1);
+  buf[used] = '\0';
+  *out = steal_pointer (&buf);
+  *len = used;
+  return 0;
+}
+
+int
+util_write_all (int fd, const char *buf, size_t len, struct error **err)
+{
+  while (len > 0)
+    {
+      ssize_t n = write (fd, buf, len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return make_error (err, errno, "write");
+      buf += n;
+      len -= n;
+    }
+  return 0;
+}
+
+int
+util_cap_last_cap (void)
+{
+  char buf[16] = { 0 };
+  cleanup_close int fd = open ("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+  int last;
+
+  if (fd >= 0 && read (fd, buf, sizeof buf - 1) > 0)
+    {
+      char *end;
+      long v = strtol (buf, &end, 10);
+      if (end != buf && (*end == '\n' || *end == '\0') && v >= 0 && v < 64)
+        return v;
+    }
+  /* No /proc: the bounding-set query fails with EINVAL past the last
+     capability the kernel knows.  */
+  for (last = 0; last < 63 && prctl (PR_CAPBSET_READ, last + 1, 0, 0, 0) >= 0; last++)
+    ;
+  return last;
+}

@@ -1,0 +1,3 @@
+#include "tap.h"
+static int t0 (void) { return 0; }
+TAP_MAIN (T (t0))
