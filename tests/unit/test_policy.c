@@ -1,3 +1,494 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "capset.h"
+#include "policy.h"
 #include "tap.h"
-static int t0 (void) { return 0; }
-TAP_MAIN (T (t0))
+#include "util.h"
+
+#define LAST 40
+
+static struct policy *
+parse (const char *text, char **msg)
+{
+  cleanup_error struct error *err = NULL;
+  struct policy *p = policy_parse (text, strlen (text), "p.json", LAST, &err);
+
+  if (msg)
+    *msg = p ? NULL : xstrdup (err->msg);
+  return p;
+}
+
+/* The policy fails to load with exactly MSG.  */
+static int
+expect_error (const char *text, const char *msg)
+{
+  cleanup_free char *got = NULL;
+  cleanup_policy struct policy *p = parse (text, &got);
+
+  if (p != NULL)
+    {
+      fprintf (stderr, "# accepted: %s\n", text);
+      return -1;
+    }
+  if (strcmp (got, msg) != 0)
+    {
+      fprintf (stderr, "# expected `%s`\n#      got `%s`\n", msg, got);
+      return -1;
+    }
+  return 0;
+}
+
+
+/* Fails with MSG located at the first occurrence of MARKER in TEXT: the
+   locator is checked against a plain string search.  */
+static int
+expect_error_at (const char *text, const char *marker, const char *msg)
+{
+  cleanup_free char *full = NULL;
+  const char *at = strstr (text, marker), *p;
+  int line = 1, col = 1;
+
+  if (at == NULL)
+    return -1;
+  for (p = text; p < at; p++)
+    {
+      if (*p == '\n')
+        line++, col = 1;
+      else
+        col++;
+    }
+  xasprintf (&full, "p.json:%d:%d: %s", line, col, msg);
+  return expect_error (text, full);
+}
+
+#define BASE "{\"version\":1,\"capabilities\":{\"allow\":[\"KILL\"]}"
+
+static int
+test_minimal_and_defaults (void)
+{
+  cleanup_policy struct policy *p = parse (BASE "}", NULL);
+
+  EXPECT (p != NULL);
+  EXPECT (p->defaults.action == POLICY_REWRITE);
+  EXPECT (p->defaults.allow == capset_bit (5));
+  EXPECT (p->defaults.deny == 0 && p->defaults.inheritable == 0 && p->defaults.ambient == 0);
+  EXPECT (! p->defaults.no_new_privileges);
+  EXPECT (p->log_syslog && p->log_file == NULL && p->runtime == NULL);
+  EXPECT (p->n_rules == 0);
+  return 0;
+}
+
+static int
+test_builtin_is_default_json (void)
+{
+  cleanup_free char *msg = NULL;
+  cleanup_error struct error *err = NULL;
+  cleanup_policy struct policy *p
+      = policy_parse (policy_builtin_text, policy_builtin_len, "<built-in>", LAST, &err);
+  uint64_t crio = 0;
+  const char *names[] = { "CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "SETGID", "SETUID",
+                          "SETPCAP", "NET_BIND_SERVICE", "KILL" };
+  size_t i;
+
+  EXPECT (p != NULL);
+  for (i = 0; i < 9; i++)
+    {
+      int cap;
+      EXPECT (capset_parse_policy_name (names[i], LAST, &cap, &err) == 0);
+      crio |= capset_bit (cap);
+    }
+  EXPECT (p->defaults.allow == crio);
+  EXPECT (p->defaults.action == POLICY_REWRITE);
+  EXPECT (p->defaults.inheritable == 0 && p->defaults.ambient == 0);
+  EXPECT (p->n_rules == 1 && p->rules[0].settings.action == POLICY_AUDIT);
+  EXPECT (strlen (policy_builtin_text) == policy_builtin_len);
+  return 0;
+}
+
+static int
+test_json_syntax_errors (void)
+{
+  EXPECT (expect_error ("", "p.json: empty input") == 0);
+  EXPECT (expect_error ("{\"version\":1,", "p.json:1:13: string or '}' expected near end of file") == 0);
+  EXPECT (expect_error ("{\"version\":1,\"capabilities\":{\"allow\":[]}} x",
+                        "p.json:1:43: end of file expected near 'x'")
+          == 0);
+  EXPECT (expect_error ("{\"version\":99999999999999999999999,\"capabilities\":{\"allow\":[]}}",
+                        "p.json:1:34: too big integer near '99999999999999999999999'")
+          == 0);
+  EXPECT (expect_error ("{\"version\":1,\"capabilities\":{\"allow\":[\"\xff\"]}}",
+                        "p.json:1:40: unable to decode byte 0xff near '\"'")
+          == 0);
+  {
+    cleanup_free char *m = NULL;
+    cleanup_policy struct policy *p = parse ("{\"version\":1,\n  \"action\": }", &m);
+    EXPECT (p == NULL && strncmp (m, "p.json:2:13:", 12) == 0);
+  }
+  EXPECT (expect_error ("[1]", "p.json:1:1: expected a JSON object at the top level") == 0);
+  {
+    cleanup_free char *m = NULL;
+    cleanup_policy struct policy *p = parse (BASE ",\"action\":\"audit\",\"action\":\"rewrite\"}", &m);
+    EXPECT (p == NULL && strstr (m, "duplicate object key") != NULL);
+  }
+  return 0;
+}
+
+static int
+test_unknown_keys_located (void)
+{
+  EXPECT (expect_error_at ("{\"version\":1,\n \"capabilities\":{\"allow\":[]},\n \"acton\":\"audit\"}",
+                           "\"acton\"", "unknown key `acton` in the policy")
+          == 0);
+  EXPECT (expect_error ("{\"version\":1,\n \"capabilities\":{\"allow\":[]},\n \"acton\":\"audit\"}",
+                        "p.json:3:2: unknown key `acton` in the policy")
+          == 0);
+  EXPECT (expect_error_at ("{\"version\":1,\"capabilities\":{\"allow\":[],\"alow\":[]}}", "\"alow\"",
+                           "unknown key `alow` in `capabilities`")
+          == 0);
+  EXPECT (expect_error_at (BASE ",\"rules\":[{\"name\":\"r\",\"match\":{},\"actoin\":\"x\"}]}",
+                           "\"actoin\"", "unknown key `actoin` in a rule")
+          == 0);
+  EXPECT (expect_error_at (BASE ",\"rules\":[{\"name\":\"r\",\"match\":{\"namespce\":\"x\"}}]}",
+                           "\"namespce\"", "unknown key `namespce` in `match`")
+          == 0);
+  EXPECT (expect_error_at (BASE ",\"log\":{\"sislog\":true}}", "\"sislog\"",
+                           "unknown key `sislog` in `log`")
+          == 0);
+  /* `add` only makes sense in a rule.  */
+  EXPECT (expect_error_at ("{\"version\":1,\"capabilities\":{\"allow\":[],\"add\":[]}}", "\"add\"",
+                           "unknown key `add` in `capabilities`")
+          == 0);
+  /* Keys with escapes are found by their decoded text.  */
+  EXPECT (expect_error_at ("{\"version\":1,\"capabilities\":{\"allow\":[]},\"\\u0061ction\":1}",
+                           "\"\\u0061", "`action` must be a string")
+          != 0);
+  EXPECT (expect_error_at ("{\"version\":1,\"capabilities\":{\"allow\":[]},\"\\u0061ction\":1}",
+                           "1}", "`action` must be a string")
+          == 0);
+  return 0;
+}
+
+static int
+test_wrong_types (void)
+{
+  EXPECT (expect_error ("{\"capabilities\":{\"allow\":[]}}",
+                        "p.json:1:1: `version` is required (this capguard reads version 1)")
+          == 0);
+  EXPECT (expect_error_at ("{\"version\":2,\"capabilities\":{\"allow\":[]}}", "2",
+                           "unsupported `version` (this capguard reads version 1)")
+          == 0);
+  EXPECT (expect_error_at ("{\"version\":\"1\",\"capabilities\":{\"allow\":[]}}", "\"1\"",
+                           "unsupported `version` (this capguard reads version 1)")
+          == 0);
+  EXPECT (expect_error_at ("{\"version\":1.0,\"capabilities\":{\"allow\":[]}}", "1.0",
+                           "unsupported `version` (this capguard reads version 1)")
+          == 0);
+  EXPECT (expect_error ("{\"version\":1}",
+                        "p.json:1:1: `capabilities.allow` is required at the top level")
+          == 0);
+  EXPECT (expect_error_at ("{\"version\":1,\"capabilities\":{}}", "{}",
+                           "`capabilities.allow` is required at the top level")
+          == 0);
+  EXPECT (expect_error_at ("{\"version\":1,\"capabilities\":{\"allow\":\"KILL\"}}", "\"KILL\"",
+                           "`capabilities.allow` must be an array of capability names")
+          == 0);
+  EXPECT (expect_error_at ("{\"version\":1,\"capabilities\":{\"allow\":[5]}}", "5",
+                           "`capabilities.allow` must hold capability names (strings)")
+          == 0);
+  EXPECT (expect_error_at ("{\"version\":1,\"capabilities\":{\"allow\":[null]}}", "null",
+                           "`capabilities.allow` must hold capability names (strings)")
+          == 0);
+  EXPECT (expect_error_at ("{\"version\":1,\"capabilities\":[]}", "[]",
+                           "`capabilities` must be an object")
+          == 0);
+  EXPECT (expect_error_at (BASE ",\"action\":\"deny\"}", "\"deny\"", "`action`: unknown value `deny`")
+          == 0);
+  EXPECT (expect_error_at (BASE ",\"action\":\"Rewrite\"}", "\"Rewrite\"",
+                           "`action`: unknown value `Rewrite`")
+          == 0);
+  EXPECT (expect_error_at (BASE ",\"action\":1}", "1}", "`action` must be a string") == 0);
+  EXPECT (expect_error_at (BASE ",\"noNewPrivileges\":\"yes\"}", "\"yes\"",
+                           "`noNewPrivileges` must be true or false")
+          == 0);
+  EXPECT (expect_error_at (BASE ",\"log\":{\"file\":\"relative.log\"}}", "\"relative.log\"",
+                           "`log.file` must be an absolute path")
+          == 0);
+  EXPECT (expect_error_at (BASE ",\"log\":{\"syslog\":0}}", "0}", "`log.syslog` must be true or false")
+          == 0);
+  EXPECT (expect_error_at (BASE ",\"log\":[]}", "[]}", "`log` must be an object") == 0);
+  EXPECT (expect_error_at (BASE ",\"runtime\":\"runc\"}", "\"runc\"", "`runtime` must be an absolute path")
+          == 0);
+  EXPECT (expect_error_at (BASE ",\"rules\":{}}", "{}}", "`rules` must be an array") == 0);
+  EXPECT (expect_error_at (BASE ",\"rules\":[1]}", "1]", "each rule must be an object") == 0);
+  EXPECT (expect_error_at (BASE ",\"rules\":[{\"match\":{}}]}", "{\"match",
+                           "each rule needs a `name` (a non-empty string)")
+          == 0);
+  EXPECT (expect_error_at (BASE ",\"rules\":[{\"name\":\"\",\"match\":{}}]}", "\"\"",
+                           "each rule needs a `name` (a non-empty string)")
+          == 0);
+  EXPECT (expect_error_at (BASE ",\"rules\":[{\"name\":\"r\"}]}", "{\"name",
+                           "rule `r` has no `match` (use {} to match everything)")
+          == 0);
+  EXPECT (expect_error_at (BASE ",\"rules\":[{\"name\":\"r\",\"match\":[]}]}", "[]}",
+                           "`match` must be an object")
+          == 0);
+  EXPECT (expect_error_at (BASE ",\"rules\":[{\"name\":\"r\",\"match\":{\"uid\":-1}}]}", "-1",
+                           "`uid` must be an integer from 0 to 4294967295")
+          == 0);
+  EXPECT (expect_error_at (BASE ",\"rules\":[{\"name\":\"r\",\"match\":{\"uid\":4294967296}}]}",
+                           "4294967296", "`uid` must be an integer from 0 to 4294967295")
+          == 0);
+  EXPECT (expect_error_at (BASE ",\"rules\":[{\"name\":\"r\",\"match\":{\"namespace\":[\"a\"]}}]}",
+                           "[\"a\"]", "`namespace` must be a string (a POSIX extended regex)")
+          == 0);
+  EXPECT (expect_error_at (BASE ",\"rules\":[{\"name\":\"r\",\"match\":{\"annotations\":[]}}]}",
+                           "[]}", "`annotations` must be an object of `key: regex`")
+          == 0);
+  return 0;
+}
+
+static int
+test_bad_capability_names_located (void)
+{
+  EXPECT (expect_error ("{\"version\":1,\n\"capabilities\":{\"allow\":[\"KILL\",\"NET_RAWW\"]}}",
+                        "p.json:2:33: in `capabilities.allow`: `NET_RAWW` is not a capability this "
+                        "kernel knows (cap_last_cap is 40)")
+          == 0);
+  EXPECT (expect_error_at ("{\"version\":1,\"capabilities\":{\"allow\":[\"CAP_KILL,CAP_SYS_ADMIN\"]}}",
+                           "\"CAP_KILL,", "in `capabilities.allow`: `CAP_KILL,CAP_SYS_ADMIN` is not a "
+                           "capability name (only letters and `_`)")
+          == 0);
+  EXPECT (expect_error_at (BASE ",\"rules\":[{\"name\":\"r\",\"match\":{},\"capabilities\":{\"add\":[\"12\"]}}]}",
+                           "\"12\"", "in `capabilities.add`: `12` is not a capability name (only "
+                           "letters and `_`)")
+          == 0);
+  EXPECT (expect_error_at ("{\"version\":1,\"capabilities\":{\"allow\":[],\"deny\":[\"KILL\",\"\"]}}",
+                           "\"\"]", "in `capabilities.deny`: empty capability name")
+          == 0);
+  EXPECT (expect_error_at ("{\"version\":1,\"capabilities\":{\"allow\":[],\"ambient\":[\"CAP_\"]}}",
+                           "\"CAP_\"", "in `capabilities.ambient`: `CAP_` is not a capability name")
+          == 0);
+  return 0;
+}
+
+static int
+test_regex_errors_and_unsupported (void)
+{
+  cleanup_free char *m = NULL;
+  cleanup_policy struct policy *p
+      = parse (BASE ",\"rules\":[{\"name\":\"r\",\"match\":{\"pod\":\"a(\"}}]}", &m);
+
+  EXPECT (p == NULL && strstr (m, ": `pod`: invalid regex `a(`: ") != NULL);
+  EXPECT (expect_error_at (BASE ",\"rules\":[{\"name\":\"r\",\"match\":{\"annotations\":{\"k\":\"[\"}}}]}",
+                           "\"[\"", "`k`: invalid regex `[`: Invalid regular expression")
+          == 0);
+  EXPECT (expect_error_at (BASE ",\"seccomp\":\"require\"}", "\"require\"",
+                           "`seccomp: require` is not supported by this version yet")
+          == 0);
+  EXPECT (expect_error_at (BASE ",\"seccomp\":\"strict\"}", "\"strict\"", "`seccomp`: unknown value `strict`")
+          == 0);
+  EXPECT (expect_error_at (BASE ",\"pingGroupRange\":\"auto\"}", "\"auto\"",
+                           "`pingGroupRange: auto` is not supported by this version yet")
+          == 0);
+  EXPECT (expect_error_at (BASE ",\"seccompProfile\":\"/x.json\"}", "\"seccompProfile\"",
+                           "`seccompProfile` is not supported by this version yet")
+          == 0);
+  return 0;
+}
+
+static int
+test_allow_and_add_exclusive (void)
+{
+  return expect_error_at (BASE ",\"rules\":[{\"name\":\"r\",\"match\":{},\"capabilities\":{\"allow\":[],\"add\":[]}}]}",
+                          "\"add\"", "`capabilities.allow` replaces the ceiling and `add` extends it: give one");
+}
+
+static int
+test_rule_overrides (void)
+{
+  cleanup_policy struct policy *p
+      = parse ("{\"version\":1,\"action\":\"enforce\",\"capabilities\":{\"allow\":[\"KILL\",\"CHOWN\"],"
+               "\"deny\":[\"SYS_ADMIN\"]},\"noNewPrivileges\":true,\"rules\":["
+               "{\"name\":\"add\",\"match\":{\"pod\":\"a\"},\"capabilities\":{\"add\":[\"NET_RAW\"]}},"
+               "{\"name\":\"replace\",\"match\":{\"pod\":\"b\"},\"action\":\"audit\","
+               "\"capabilities\":{\"allow\":[\"NET_RAW\"],\"deny\":[],\"ambient\":[\"NET_RAW\"],"
+               "\"inheritable\":[\"ALL\"]},\"noNewPrivileges\":false},"
+               "{\"name\":\"all\",\"match\":{},\"capabilities\":{\"allow\":[\"all\"]}}]}",
+               NULL);
+  const struct policy_settings *s;
+
+  EXPECT (p != NULL && p->n_rules == 3);
+  s = &p->rules[0].settings;
+  EXPECT (s->action == POLICY_ENFORCE);
+  EXPECT (s->allow == (capset_bit (5) | capset_bit (0) | capset_bit (13)));
+  EXPECT (s->deny == capset_bit (21));
+  EXPECT (s->no_new_privileges);
+  s = &p->rules[1].settings;
+  EXPECT (s->action == POLICY_AUDIT);
+  EXPECT (s->allow == capset_bit (13) && s->deny == 0 && s->ambient == capset_bit (13));
+  EXPECT (s->inheritable == capset_all (LAST));
+  EXPECT (! s->no_new_privileges);
+  EXPECT (p->rules[2].settings.allow == capset_all (LAST));
+  /* The top level is untouched by the rules.  */
+  EXPECT (p->defaults.allow == (capset_bit (5) | capset_bit (0)));
+  return 0;
+}
+
+static const struct policy_rule *
+select_ns (const struct policy *p, const char *ns, const char *container)
+{
+  struct policy_subject s = { 0 };
+
+  s.fields[POLICY_FIELD_NAMESPACE] = ns;
+  s.fields[POLICY_FIELD_CONTAINER] = container;
+  return policy_select (p, &s);
+}
+
+static int
+test_whole_value_matching (void)
+{
+  cleanup_policy struct policy *p
+      = parse (BASE ",\"rules\":[{\"name\":\"ks\",\"match\":{\"namespace\":\"kube-system\","
+                    "\"container\":\"kube-proxy|calico-node\"}},"
+                    "{\"name\":\"alt\",\"match\":{\"namespace\":\"a|ab\"}},"
+                    "{\"name\":\"empty\",\"match\":{\"namespace\":\"\"}}]}",
+               NULL);
+  const struct policy_rule *r;
+
+  EXPECT (p != NULL);
+  r = select_ns (p, "kube-system", "kube-proxy");
+  EXPECT (r && strcmp (r->name, "ks") == 0);
+  r = select_ns (p, "kube-system", "calico-node");
+  EXPECT (r && strcmp (r->name, "ks") == 0);
+  EXPECT (select_ns (p, "not-kube-system", "kube-proxy") == NULL);
+  EXPECT (select_ns (p, "kube-system-x", "kube-proxy") == NULL);
+  EXPECT (select_ns (p, "kube-system", "kube-proxy-evil") == NULL);
+  EXPECT (select_ns (p, "kube-system", "x-calico-node") == NULL);
+  /* All keys must hold; a missing value never matches.  */
+  EXPECT (select_ns (p, "kube-system", NULL) == NULL);
+  EXPECT (select_ns (p, NULL, NULL) == NULL);
+  /* Leftmost-longest: `a|ab` matches the whole of `ab`.  */
+  r = select_ns (p, "ab", NULL);
+  EXPECT (r && strcmp (r->name, "alt") == 0);
+  EXPECT (select_ns (p, "abc", NULL) == NULL);
+  r = select_ns (p, "", NULL);
+  EXPECT (r && strcmp (r->name, "empty") == 0);
+  return 0;
+}
+
+static int
+test_first_rule_wins_and_uid_annotations (void)
+{
+  cleanup_policy struct policy *p
+      = parse (BASE ",\"rules\":[{\"name\":\"uid\",\"match\":{\"uid\":1000,\"command\":\"/bin/.*\"}},"
+                    "{\"name\":\"ann\",\"match\":{\"annotations\":{\"team\":\"net(work)?\"}}},"
+                    "{\"name\":\"any\",\"match\":{}}]}",
+               NULL);
+  json_auto_t *ann = json_pack ("{s:s}", "team", "network");
+  json_auto_t *ann_bad = json_pack ("{s:s}", "team", "networks");
+  struct policy_subject s = { 0 };
+  const struct policy_rule *r;
+
+  EXPECT (p != NULL);
+  s.has_uid = true;
+  s.uid = 1000;
+  s.fields[POLICY_FIELD_COMMAND] = "/bin/sh";
+  r = policy_select (p, &s);
+  EXPECT (r && strcmp (r->name, "uid") == 0);
+  s.uid = 0;
+  r = policy_select (p, &s);
+  EXPECT (r && strcmp (r->name, "any") == 0);
+  s.annotations = ann;
+  r = policy_select (p, &s);
+  EXPECT (r && strcmp (r->name, "ann") == 0);
+  s.annotations = ann_bad;
+  r = policy_select (p, &s);
+  EXPECT (r && strcmp (r->name, "any") == 0);
+  s.has_uid = false;
+  s.uid = 1000;
+  r = policy_select (p, &s);
+  EXPECT (r && strcmp (r->name, "any") == 0);
+  return 0;
+}
+
+static int
+write_file (const char *path, const char *text, mode_t mode)
+{
+  cleanup_close int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  struct error *err = NULL;
+
+  if (fd < 0 || util_write_all (fd, text, strlen (text), &err) < 0)
+    return -1;
+  return fchmod (fd, mode);
+}
+
+static int
+test_load_ownership_and_modes (void)
+{
+  char dir[] = "/tmp/capguard-policy-XXXXXX";
+  cleanup_free char *file = NULL, *link = NULL;
+  cleanup_error struct error *err = NULL;
+  struct policy *p;
+
+  if (mkdtemp (dir) == NULL)
+    return -1;
+  xasprintf (&file, "%s/policy.json", dir);
+  xasprintf (&link, "%s/link.json", dir);
+  EXPECT (write_file (file, BASE "}", 0644) == 0);
+
+  p = policy_load (file, LAST, &err);
+  EXPECT (p != NULL);
+  policy_free (p);
+
+  EXPECT (symlink ("policy.json", link) == 0);
+  p = policy_load (link, LAST, &err);
+  EXPECT (p != NULL);
+  policy_free (p);
+
+  EXPECT (chmod (file, 0664) == 0);
+  EXPECT (policy_load (file, LAST, &err) == NULL);
+  EXPECT (strstr (err->msg, "writable by group or others (mode 0664)") != NULL);
+  EXPECT (chmod (file, 0646) == 0);
+  EXPECT (policy_load (file, LAST, &err) == NULL);
+  EXPECT (chmod (file, 0600) == 0);
+
+  EXPECT (chmod (dir, 0777) == 0);
+  EXPECT (policy_load (file, LAST, &err) == NULL);
+  EXPECT (strstr (err->msg, "policy directory") != NULL);
+  EXPECT (chmod (dir, 0700) == 0);
+
+  if (geteuid () == 0)
+    {
+      EXPECT (chown (file, 12345, 0) == 0);
+      EXPECT (policy_load (file, LAST, &err) == NULL);
+      EXPECT (strstr (err->msg, "owned by uid 12345") != NULL);
+      EXPECT (chown (file, 0, 0) == 0);
+    }
+
+  EXPECT (unlink (file) == 0);
+  /* A named policy that is missing is an error, never the built-in.  */
+  EXPECT (policy_load (file, LAST, &err) == NULL);
+  EXPECT (strstr (err->msg, "No such file") != NULL);
+  unlink (link);
+  rmdir (dir);
+  return 0;
+}
+
+static int
+test_load_not_regular (void)
+{
+  cleanup_error struct error *err = NULL;
+
+  EXPECT (policy_load ("/dev/null", LAST, &err) == NULL);
+  EXPECT (policy_load ("/", LAST, &err) == NULL);
+  return 0;
+}
+
+TAP_MAIN (T (test_minimal_and_defaults), T (test_builtin_is_default_json), T (test_json_syntax_errors),
+          T (test_unknown_keys_located), T (test_wrong_types), T (test_bad_capability_names_located),
+          T (test_regex_errors_and_unsupported), T (test_rule_overrides),
+          T (test_allow_and_add_exclusive), T (test_whole_value_matching),
+          T (test_first_rule_wins_and_uid_annotations), T (test_load_ownership_and_modes),
+          T (test_load_not_regular))
