@@ -116,7 +116,7 @@ test_json_syntax_errors (void)
                         "p.json:1:43: end of file expected near 'x'")
           == 0);
   EXPECT (expect_error ("{\"version\":99999999999999999999999,\"capabilities\":{\"allow\":[]}}",
-                        "p.json:1:34: too big integer near '99999999999999999999999'")
+                        "p.json:1:34: too big integer")
           == 0);
   EXPECT (expect_error ("{\"version\":1,\"capabilities\":{\"allow\":[\"\xff\"]}}",
                         "p.json:1:40: unable to decode byte 0xff near '\"'")
