@@ -119,7 +119,7 @@ test_json_syntax_errors (void)
                         "p.json:1:34: too big integer")
           == 0);
   EXPECT (expect_error ("{\"version\":1,\"capabilities\":{\"allow\":[\"\xff\"]}}",
-                        "p.json:1:40: unable to decode byte 0xff near '\"'")
+                        "p.json:1:39: unable to decode byte 0xff near '\"'")
           == 0);
   {
     cleanup_free char *m = NULL;
