@@ -1,3 +1,355 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "enforce.h"
 #include "tap.h"
-static int t0 (void) { return 0; }
-TAP_MAIN (T (t0))
+#include "util.h"
+
+#define LAST 40
+#define KILL capset_bit (5)
+#define CHOWN capset_bit (0)
+#define NET_RAW capset_bit (13)
+#define SYS_ADMIN capset_bit (21)
+
+static struct policy *
+policy_with (const char *action, const char *extra)
+{
+  cleanup_free char *text = NULL;
+  cleanup_error struct error *err = NULL;
+  struct policy *p;
+
+  xasprintf (&text,
+             "{\"version\":1,\"action\":\"%s\",\"capabilities\":{\"allow\":[\"KILL\",\"CHOWN\"],"
+             "\"deny\":[\"SYS_ADMIN\"],\"inheritable\":[\"KILL\"],\"ambient\":[\"KILL\"]}%s}",
+             action, extra);
+  p = policy_parse (text, strlen (text), "t.json", LAST, &err);
+  if (p == NULL)
+    fprintf (stderr, "# %s\n", err->msg);
+  return p;
+}
+
+static void
+facts_all (struct oci_facts *f, uint64_t set)
+{
+  int k;
+
+  memset (f, 0, sizeof *f);
+  f->no_new_privileges = -1;
+  f->caps_present = true;
+  for (k = 0; k < CAPSET_COUNT; k++)
+    {
+      f->set_present[k] = true;
+      f->sets[k] = set;
+    }
+}
+
+static bool
+reasons_have (const struct decision *d, const char *needle)
+{
+  json_t *r;
+  size_t i;
+
+  json_array_foreach (d->reasons, i, r)
+    if (strstr (json_string_value (r), needle))
+      return true;
+  fprintf (stderr, "# no reason contains `%s`\n", needle);
+  return false;
+}
+
+static int
+test_conforming_is_allowed_under_every_action (void)
+{
+  static const char *const actions[] = { "rewrite", "enforce", "audit" };
+  size_t i;
+
+  for (i = 0; i < 3; i++)
+    {
+      cleanup_policy struct policy *p = policy_with (actions[i], "");
+      struct oci_facts f;
+      struct decision d;
+      int k;
+
+      EXPECT (p != NULL);
+      facts_all (&f, KILL);
+      enforce_decide (p, &f, ENFORCE_CAN_REWRITE, &d);
+      EXPECT (d.outcome == ENFORCE_ALLOWED);
+      for (k = 0; k < CAPSET_COUNT; k++)
+        EXPECT (! d.changed[k] && d.removed[k] == 0 && d.final[k] == KILL);
+      EXPECT (json_array_size (d.reasons) == 0);
+      decision_release (&d);
+      enforce_decide (p, &f, ENFORCE_CHECK_ONLY, &d);
+      EXPECT (d.outcome == ENFORCE_ALLOWED);
+      decision_release (&d);
+    }
+  return 0;
+}
+
+static int
+test_rewrite_clamps_each_set_to_its_ceiling (void)
+{
+  cleanup_policy struct policy *p = policy_with ("rewrite", "");
+  struct oci_facts f;
+  struct decision d;
+
+  facts_all (&f, KILL | CHOWN | NET_RAW);
+  enforce_decide (p, &f, ENFORCE_CAN_REWRITE, &d);
+  EXPECT (d.outcome == ENFORCE_REWRITTEN);
+  EXPECT (d.final[CAPSET_BOUNDING] == (KILL | CHOWN));
+  EXPECT (d.final[CAPSET_PERMITTED] == (KILL | CHOWN));
+  EXPECT (d.final[CAPSET_EFFECTIVE] == (KILL | CHOWN));
+  EXPECT (d.final[CAPSET_INHERITABLE] == KILL);
+  EXPECT (d.final[CAPSET_AMBIENT] == KILL);
+  EXPECT (d.removed[CAPSET_BOUNDING] == NET_RAW);
+  EXPECT (d.removed[CAPSET_INHERITABLE] == (CHOWN | NET_RAW));
+  EXPECT (d.changed[CAPSET_BOUNDING] && d.changed[CAPSET_AMBIENT]);
+  EXPECT (reasons_have (&d, "bounding holds CAP_NET_RAW, beyond capabilities.allow"));
+  EXPECT (reasons_have (&d, "inheritable holds CAP_CHOWN CAP_NET_RAW, beyond capabilities.inheritable"));
+  EXPECT (! d.set_nnp);
+  decision_release (&d);
+  return 0;
+}
+
+static int
+test_deny_refuses_under_rewrite_and_enforce_not_audit (void)
+{
+  static const struct
+  {
+    const char *action;
+    enum enforce_outcome want;
+  } cases[] = { { "rewrite", ENFORCE_REFUSED }, { "enforce", ENFORCE_REFUSED }, { "audit", ENFORCE_AUDITED } };
+  size_t i;
+  int k;
+
+  for (i = 0; i < 3; i++)
+    for (k = 0; k < CAPSET_COUNT; k++)
+      {
+        cleanup_policy struct policy *p = policy_with (cases[i].action, "");
+        struct oci_facts f;
+        struct decision d;
+
+        /* SYS_ADMIN in any single set is enough.  */
+        facts_all (&f, KILL);
+        f.sets[k] |= SYS_ADMIN;
+        enforce_decide (p, &f, ENFORCE_CAN_REWRITE, &d);
+        EXPECT (d.outcome == cases[i].want);
+        EXPECT (reasons_have (&d, "holds CAP_SYS_ADMIN, denied by capabilities.deny"));
+        EXPECT (d.removed[k] & SYS_ADMIN);
+        if (d.outcome != ENFORCE_REWRITTEN)
+          {
+            int j;
+            for (j = 0; j < CAPSET_COUNT; j++)
+              EXPECT (! d.changed[j]);
+          }
+        decision_release (&d);
+      }
+  return 0;
+}
+
+static int
+test_deny_wins_over_allow (void)
+{
+  cleanup_policy struct policy *p = NULL;
+  cleanup_error struct error *err = NULL;
+  const char *text = "{\"version\":1,\"capabilities\":{\"allow\":[\"ALL\"],\"deny\":[\"NET_RAW\"]}}";
+  struct oci_facts f;
+  struct decision d;
+
+  p = policy_parse (text, strlen (text), "t", LAST, &err);
+  EXPECT (p != NULL);
+  facts_all (&f, 0);
+  f.sets[CAPSET_BOUNDING] = NET_RAW;
+  enforce_decide (p, &f, ENFORCE_CAN_REWRITE, &d);
+  EXPECT (d.outcome == ENFORCE_REFUSED);
+  decision_release (&d);
+  return 0;
+}
+
+static int
+test_enforce_refuses_excess_audit_reports_it (void)
+{
+  cleanup_policy struct policy *pe = policy_with ("enforce", "");
+  cleanup_policy struct policy *pa = policy_with ("audit", "");
+  struct oci_facts f;
+  struct decision d;
+  int k;
+
+  facts_all (&f, KILL);
+  f.sets[CAPSET_EFFECTIVE] |= NET_RAW;
+  enforce_decide (pe, &f, ENFORCE_CAN_REWRITE, &d);
+  EXPECT (d.outcome == ENFORCE_REFUSED);
+  EXPECT (reasons_have (&d, "effective holds CAP_NET_RAW, beyond capabilities.allow"));
+  decision_release (&d);
+
+  enforce_decide (pa, &f, ENFORCE_CAN_REWRITE, &d);
+  EXPECT (d.outcome == ENFORCE_AUDITED);
+  EXPECT (d.removed[CAPSET_EFFECTIVE] == NET_RAW);
+  for (k = 0; k < CAPSET_COUNT; k++)
+    EXPECT (! d.changed[k] && d.final[k] == f.sets[k]);
+  decision_release (&d);
+  return 0;
+}
+
+static int
+test_check_only_stage_refuses_what_rewrite_would_clamp (void)
+{
+  cleanup_policy struct policy *p = policy_with ("rewrite", "");
+  struct oci_facts f;
+  struct decision d;
+
+  facts_all (&f, KILL | NET_RAW);
+  enforce_decide (p, &f, ENFORCE_CHECK_ONLY, &d);
+  EXPECT (d.outcome == ENFORCE_REFUSED);
+  EXPECT (reasons_have (&d, "no rewrite step ran"));
+  decision_release (&d);
+  return 0;
+}
+
+static int
+test_invariants_restored_after_clamp (void)
+{
+  cleanup_policy struct policy *p = policy_with ("rewrite", "");
+  struct oci_facts f;
+  struct decision d;
+
+  facts_all (&f, 0);
+  f.sets[CAPSET_BOUNDING] = CHOWN;        /* KILL left out of bounding */
+  f.sets[CAPSET_PERMITTED] = KILL | CHOWN;
+  f.sets[CAPSET_EFFECTIVE] = KILL | CHOWN;
+  f.sets[CAPSET_INHERITABLE] = KILL;
+  f.sets[CAPSET_AMBIENT] = KILL;
+  enforce_decide (p, &f, ENFORCE_CAN_REWRITE, &d);
+  EXPECT (d.outcome == ENFORCE_REWRITTEN);
+  EXPECT (d.final[CAPSET_PERMITTED] == CHOWN);
+  EXPECT (d.final[CAPSET_EFFECTIVE] == CHOWN);
+  EXPECT (d.final[CAPSET_AMBIENT] == 0);
+  EXPECT (d.final[CAPSET_INHERITABLE] == KILL);
+  EXPECT (reasons_have (&d, "permitted loses CAP_KILL, which the kernel would not grant"));
+  EXPECT (reasons_have (&d, "ambient loses CAP_KILL"));
+  decision_release (&d);
+
+  /* Ambient needs inheritable: a rule that clears inheritable clears ambient.  */
+  facts_all (&f, KILL);
+  f.sets[CAPSET_INHERITABLE] = 0;
+  enforce_decide (p, &f, ENFORCE_CAN_REWRITE, &d);
+  EXPECT (d.outcome == ENFORCE_REWRITTEN && d.final[CAPSET_AMBIENT] == 0);
+  decision_release (&d);
+  return 0;
+}
+
+static int
+test_unknown_names_are_not_allowed (void)
+{
+  cleanup_policy struct policy *pr = policy_with ("rewrite", "");
+  cleanup_policy struct policy *pe = policy_with ("enforce", "");
+  struct oci_facts f;
+  struct decision d;
+
+  facts_all (&f, KILL);
+  f.unknown[CAPSET_BOUNDING] = xstrdup ("\"cap_sys_admin\"");
+  enforce_decide (pr, &f, ENFORCE_CAN_REWRITE, &d);
+  EXPECT (d.outcome == ENFORCE_REWRITTEN && d.changed[CAPSET_BOUNDING]);
+  EXPECT (reasons_have (&d, "bounding holds \"cap_sys_admin\", not a capability of this kernel"));
+  decision_release (&d);
+  enforce_decide (pe, &f, ENFORCE_CAN_REWRITE, &d);
+  EXPECT (d.outcome == ENFORCE_REFUSED);
+  decision_release (&d);
+  oci_facts_release (&f);
+  return 0;
+}
+
+static int
+test_no_new_privileges (void)
+{
+  cleanup_policy struct policy *pr = policy_with ("rewrite", ",\"noNewPrivileges\":true");
+  cleanup_policy struct policy *pe = policy_with ("enforce", ",\"noNewPrivileges\":true");
+  cleanup_policy struct policy *pa = policy_with ("audit", ",\"noNewPrivileges\":true");
+  struct oci_facts f;
+  struct decision d;
+
+  facts_all (&f, KILL);
+  enforce_decide (pr, &f, ENFORCE_CAN_REWRITE, &d);
+  EXPECT (d.outcome == ENFORCE_REWRITTEN && d.set_nnp);
+  decision_release (&d);
+  enforce_decide (pe, &f, ENFORCE_CAN_REWRITE, &d);
+  EXPECT (d.outcome == ENFORCE_REFUSED && ! d.set_nnp);
+  EXPECT (reasons_have (&d, "noNewPrivileges is not set"));
+  decision_release (&d);
+  enforce_decide (pa, &f, ENFORCE_CAN_REWRITE, &d);
+  EXPECT (d.outcome == ENFORCE_AUDITED && ! d.set_nnp);
+  decision_release (&d);
+  f.no_new_privileges = 1;
+  enforce_decide (pe, &f, ENFORCE_CAN_REWRITE, &d);
+  EXPECT (d.outcome == ENFORCE_ALLOWED);
+  decision_release (&d);
+  return 0;
+}
+
+static int
+test_rules_select_settings_and_record (void)
+{
+  cleanup_policy struct policy *p
+      = policy_with ("rewrite", ",\"rules\":[{\"name\":\"net\",\"match\":{\"namespace\":\"kube-system\"},"
+                                "\"action\":\"enforce\",\"capabilities\":{\"add\":[\"NET_RAW\"]}}]");
+  json_auto_t *ann = json_pack ("{s:s}", "io.kubernetes.pod.namespace", "kube-system");
+  json_auto_t *rec = NULL;
+  cleanup_free char *summary = NULL;
+  struct oci_facts f;
+  struct decision d;
+
+  facts_all (&f, KILL | NET_RAW);
+  f.sets[CAPSET_INHERITABLE] = f.sets[CAPSET_AMBIENT] = 0;
+  f.fields[OCI_FIELD_NAMESPACE] = "kube-system";
+  f.annotations = ann;
+  f.engine = "cri-o";
+  enforce_decide (p, &f, ENFORCE_CAN_REWRITE, &d);
+  EXPECT (d.rule && strcmp (d.rule->name, "net") == 0);
+  EXPECT (d.outcome == ENFORCE_ALLOWED);
+  decision_release (&d);
+
+  f.sets[CAPSET_BOUNDING] |= CHOWN | capset_bit (12);
+  enforce_decide (p, &f, ENFORCE_CAN_REWRITE, &d);
+  EXPECT (d.outcome == ENFORCE_REFUSED);
+  rec = enforce_record (&d, &f, "precreate", "precreate", "abc");
+  EXPECT_STR (json_string_value (json_object_get (rec, "rule")), "net");
+  EXPECT_STR (json_string_value (json_object_get (rec, "decision")), "refused");
+  EXPECT_STR (json_string_value (json_object_get (rec, "action")), "enforce");
+  EXPECT_STR (json_string_value (json_object_get (rec, "namespace")), "kube-system");
+  EXPECT_STR (json_string_value (json_object_get (rec, "id")), "abc");
+  EXPECT_STR (json_string_value (json_object_get (rec, "engine")), "cri-o");
+  EXPECT (json_is_null (json_object_get (rec, "pod")));
+  EXPECT (json_array_size (json_object_get (json_object_get (rec, "removed"), "bounding")) == 1);
+  EXPECT_STR (json_string_value (json_array_get (json_object_get (json_object_get (rec, "removed"), "bounding"), 0)),
+              "CAP_NET_ADMIN");
+  summary = enforce_summary (&d);
+  EXPECT_STR (summary, "refused by net (action enforce): bounding holds CAP_NET_ADMIN, beyond capabilities.allow");
+  decision_release (&d);
+
+  /* Another namespace falls through to the top level, which rewrites.  */
+  f.fields[OCI_FIELD_NAMESPACE] = "default";
+  enforce_decide (p, &f, ENFORCE_CAN_REWRITE, &d);
+  EXPECT (d.rule == NULL && d.outcome == ENFORCE_REWRITTEN);
+  EXPECT (d.final[CAPSET_BOUNDING] == (KILL | CHOWN));
+  decision_release (&d);
+  return 0;
+}
+
+static int
+test_conflicting_annotations_are_reported (void)
+{
+  cleanup_policy struct policy *p = policy_with ("rewrite", "");
+  struct oci_facts f;
+  struct decision d;
+
+  facts_all (&f, KILL);
+  f.conflicts = xstrdup ("`namespace` is `a` (containerd) but `b` (cri-o); it matches nothing");
+  enforce_decide (p, &f, ENFORCE_CAN_REWRITE, &d);
+  EXPECT (reasons_have (&d, "annotations disagree: `namespace` is `a`"));
+  decision_release (&d);
+  oci_facts_release (&f);
+  return 0;
+}
+
+TAP_MAIN (T (test_conforming_is_allowed_under_every_action), T (test_rewrite_clamps_each_set_to_its_ceiling),
+          T (test_deny_refuses_under_rewrite_and_enforce_not_audit), T (test_deny_wins_over_allow),
+          T (test_enforce_refuses_excess_audit_reports_it),
+          T (test_check_only_stage_refuses_what_rewrite_would_clamp), T (test_invariants_restored_after_clamp),
+          T (test_unknown_names_are_not_allowed), T (test_no_new_privileges),
+          T (test_rules_select_settings_and_record), T (test_conflicting_annotations_are_reported))

@@ -1,3 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "jsontext.h"
 #include "tap.h"
-static int t0 (void) { return 0; }
-TAP_MAIN (T (t0))
+
+static long
+locate (const char *text, const struct jsontext_step *p, size_t n, bool key)
+{
+  return jsontext_locate (text, strlen (text), p, n, key);
+}
+
+static int
+test_locate_nested (void)
+{
+  const char *t = "{ \"a\" : [ 1, {\"b\":\"x\"}, [2, 3] ],\n \"c\\\"d\": {\"e\": null} }";
+  struct jsontext_step p1[] = { { "a", 0 }, { NULL, 1 }, { "b", 0 } };
+  struct jsontext_step p2[] = { { "a", 0 }, { NULL, 2 }, { NULL, 1 } };
+  struct jsontext_step p3[] = { { "c\"d", 0 }, { "e", 0 } };
+  struct jsontext_step p4[] = { { "a", 0 }, { NULL, 5 } };
+  struct jsontext_step p5[] = { { "zz", 0 } };
+  int line, col;
+
+  EXPECT (locate (t, p1, 3, false) == strstr (t, "\"x\"") - t);
+  EXPECT (locate (t, p1, 3, true) == strstr (t, "\"b\"") - t);
+  EXPECT (locate (t, p2, 3, false) == strstr (t, "3]") - t);
+  EXPECT (locate (t, p3, 2, false) == strstr (t, "null") - t);
+  EXPECT (locate (t, p4, 2, false) == -1);
+  EXPECT (locate (t, p5, 1, false) == -1);
+  EXPECT (locate (t, NULL, 0, false) == 0);
+  jsontext_line_col (t, strstr (t, "null") - t, &line, &col);
+  EXPECT (line == 2 && col == 16);
+  return 0;
+}
+
+static int
+test_locate_escaped_keys (void)
+{
+  const char *t = "{\"\\u00e9t\\u00e9\": 1, \"\\ud83d\\ude00\": 2, \"tab\\t\": 3}";
+  struct jsontext_step p1[] = { { "\xc3\xa9t\xc3\xa9", 0 } };
+  struct jsontext_step p2[] = { { "\xf0\x9f\x98\x80", 0 } };
+  struct jsontext_step p3[] = { { "tab\t", 0 } };
+
+  EXPECT (locate (t, p1, 1, false) == strstr (t, "1,") - t);
+  EXPECT (locate (t, p2, 1, false) == strstr (t, "2,") - t);
+  EXPECT (locate (t, p3, 1, false) == strstr (t, "3}") - t);
+  return 0;
+}
+
+static int
+test_load_object (void)
+{
+  struct error *err = NULL;
+  json_t *doc = jsontext_load_object ("{\"a\":1,\"a\":2}", 13, "s", &err);
+
+  EXPECT (doc == NULL && strstr (err->msg, "duplicate object key") != NULL);
+  error_free (&err);
+  doc = jsontext_load_object ("{\"a\":{}}", 8, "s", &err);
+  EXPECT (doc != NULL);
+  json_decref (doc);
+  /* Not NUL-terminated at LEN: only LEN bytes are read.  */
+  doc = jsontext_load_object ("{}garbage", 2, "s", &err);
+  EXPECT (doc != NULL);
+  json_decref (doc);
+  return 0;
+}
+
+TAP_MAIN (T (test_locate_nested), T (test_locate_escaped_keys), T (test_load_object))

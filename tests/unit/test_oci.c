@@ -1,3 +1,291 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+
+#include "oci.h"
 #include "tap.h"
-static int t0 (void) { return 0; }
-TAP_MAIN (T (t0))
+#include "util.h"
+
+#define LAST 40
+
+static json_t *
+parse (const char *text, char **msg)
+{
+  cleanup_error struct error *err = NULL;
+  json_t *doc = oci_config_parse (text, strlen (text), "c.json", &err);
+
+  if (msg)
+    *msg = doc ? NULL : xstrdup (err->msg);
+  return doc;
+}
+
+static int
+expect_refused (const char *text, const char *needle)
+{
+  cleanup_free char *msg = NULL;
+  json_auto_t *doc = parse (text, &msg);
+
+  if (doc)
+    {
+      fprintf (stderr, "# accepted: %s\n", text);
+      return -1;
+    }
+  if (strstr (msg, needle) == NULL)
+    {
+      fprintf (stderr, "# expected `%s` in `%s`\n", needle, msg);
+      return -1;
+    }
+  return 0;
+}
+
+static int
+test_runc_would_read_differently (void)
+{
+  EXPECT (expect_refused ("{\"process\":{},\"Process\":{}}", "key `Process` would be read by runc as `process`") == 0);
+  EXPECT (expect_refused ("{\"PROCESS\":{}}", "`PROCESS`") == 0);
+  /* Go folds U+017F (long s) to s and U+212A (Kelvin) to k.  */
+  EXPECT (expect_refused ("{\"proce\xc5\xbfs\":{}}", "would be read by runc as `process`") == 0);
+  EXPECT (expect_refused ("{\"process\":{\"Capabilities\":{}}}", "process: key `Capabilities`") == 0);
+  EXPECT (expect_refused ("{\"process\":{\"capabilities\":{\"BOUNDING\":[]}}}",
+                          "process.capabilities: key `BOUNDING`")
+          == 0);
+  EXPECT (expect_refused ("{\"process\":{\"capabilities\":{\"bounding\":[],\"Bounding\":[\"CAP_SYS_ADMIN\"]}}}",
+                          "key `Bounding`")
+          == 0);
+  EXPECT (expect_refused ("{\"process\":{\"user\":{\"UID\":0}}}", "process.user: key `UID`") == 0);
+  EXPECT (expect_refused ("{\"process\":{\"noNewPrivileges\":false,\"nonewprivileges\":true}}",
+                          "`nonewprivileges`")
+          == 0);
+  EXPECT (expect_refused ("{\"linux\":{\"Seccomp\":null}}", "linux: key `Seccomp`") == 0);
+  EXPECT (expect_refused ("{\"process\":{\"capabilities\":{\"ambient\":[],\"ambient\":[\"CAP_KILL\"]}}}",
+                          "duplicate object key")
+          == 0);
+  /* Unrelated keys that only look alike pass.  */
+  {
+    json_auto_t *doc = parse ("{\"processes\":1,\"x-process\":2,\"annotations\":{\"Process\":\"x\"}}", NULL);
+    EXPECT (doc != NULL);
+  }
+  return 0;
+}
+
+static int
+test_bad_json (void)
+{
+  EXPECT (expect_refused ("", "empty input") == 0);
+  EXPECT (expect_refused ("{\"process\":", "c.json:1:11:") == 0);
+  EXPECT (expect_refused ("[]", "expected a JSON object") == 0);
+  EXPECT (expect_refused ("null", "expected near 'null'") == 0);
+  EXPECT (expect_refused ("\"x\"", "expected near '\"x\"'") == 0);
+  EXPECT (expect_refused ("{\"a\":18446744073709551615}", "too big integer") == 0);
+  EXPECT (expect_refused ("{\"a\":\"\xc3\x28\"}", "unable to decode byte") == 0);
+  EXPECT (expect_refused ("{\"a\":\"\\u0000\"}", "\\u0000 is not allowed") == 0);
+  EXPECT (expect_refused ("{} {}", "end of file expected") == 0);
+  return 0;
+}
+
+/* Facts borrow from the document: the document stays alive in *DOC.  */
+static int
+facts_of (const char *text, struct oci_facts *facts, char **msg, json_t **doc)
+{
+  cleanup_error struct error *err = NULL;
+
+  *doc = parse (text, msg);
+  if (*doc == NULL)
+    return -1;
+  if (oci_config_facts (*doc, LAST, facts, &err) < 0)
+    {
+      if (msg)
+        *msg = xstrdup (err->msg);
+      oci_facts_release (facts);
+      return -1;
+    }
+  return 0;
+}
+
+static int
+expect_facts_error (const char *text, const char *msg)
+{
+  cleanup_free char *got = NULL;
+  json_auto_t *doc = NULL;
+  struct oci_facts f;
+
+  if (facts_of (text, &f, &got, &doc) == 0)
+    {
+      fprintf (stderr, "# accepted: %s\n", text);
+      oci_facts_release (&f);
+      return -1;
+    }
+  if (got == NULL || strcmp (got, msg) != 0)
+    {
+      fprintf (stderr, "# expected `%s`, got `%s`\n", msg, got ? got : "(null)");
+      return -1;
+    }
+  return 0;
+}
+
+static int
+test_wrong_types (void)
+{
+  EXPECT (expect_facts_error ("{\"process\":[]}", "process: expected an object") == 0);
+  EXPECT (expect_facts_error ("{\"process\":{\"capabilities\":[]}}", "process.capabilities: expected an object") == 0);
+  EXPECT (expect_facts_error ("{\"process\":{\"capabilities\":{\"bounding\":\"CAP_KILL\"}}}",
+                              "process.capabilities.bounding: expected an array of strings")
+          == 0);
+  EXPECT (expect_facts_error ("{\"process\":{\"capabilities\":{\"effective\":[\"CAP_KILL\",5]}}}",
+                              "process.capabilities.effective[1]: expected a string")
+          == 0);
+  EXPECT (expect_facts_error ("{\"process\":{\"noNewPrivileges\":\"true\"}}",
+                              "process.noNewPrivileges: expected a boolean")
+          == 0);
+  EXPECT (expect_facts_error ("{\"process\":{\"args\":\"sh\"}}", "process.args: expected an array of strings") == 0);
+  EXPECT (expect_facts_error ("{\"process\":{\"args\":[1]}}", "process.args[0]: expected a string") == 0);
+  EXPECT (expect_facts_error ("{\"process\":{\"user\":{\"uid\":-1}}}",
+                              "process.user.uid: expected an integer from 0 to 4294967295")
+          == 0);
+  EXPECT (expect_facts_error ("{\"process\":{\"user\":{\"uid\":4294967296}}}",
+                              "process.user.uid: expected an integer from 0 to 4294967295")
+          == 0);
+  EXPECT (expect_facts_error ("{\"process\":{\"user\":{\"uid\":\"0\"}}}",
+                              "process.user.uid: expected an integer from 0 to 4294967295")
+          == 0);
+  EXPECT (expect_facts_error ("{\"annotations\":[]}", "annotations: expected an object of strings") == 0);
+  EXPECT (expect_facts_error ("{\"annotations\":{\"a\":1}}", "annotations.a: expected a string") == 0);
+  return 0;
+}
+
+static int
+test_facts_of_sets (void)
+{
+  json_auto_t *doc = NULL, *empty = NULL;
+  struct oci_facts f;
+
+  EXPECT (facts_of ("{\"process\":{\"capabilities\":{\"bounding\":[\"CAP_KILL\",\"CAP_SYS_ADMIN\","
+                    "\"cap_net_raw\",\"CAP_FOO\",\"CAP_KILL\"],\"effective\":null,"
+                    "\"ambient\":[]},\"noNewPrivileges\":true,\"args\":[\"/bin/sh\",\"-c\"],"
+                    "\"user\":{\"uid\":1000}}}",
+                    &f, NULL, &doc)
+          == 0);
+  EXPECT (f.caps_present);
+  EXPECT (f.sets[CAPSET_BOUNDING] == (capset_bit (5) | capset_bit (21)));
+  EXPECT (f.set_present[CAPSET_BOUNDING] && ! f.set_present[CAPSET_EFFECTIVE]);
+  EXPECT (f.set_present[CAPSET_AMBIENT] && f.sets[CAPSET_AMBIENT] == 0);
+  EXPECT_STR (f.unknown[CAPSET_BOUNDING], "\"cap_net_raw\" \"CAP_FOO\"");
+  EXPECT (f.unknown[CAPSET_EFFECTIVE] == NULL);
+  EXPECT (f.no_new_privileges == 1);
+  EXPECT_STR (f.command, "/bin/sh");
+  EXPECT (f.has_uid && f.uid == 1000);
+  EXPECT_STR (f.engine, "unknown");
+  oci_facts_release (&f);
+
+  EXPECT (facts_of ("{}", &f, NULL, &empty) == 0);
+  EXPECT (! f.caps_present && f.no_new_privileges == -1 && f.command == NULL && ! f.has_uid);
+  oci_facts_release (&f);
+  return 0;
+}
+
+static int
+test_fields_and_conflicts (void)
+{
+  json_auto_t *doc = NULL;
+  struct oci_facts f;
+
+  EXPECT (facts_of ("{\"annotations\":{\"io.kubernetes.cri.sandbox-namespace\":\"prod\","
+                    "\"io.kubernetes.cri.container-type\":\"container\","
+                    "\"io.kubernetes.cri.container-name\":\"web\","
+                    "\"io.kubernetes.container.name\":\"web\","
+                    "\"io.kubernetes.pod.namespace\":\"kube-system\"}}",
+                    &f, NULL, &doc)
+          == 0);
+  EXPECT_STR (f.engine, "containerd");
+  /* Two engines' keys disagree: the field matches nothing.  */
+  EXPECT (f.fields[OCI_FIELD_NAMESPACE] == NULL);
+  EXPECT (f.conflicts && strstr (f.conflicts, "`namespace` is `prod` (containerd) but `kube-system` (cri-o)"));
+  /* They agree: kept.  */
+  EXPECT_STR (f.fields[OCI_FIELD_CONTAINER], "web");
+  EXPECT (f.fields[OCI_FIELD_POD] == NULL);
+  oci_facts_release (&f);
+  return 0;
+}
+
+static char *
+read_fixture (const char *name, size_t *len)
+{
+  cleanup_free char *path = NULL;
+  cleanup_close int fd = -1;
+  cleanup_error struct error *err = NULL;
+  char *buf = NULL;
+
+  xasprintf (&path, "%s/bundles/%s/config.json", FIXTURES_DIR, name);
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || util_read_fd (fd, CAPGUARD_MAX_CONFIG, path, &buf, len, &err) < 0)
+    return NULL;
+  return buf;
+}
+
+static int
+test_captured_fixtures (void)
+{
+  static const char *const names[] = { "podman-default", "podman-privileged", "podman-cap-add",
+                                       "podman-k8s-kube-system", "containerd-ctr-default", "runc-spec" };
+  size_t i, len;
+
+  for (i = 0; i < sizeof names / sizeof names[0]; i++)
+    {
+      cleanup_free char *text = read_fixture (names[i], &len);
+      cleanup_error struct error *err = NULL;
+      json_auto_t *doc = NULL;
+      struct oci_facts f;
+
+      EXPECT (text != NULL);
+      doc = oci_config_parse (text, len, names[i], &err);
+      EXPECT (doc != NULL);
+      EXPECT (oci_config_facts (doc, LAST, &f, &err) == 0);
+      EXPECT (f.caps_present && f.sets[CAPSET_BOUNDING] != 0);
+      if (strncmp (names[i], "podman", 6) == 0)
+        EXPECT_STR (f.engine, "podman");
+      if (strcmp (names[i], "podman-k8s-kube-system") == 0)
+        {
+          EXPECT_STR (f.fields[OCI_FIELD_NAMESPACE], "kube-system");
+          EXPECT_STR (f.fields[OCI_FIELD_CONTAINER], "kube-proxy");
+          EXPECT_STR (f.fields[OCI_FIELD_POD], "kube-proxy-x");
+        }
+      if (strcmp (names[i], "containerd-ctr-default") == 0)
+        EXPECT (capset_count (f.sets[CAPSET_BOUNDING]) == 14);
+      if (strcmp (names[i], "podman-privileged") == 0)
+        /* podman leaves out what its own process lacks: this VM has no CAP_SYS_RESOURCE.  */
+        EXPECT (capset_count (f.sets[CAPSET_BOUNDING]) >= 40);
+      oci_facts_release (&f);
+    }
+  return 0;
+}
+
+static int
+test_apply_touches_only_what_changed (void)
+{
+  const char *text = "{\"z\":1,\"process\":{\"args\":[\"sh\"],\"capabilities\":{\"bounding\":[\"CAP_SYS_ADMIN\","
+                     "\"CAP_KILL\",\"bogus\",\"CAP_CHOWN\",\"CAP_KILL\"],\"effective\":[\"CAP_KILL\"]},"
+                     "\"cwd\":\"/\"},\"a\":{\"b\":[1,2.5,\"x\"]}}";
+  uint64_t keep[CAPSET_COUNT] = { 0 };
+  bool changed[CAPSET_COUNT] = { 0 };
+  cleanup_error struct error *err = NULL;
+  json_auto_t *doc = parse (text, NULL);
+  cleanup_free char *out = NULL;
+
+  keep[CAPSET_BOUNDING] = capset_bit (5) | capset_bit (0);
+  keep[CAPSET_EFFECTIVE] = capset_bit (5);
+  changed[CAPSET_BOUNDING] = true;
+  EXPECT (oci_config_apply (doc, keep, changed, true, LAST, &err) == 0);
+  out = json_dumps (doc, JSON_COMPACT);
+  EXPECT_STR (out, "{\"z\":1,\"process\":{\"args\":[\"sh\"],\"capabilities\":{\"bounding\":[\"CAP_KILL\","
+                   "\"CAP_CHOWN\"],\"effective\":[\"CAP_KILL\"]},\"cwd\":\"/\",\"noNewPrivileges\":true},"
+                   "\"a\":{\"b\":[1,2.5,\"x\"]}}");
+
+  /* Asked to add what is not there: refused, as an internal error.  */
+  keep[CAPSET_BOUNDING] |= capset_bit (21) | capset_bit (13);
+  EXPECT (oci_config_apply (doc, keep, changed, false, LAST, &err) < 0);
+  EXPECT (strstr (err->msg, "would gain") != NULL);
+  return 0;
+}
+
+TAP_MAIN (T (test_runc_would_read_differently), T (test_bad_json), T (test_wrong_types),
+          T (test_facts_of_sets), T (test_fields_and_conflicts), T (test_captured_fixtures),
+          T (test_apply_touches_only_what_changed))
