@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,7 +90,18 @@ main (int argc, char **argv)
   cleanup_error struct error *err = NULL;
   cleanup_policy struct policy *policy = NULL;
   const char *policy_path = NULL, *command;
+  bool std_closed[3];
   int c, ret;
+
+  /* A closed standard descriptor would be reused by the next open(): the
+     policy or the log could become "stdout" (bubblewrap and sudo guard the
+     same way).  Fill the gaps with /dev/null and remember them.  */
+  for (c = 0; c < 3; c++)
+    {
+      std_closed[c] = fcntl (c, F_GETFD) < 0;
+      if (std_closed[c] && open ("/dev/null", O_RDWR) != c)
+        return EXIT_BAD_INPUT;
+    }
 
   /* `+`: stop at the command, whose arguments are its own.  */
   while ((c = getopt_long (argc, argv, "+hV", options, NULL)) != -1)
@@ -118,6 +132,12 @@ main (int argc, char **argv)
     {
       if (optind != argc)
         usage_error ("precreate takes no arguments, got `%s`", argv[optind]);
+      if (std_closed[STDIN_FILENO] || std_closed[STDOUT_FILENO])
+        {
+          make_error (&err, EBADF, "standard %s is closed",
+                      std_closed[STDIN_FILENO] ? "input" : "output");
+          fail (EXIT_BAD_INPUT, command, err);
+        }
       policy = load_policy (policy_path, command);
       ret = mode_precreate (policy, STDIN_FILENO, STDOUT_FILENO, &err);
     }
