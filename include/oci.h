@@ -23,6 +23,13 @@ enum oci_field
 
 const char *oci_field_name (enum oci_field field);
 
+enum oci_seccomp
+{
+  OCI_SECCOMP_NONE,       /* no linux.seccomp */
+  OCI_SECCOMP_UNCONFINED, /* defaultAction SCMP_ACT_ALLOW and no rules: Kubernetes' Unconfined */
+  OCI_SECCOMP_CONFINED,
+};
+
 /* What a config says about a process, as the runtime will read it.  All
    strings are borrowed from the document, except `conflicts` and `unknown`.  */
 struct oci_facts
@@ -39,6 +46,7 @@ struct oci_facts
   const char *fields[OCI_FIELD_COUNT]; /* NULL when missing or contradicted */
   char *conflicts;                 /* why a field was dropped, or NULL */
   const char *engine;              /* "podman", "cri-o", "containerd" or "unknown" */
+  enum oci_seccomp seccomp;
 };
 
 void oci_facts_release (struct oci_facts *facts);

@@ -22,7 +22,8 @@ enum policy_action
 
 enum policy_seccomp
 {
-  POLICY_SECCOMP_KEEP,
+  POLICY_SECCOMP_KEEP,    /* leave linux.seccomp as it is */
+  POLICY_SECCOMP_REQUIRE, /* refuse an unconfined container */
 };
 
 enum policy_ping

@@ -127,6 +127,15 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
       d->set_nnp = true;
     }
 
+  /* seccomp: require cannot be met by a rewrite, so it refuses (SPEC §4).  */
+  if (d->settings.seccomp == POLICY_SECCOMP_REQUIRE && facts->seccomp != OCI_SECCOMP_CONFINED)
+    {
+      add_reason (d->reasons, "%s, required by seccomp: require",
+                  facts->seccomp == OCI_SECCOMP_NONE ? "linux.seccomp is missing"
+                                                     : "linux.seccomp allows every syscall (unconfined)");
+      refuse = true;
+    }
+
   /* After clamping, restore what the kernel requires of a process's sets
      (capabilities(7)); under any other action only report the removals the
      ceilings would make.  */

@@ -38,7 +38,8 @@ print_settings (FILE *out, const struct policy_settings *s, int last_cap)
   print_set (out, "inheritable", s->inheritable, last_cap);
   print_set (out, "ambient", s->ambient, last_cap);
   fprintf (out, "  %-12s %s\n", "noNewPrivs", s->no_new_privileges ? "set" : "leave as is");
-  fprintf (out, "  %-12s %s\n", "seccomp", "keep");
+  fprintf (out, "  %-12s %s\n", "seccomp",
+           s->seccomp == POLICY_SECCOMP_REQUIRE ? "require" : "keep");
   fprintf (out, "  %-12s %s\n", "pingGroup", "keep");
 }
 

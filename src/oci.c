@@ -241,6 +241,36 @@ read_fields (json_t *annotations, struct oci_facts *facts, struct error **err)
   return 0;
 }
 
+static int
+read_seccomp (json_t *linux_obj, struct oci_facts *facts, struct error **err)
+{
+  json_t *seccomp, *action, *syscalls;
+
+  facts->seccomp = OCI_SECCOMP_NONE;
+  if (linux_obj == NULL || json_is_null (linux_obj))
+    return 0;
+  if (! json_is_object (linux_obj))
+    return make_error (err, 0, "linux: expected an object");
+  seccomp = json_object_get (linux_obj, "seccomp");
+  if (seccomp == NULL || json_is_null (seccomp))
+    return 0;
+  if (! json_is_object (seccomp))
+    return make_error (err, 0, "linux.seccomp: expected an object");
+  action = json_object_get (seccomp, "defaultAction");
+  if (! json_is_string (action))
+    return make_error (err, 0, "linux.seccomp.defaultAction: expected a string");
+  syscalls = json_object_get (seccomp, "syscalls");
+  if (syscalls && ! json_is_null (syscalls) && ! json_is_array (syscalls))
+    return make_error (err, 0, "linux.seccomp.syscalls: expected an array");
+  /* A profile that allows everything and lists nothing filters nothing:
+     that is what Kubernetes' `Unconfined` turns into.  */
+  if (strcmp (json_string_value (action), "SCMP_ACT_ALLOW") == 0 && json_array_size (syscalls) == 0)
+    facts->seccomp = OCI_SECCOMP_UNCONFINED;
+  else
+    facts->seccomp = OCI_SECCOMP_CONFINED;
+  return 0;
+}
+
 int
 oci_config_facts (json_t *config, int last_cap, struct oci_facts *facts, struct error **err)
 {
@@ -251,6 +281,8 @@ oci_config_facts (json_t *config, int last_cap, struct oci_facts *facts, struct 
   memset (facts, 0, sizeof *facts);
   facts->no_new_privileges = -1;
   if (read_fields (json_object_get (config, "annotations"), facts, err) < 0)
+    return -1;
+  if (read_seccomp (json_object_get (config, "linux"), facts, err) < 0)
     return -1;
   if (process == NULL || json_is_null (process))
     return 0;

@@ -273,13 +273,13 @@ parse_settings (struct ctx *c, json_t *obj, bool top, struct policy_settings *s,
       int val;
       push_key (c, "seccomp");
       r = parse_enum (c, v, "seccomp", known, 3, &val, err);
-      if (r == 0 && val != 0)
+      if (r == 0 && val == 2)
         r = fail_at (c, false, err, "`seccomp: %s` is not supported by this version yet",
                      known[val]);
       pop (c);
       if (r < 0)
         return r;
-      s->seccomp = POLICY_SECCOMP_KEEP;
+      s->seccomp = val == 1 ? POLICY_SECCOMP_REQUIRE : POLICY_SECCOMP_KEEP;
     }
   if ((v = json_object_get (obj, "seccompProfile")))
     {

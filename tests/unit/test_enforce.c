@@ -347,7 +347,40 @@ test_conflicting_annotations_are_reported (void)
   return 0;
 }
 
-TAP_MAIN (T (test_conforming_is_allowed_under_every_action), T (test_rewrite_clamps_each_set_to_its_ceiling),
+static int
+test_seccomp_require (void)
+{
+  cleanup_policy struct policy *pr = policy_with ("rewrite", ",\"seccomp\":\"require\"");
+  cleanup_policy struct policy *pa = policy_with ("audit", ",\"seccomp\":\"require\"");
+  cleanup_policy struct policy *pk = policy_with ("enforce", "");
+  struct oci_facts f;
+  struct decision d;
+
+  facts_all (&f, KILL);
+  f.seccomp = OCI_SECCOMP_NONE;
+  enforce_decide (pr, &f, ENFORCE_CAN_REWRITE, &d);
+  EXPECT (d.outcome == ENFORCE_REFUSED);
+  EXPECT (reasons_have (&d, "linux.seccomp is missing, required by seccomp: require"));
+  decision_release (&d);
+  f.seccomp = OCI_SECCOMP_UNCONFINED;
+  enforce_decide (pr, &f, ENFORCE_CAN_REWRITE, &d);
+  EXPECT (d.outcome == ENFORCE_REFUSED);
+  EXPECT (reasons_have (&d, "allows every syscall (unconfined)"));
+  decision_release (&d);
+  enforce_decide (pa, &f, ENFORCE_CAN_REWRITE, &d);
+  EXPECT (d.outcome == ENFORCE_AUDITED);
+  decision_release (&d);
+  enforce_decide (pk, &f, ENFORCE_CAN_REWRITE, &d);
+  EXPECT (d.outcome == ENFORCE_ALLOWED);
+  decision_release (&d);
+  f.seccomp = OCI_SECCOMP_CONFINED;
+  enforce_decide (pr, &f, ENFORCE_CAN_REWRITE, &d);
+  EXPECT (d.outcome == ENFORCE_ALLOWED);
+  decision_release (&d);
+  return 0;
+}
+
+TAP_MAIN (T (test_seccomp_require), T (test_conforming_is_allowed_under_every_action), T (test_rewrite_clamps_each_set_to_its_ceiling),
           T (test_deny_refuses_under_rewrite_and_enforce_not_audit), T (test_deny_wins_over_allow),
           T (test_enforce_refuses_excess_audit_reports_it),
           T (test_check_only_stage_refuses_what_rewrite_would_clamp), T (test_invariants_restored_after_clamp),

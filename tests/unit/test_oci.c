@@ -286,6 +286,42 @@ test_apply_touches_only_what_changed (void)
   return 0;
 }
 
-TAP_MAIN (T (test_runc_would_read_differently), T (test_bad_json), T (test_wrong_types),
+static int
+test_seccomp_states (void)
+{
+  static const struct
+  {
+    const char *text;
+    enum oci_seccomp want;
+  } cases[] = {
+    { "{}", OCI_SECCOMP_NONE },
+    { "{\"linux\":{}}", OCI_SECCOMP_NONE },
+    { "{\"linux\":{\"seccomp\":null}}", OCI_SECCOMP_NONE },
+    { "{\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\"}}}", OCI_SECCOMP_UNCONFINED },
+    { "{\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[]}}}", OCI_SECCOMP_UNCONFINED },
+    { "{\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"bpf\"],"
+      "\"action\":\"SCMP_ACT_ERRNO\"}]}}}", OCI_SECCOMP_CONFINED },
+    { "{\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\"}}}", OCI_SECCOMP_CONFINED },
+  };
+  size_t i;
+
+  for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    {
+      json_auto_t *doc = NULL;
+      struct oci_facts f;
+      EXPECT (facts_of (cases[i].text, &f, NULL, &doc) == 0);
+      EXPECT (f.seccomp == cases[i].want);
+      oci_facts_release (&f);
+    }
+  EXPECT (expect_facts_error ("{\"linux\":[]}", "linux: expected an object") == 0);
+  EXPECT (expect_facts_error ("{\"linux\":{\"seccomp\":1}}", "linux.seccomp: expected an object") == 0);
+  EXPECT (expect_facts_error ("{\"linux\":{\"seccomp\":{}}}", "linux.seccomp.defaultAction: expected a string") == 0);
+  EXPECT (expect_facts_error ("{\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":{}}}}",
+                              "linux.seccomp.syscalls: expected an array")
+          == 0);
+  return 0;
+}
+
+TAP_MAIN (T (test_seccomp_states), T (test_runc_would_read_differently), T (test_bad_json), T (test_wrong_types),
           T (test_facts_of_sets), T (test_fields_and_conflicts), T (test_captured_fixtures),
           T (test_apply_touches_only_what_changed))

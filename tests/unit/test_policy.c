@@ -284,8 +284,8 @@ test_regex_errors_and_unsupported (void)
   EXPECT (expect_error_at (BASE ",\"rules\":[{\"name\":\"r\",\"match\":{\"annotations\":{\"k\":\"[\"}}}]}",
                            "\"[\"", "`k`: invalid regex `[`: Invalid regular expression")
           == 0);
-  EXPECT (expect_error_at (BASE ",\"seccomp\":\"require\"}", "\"require\"",
-                           "`seccomp: require` is not supported by this version yet")
+  EXPECT (expect_error_at (BASE ",\"seccomp\":\"baseline\"}", "\"baseline\"",
+                           "`seccomp: baseline` is not supported by this version yet")
           == 0);
   EXPECT (expect_error_at (BASE ",\"seccomp\":\"strict\"}", "\"strict\"", "`seccomp`: unknown value `strict`")
           == 0);
