@@ -29,12 +29,12 @@ const char *capset_kind_name (enum capset_kind kind);
 static inline uint64_t
 capset_all (int last_cap)
 {
-  return last_cap >= 63 ? UINT64_MAX : (((uint64_t) 1 << (last_cap + 1)) - 1);
+  return last_cap >= 63 ? UINT64_MAX : (((uint64_t)1 << (last_cap + 1)) - 1);
 }
 static inline uint64_t
 capset_bit (int cap)
 {
-  return (uint64_t) 1 << cap;
+  return (uint64_t)1 << cap;
 }
 static inline bool
 capset_has (uint64_t set, int cap)

@@ -32,12 +32,12 @@ struct decision
   enum enforce_outcome outcome;
   const struct policy_rule *rule; /* NULL: the top level ("default") */
   struct policy_settings settings;
-  uint64_t final[CAPSET_COUNT];    /* the sets after the decision */
-  uint64_t removed[CAPSET_COUNT];  /* known capabilities taken (or that would be) */
+  uint64_t final[CAPSET_COUNT];       /* the sets after the decision */
+  uint64_t removed[CAPSET_COUNT];     /* known capabilities taken (or that would be) */
   bool unknown_removed[CAPSET_COUNT]; /* names runc would not know, dropped */
-  bool changed[CAPSET_COUNT];      /* the set's array must be rewritten */
-  bool set_nnp;                    /* process.noNewPrivileges must be set */
-  json_t *reasons;                 /* array of strings, owned */
+  bool changed[CAPSET_COUNT];         /* the set's array must be rewritten */
+  bool set_nnp;                       /* process.noNewPrivileges must be set */
+  json_t *reasons;                    /* array of strings, owned */
 };
 
 const char *enforce_outcome_name (enum enforce_outcome outcome);

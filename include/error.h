@@ -13,8 +13,7 @@ struct error
 int make_error (struct error **err, int status, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 /* Prefixes "CONTEXT: " to the message of *err.  Returns -1.  */
-int error_wrap (struct error **err, const char *fmt, ...)
-    __attribute__ ((format (printf, 2, 3)));
+int error_wrap (struct error **err, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 void error_free (struct error **err);
 
 #define cleanup_error __attribute__ ((cleanup (error_free)))

@@ -34,18 +34,18 @@ enum oci_seccomp
    strings are borrowed from the document, except `conflicts` and `unknown`.  */
 struct oci_facts
 {
-  bool caps_present;               /* process.capabilities is an object */
-  bool set_present[CAPSET_COUNT];  /* that set's key is there */
-  uint64_t sets[CAPSET_COUNT];     /* the known capabilities in each set */
-  char *unknown[CAPSET_COUNT];     /* names runc would not know, space-separated, or NULL */
-  int no_new_privileges;           /* -1 absent, 0 false, 1 true */
-  const char *command;             /* process.args[0] */
+  bool caps_present;              /* process.capabilities is an object */
+  bool set_present[CAPSET_COUNT]; /* that set's key is there */
+  uint64_t sets[CAPSET_COUNT];    /* the known capabilities in each set */
+  char *unknown[CAPSET_COUNT];    /* names runc would not know, space-separated, or NULL */
+  int no_new_privileges;          /* -1 absent, 0 false, 1 true */
+  const char *command;            /* process.args[0] */
   bool has_uid;
   uint32_t uid;
-  json_t *annotations;             /* borrowed object, or NULL */
+  json_t *annotations;                 /* borrowed object, or NULL */
   const char *fields[OCI_FIELD_COUNT]; /* NULL when missing or contradicted */
-  char *conflicts;                 /* why a field was dropped, or NULL */
-  const char *engine;              /* "podman", "cri-o", "containerd" or "unknown" */
+  char *conflicts;                     /* why a field was dropped, or NULL */
+  const char *engine;                  /* "podman", "cri-o", "containerd" or "unknown" */
   enum oci_seccomp seccomp;
 };
 
@@ -64,7 +64,8 @@ int oci_config_facts (json_t *config, int last_cap, struct oci_facts *facts, str
    (only for sets in CHANGED), keeping the original order of the remaining
    entries; sets process.noNewPrivileges when SET_NNP.  Nothing else in the
    document is touched.  */
-int oci_config_apply (json_t *config, const uint64_t keep[CAPSET_COUNT], const bool changed[CAPSET_COUNT],
-                      bool set_nnp, int last_cap, struct error **err);
+int oci_config_apply (json_t *config, const uint64_t keep[CAPSET_COUNT],
+                      const bool changed[CAPSET_COUNT], bool set_nnp, int last_cap,
+                      struct error **err);
 
 #endif

@@ -19,7 +19,7 @@ int xasprintf (char **out, const char *fmt, ...) __attribute__ ((format (printf,
 static inline void
 cleanup_freep (void *p)
 {
-  free (*(void **) p);
+  free (*(void **)p);
 }
 static inline void
 cleanup_closep (int *fd)
@@ -46,7 +46,7 @@ steal_pointer_ (void *pp)
   *p = NULL;
   return ret;
 }
-#define steal_pointer(pp) ((typeof (*(pp))) steal_pointer_ (pp))
+#define steal_pointer(pp) ((typeof (*(pp)))steal_pointer_ (pp))
 
 /* Input size caps.  An OCI config from podman with a full seccomp profile is
    about 30 KiB; these leave two orders of magnitude of room and still bound
@@ -62,8 +62,6 @@ int util_read_fd (int fd, size_t max, const char *what, char **out, size_t *len,
 
 /* Writes all of BUF to FD, retrying on EINTR and short writes.  */
 int util_write_all (int fd, const char *buf, size_t len, struct error **err);
-
-
 
 /* The highest capability number the running kernel knows, from
    /proc/sys/kernel/cap_last_cap, else probed with PR_CAPBSET_READ.  */

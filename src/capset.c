@@ -8,8 +8,8 @@
 #include "util.h"
 
 static const char *const kind_names[CAPSET_COUNT] = {
-  [CAPSET_BOUNDING] = "bounding",     [CAPSET_EFFECTIVE] = "effective",
-  [CAPSET_PERMITTED] = "permitted",   [CAPSET_INHERITABLE] = "inheritable",
+  [CAPSET_BOUNDING] = "bounding",   [CAPSET_EFFECTIVE] = "effective",
+  [CAPSET_PERMITTED] = "permitted", [CAPSET_INHERITABLE] = "inheritable",
   [CAPSET_AMBIENT] = "ambient",
 };
 
@@ -37,13 +37,13 @@ capset_name (int cap)
 
   if (cap < 0 || cap >= CAPSET_MAX_BITS)
     return NULL;
-  if (! filled[cap])
+  if (!filled[cap])
     {
       char *n = cap_to_name (cap);
       size_t i;
 
       /* libcap answers with the number for a capability it has no name for.  */
-      if (n == NULL || isdigit ((unsigned char) n[0]) || strlen (n) + 4 > NAME_MAX_LEN)
+      if (n == NULL || isdigit ((unsigned char)n[0]) || strlen (n) + 4 > NAME_MAX_LEN)
         {
           cap_free (n);
           return NULL;
@@ -51,7 +51,7 @@ capset_name (int cap)
       snprintf (names[cap], sizeof names[cap], "%s%s",
                 strncasecmp (n, "cap_", 4) == 0 ? "" : "CAP_", n);
       for (i = 0; names[cap][i]; i++)
-        names[cap][i] = toupper ((unsigned char) names[cap][i]);
+        names[cap][i] = toupper ((unsigned char)names[cap][i]);
       cap_free (n);
       filled[cap] = true;
     }
@@ -92,7 +92,7 @@ capset_parse_policy_name (const char *name, int last_cap, int *cap, struct error
   if (len > NAME_MAX_LEN - 4)
     return make_error (err, 0, "capability name too long");
   for (i = 0; i < len; i++)
-    if (! (isalpha ((unsigned char) name[i]) && isascii ((unsigned char) name[i])) && name[i] != '_')
+    if (!(isalpha ((unsigned char)name[i]) && isascii ((unsigned char)name[i])) && name[i] != '_')
       return make_error (err, 0, "`%s` is not a capability name (only letters and `_`)", name);
   if (strncasecmp (p, "cap_", 4) == 0)
     p += 4;
@@ -100,7 +100,7 @@ capset_parse_policy_name (const char *name, int last_cap, int *cap, struct error
     return make_error (err, 0, "`%s` is not a capability name", name);
   snprintf (canonical, sizeof canonical, "CAP_%s", p);
   for (i = 4; canonical[i]; i++)
-    canonical[i] = toupper ((unsigned char) canonical[i]);
+    canonical[i] = toupper ((unsigned char)canonical[i]);
 
   value = lookup_canonical (canonical, last_cap);
   if (value < 0)
@@ -118,7 +118,7 @@ capset_parse_config_name (const char *name, int last_cap)
   if (len <= 4 || len > NAME_MAX_LEN || strncmp (name, "CAP_", 4) != 0)
     return -1;
   for (i = 4; i < len; i++)
-    if (! ((name[i] >= 'A' && name[i] <= 'Z') || name[i] == '_'))
+    if (!((name[i] >= 'A' && name[i] <= 'Z') || name[i] == '_'))
       return -1;
   return lookup_canonical (name, last_cap);
 }
@@ -139,7 +139,7 @@ capset_to_string (uint64_t set, const char *sep)
       char num[16];
       const char *n;
 
-      if (! capset_has (set, cap))
+      if (!capset_has (set, cap))
         continue;
       n = capset_name (cap);
       if (n == NULL)

@@ -131,8 +131,9 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
   if (d->settings.seccomp == POLICY_SECCOMP_REQUIRE && facts->seccomp != OCI_SECCOMP_CONFINED)
     {
       add_reason (d->reasons, "%s, required by seccomp: require",
-                  facts->seccomp == OCI_SECCOMP_NONE ? "linux.seccomp is missing"
-                                                     : "linux.seccomp allows every syscall (unconfined)");
+                  facts->seccomp == OCI_SECCOMP_NONE
+                      ? "linux.seccomp is missing"
+                      : "linux.seccomp allows every syscall (unconfined)");
       refuse = true;
     }
 
@@ -147,14 +148,15 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
       d->removed[k] = capset_subtract (facts->sets[k], d->final[k]);
       d->changed[k] = d->removed[k] != 0 || d->unknown_removed[k];
       invariant = capset_subtract (d->removed[k], excess[k]);
-      if (invariant && d->settings.action == POLICY_REWRITE && ! refuse)
+      if (invariant && d->settings.action == POLICY_REWRITE && !refuse)
         {
           cleanup_free char *names = capset_to_string (invariant, " ");
           add_reason (d->reasons, "%s loses %s, which the kernel would not grant (%s)",
                       capset_kind_name (k), names,
-                      k == CAPSET_PERMITTED   ? "permitted must stay within bounding"
-                      : k == CAPSET_EFFECTIVE ? "effective must stay within permitted"
-                                              : "ambient must stay within permitted and inheritable");
+                      k == CAPSET_PERMITTED ? "permitted must stay within bounding"
+                      : k == CAPSET_EFFECTIVE
+                          ? "effective must stay within permitted"
+                          : "ambient must stay within permitted and inheritable");
         }
     }
 
@@ -253,12 +255,12 @@ enforce_summary (const struct decision *d)
   char *out;
 
   json_array_foreach (d->reasons, i, r)
-    {
-      char *n;
-      xasprintf (&n, "%s%s%s", joined ? joined : "", joined ? "; " : "", json_string_value (r));
-      free (joined);
-      joined = n;
-    }
+  {
+    char *n;
+    xasprintf (&n, "%s%s%s", joined ? joined : "", joined ? "; " : "", json_string_value (r));
+    free (joined);
+    joined = n;
+  }
   xasprintf (&out, "%s by %s (action %s): %s", enforce_outcome_name (d->outcome),
              d->rule ? d->rule->name : "the default policy",
              policy_action_name (d->settings.action), joined ? joined : "conforms");

@@ -78,11 +78,21 @@ scan_string (const char *t, size_t n, size_t i, char **out)
         break;
       switch (t[i])
         {
-        case 'b': c = '\b'; break;
-        case 'f': c = '\f'; break;
-        case 'n': c = '\n'; break;
-        case 'r': c = '\r'; break;
-        case 't': c = '\t'; break;
+        case 'b':
+          c = '\b';
+          break;
+        case 'f':
+          c = '\f';
+          break;
+        case 'n':
+          c = '\n';
+          break;
+        case 'r':
+          c = '\r';
+          break;
+        case 't':
+          c = '\t';
+          break;
         case 'u':
           {
             unsigned long cp = read_u4 (t, n, i + 1);
@@ -97,7 +107,9 @@ scan_string (const char *t, size_t n, size_t i, char **out)
               o += put_utf8 (buf + o, cp);
             continue;
           }
-        default: c = t[i]; break;
+        default:
+          c = t[i];
+          break;
         }
       if (buf)
         buf[o++] = c;
@@ -135,7 +147,7 @@ skip_value (const char *t, size_t n, size_t i)
         default:
           i++;
           /* Numbers and literals: stop before the next delimiter at depth 0.  */
-          while (depth == 0 && i < n && ! strchr (",]} \t\r\n", t[i]))
+          while (depth == 0 && i < n && !strchr (",]} \t\r\n", t[i]))
             i++;
           break;
         }
@@ -201,7 +213,7 @@ jsontext_locate (const char *t, size_t n, const struct jsontext_step *path, size
                 i = skip_ws (t, n, i + 1);
             }
         }
-      if (! found)
+      if (!found)
         return -1;
     }
   return i;
@@ -240,7 +252,7 @@ jsontext_load_object (const char *buf, size_t len, const char *source, struct er
   doc = json_loadb (buf, len, JSON_REJECT_DUPLICATES, &jerr);
   if (doc == NULL)
     return make_error (err, 0, "%s:%d:%d: %s", source, jerr.line, jerr.column, jerr.text), NULL;
-  if (! json_is_object (doc))
+  if (!json_is_object (doc))
     {
       json_decref (doc);
       return make_error (err, 0, "%s:1:1: expected a JSON object at the top level", source), NULL;

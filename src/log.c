@@ -23,10 +23,9 @@ stamped (const json_t *record)
   gettimeofday (&tv, NULL);
   gmtime_r (&tv.tv_sec, &tm);
   snprintf (buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-            tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-            (long) (tv.tv_usec / 1000));
+            tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long)(tv.tv_usec / 1000));
   json_object_set_new (out, "time", json_string (buf));
-  json_object_update (out, (json_t *) record);
+  json_object_update (out, (json_t *)record);
   return out;
 }
 

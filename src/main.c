@@ -45,8 +45,7 @@ static const char usage_text[]
       "2 usage error or invalid policy; 3 bad input or internal error.\n";
 
 /* The one place that prints an error and picks the exit code.  */
-static int __attribute__ ((noreturn))
-fail (int code, const char *command, struct error *err)
+static int __attribute__ ((noreturn)) fail (int code, const char *command, struct error *err)
 {
   fflush (stdout);
   fprintf (stderr, "capguard: %s%s%s\n", command ? command : "", command ? ": " : "",
@@ -54,8 +53,7 @@ fail (int code, const char *command, struct error *err)
   exit (code);
 }
 
-static int __attribute__ ((noreturn, format (printf, 1, 2)))
-usage_error (const char *fmt, ...)
+static int __attribute__ ((noreturn, format (printf, 1, 2))) usage_error (const char *fmt, ...)
 {
   va_list ap;
 

@@ -49,9 +49,9 @@ mode_check (const struct policy *policy, FILE *out, struct error **err)
   size_t i, j;
   int f;
 
-  (void) err;
-  fprintf (out, "%s: valid policy, version 1, %zu rule%s, kernel cap_last_cap %d\n",
-           policy->source, policy->n_rules, policy->n_rules == 1 ? "" : "s", policy->last_cap);
+  (void)err;
+  fprintf (out, "%s: valid policy, version 1, %zu rule%s, kernel cap_last_cap %d\n", policy->source,
+           policy->n_rules, policy->n_rules == 1 ? "" : "s", policy->last_cap);
   fprintf (out, "log: syslog %s, file %s\n", policy->log_syslog ? "on" : "off",
            policy->log_file ? policy->log_file : "(none)");
   for (i = 0; i < policy->n_rules; i++)
@@ -82,7 +82,7 @@ find_libcap (struct dl_phdr_info *info, size_t size, void *data)
 {
   char **found = data;
 
-  (void) size;
+  (void)size;
   if (info->dlpi_name && strstr (info->dlpi_name, "/libcap.so"))
     {
       *found = realpath (info->dlpi_name, NULL);
@@ -98,7 +98,7 @@ mode_version (FILE *out, struct error **err)
   cleanup_free char *libcap = NULL;
   const char *libcap_version = NULL;
 
-  (void) err;
+  (void)err;
   /* libcap has no run-time version call; its soname names the release.  */
   dl_iterate_phdr (find_libcap, &libcap);
   if (libcap && strstr (libcap, ".so."))

@@ -71,9 +71,9 @@ mode_precreate (const struct policy *policy, int in_fd, int out_fd, struct error
 
   rec = enforce_record (&d, &facts, "precreate", "precreate", NULL);
   log_record (policy, rec,
-              d.outcome == ENFORCE_REFUSED     ? LOG_WARNING
-              : d.outcome == ENFORCE_ALLOWED   ? LOG_INFO
-                                               : LOG_NOTICE);
+              d.outcome == ENFORCE_REFUSED   ? LOG_WARNING
+              : d.outcome == ENFORCE_ALLOWED ? LOG_INFO
+                                             : LOG_NOTICE);
 
   if (d.outcome == ENFORCE_REFUSED)
     {

@@ -38,27 +38,40 @@ static const struct field_source field_sources[] = {
    a struct field case-insensitively (and folds U+017F to `s` and U+212A to
    `k`), the last match winning.  A key that folds onto one of these but is
    spelled differently would be read by runc and ignored by us.  */
-static const char *const spec_fields[] = { "ociVersion", "process", "root", "hostname", "domainname",
-                                           "mounts", "hooks", "annotations", "linux", "solaris",
-                                           "windows", "vm", "zos", NULL };
-static const char *const process_fields[] = { "terminal", "consoleSize", "user", "args",
-                                              "commandLine", "env", "cwd", "capabilities",
-                                              "rlimits", "noNewPrivileges", "apparmorProfile",
-                                              "oomScoreAdj", "selinuxLabel", "ioPriority",
-                                              "scheduler", "execCPUAffinity", NULL };
-static const char *const caps_fields[] = { "bounding", "effective", "inheritable", "permitted",
-                                           "ambient", NULL };
-static const char *const user_fields[] = { "uid", "gid", "umask", "additionalGids", "username", NULL };
-static const char *const linux_fields[] = { "uidMappings", "gidMappings", "sysctl", "resources",
-                                            "cgroupsPath", "namespaces", "devices", "seccomp",
-                                            "rootfsPropagation", "maskedPaths", "readonlyPaths",
-                                            "mountLabel", "intelRdt", "personality", "timeOffsets",
-                                            NULL };
+static const char *const spec_fields[]
+    = { "ociVersion",  "process", "root",    "hostname", "domainname", "mounts", "hooks",
+        "annotations", "linux",   "solaris", "windows",  "vm",         "zos",    NULL };
+static const char *const process_fields[] = { "terminal",
+                                              "consoleSize",
+                                              "user",
+                                              "args",
+                                              "commandLine",
+                                              "env",
+                                              "cwd",
+                                              "capabilities",
+                                              "rlimits",
+                                              "noNewPrivileges",
+                                              "apparmorProfile",
+                                              "oomScoreAdj",
+                                              "selinuxLabel",
+                                              "ioPriority",
+                                              "scheduler",
+                                              "execCPUAffinity",
+                                              NULL };
+static const char *const caps_fields[]
+    = { "bounding", "effective", "inheritable", "permitted", "ambient", NULL };
+static const char *const user_fields[]
+    = { "uid", "gid", "umask", "additionalGids", "username", NULL };
+static const char *const linux_fields[]
+    = { "uidMappings",       "gidMappings", "sysctl",        "resources",
+        "cgroupsPath",       "namespaces",  "devices",       "seccomp",
+        "rootfsPropagation", "maskedPaths", "readonlyPaths", "mountLabel",
+        "intelRdt",          "personality", "timeOffsets",   NULL };
 
 static bool
 go_fold_equal (const char *key, const char *field)
 {
-  const unsigned char *k = (const unsigned char *) key;
+  const unsigned char *k = (const unsigned char *)key;
 
   for (; *field; field++)
     {
@@ -85,14 +98,14 @@ check_case_variants (json_t *obj, const char *const *fields, const char *where, 
   json_t *v;
 
   json_object_foreach (obj, key, v)
-    {
-      size_t i;
-      for (i = 0; fields[i]; i++)
-        if (strcmp (key, fields[i]) != 0 && go_fold_equal (key, fields[i]))
-          return make_error (err, 0,
-                             "%skey `%s` would be read by runc as `%s`: refusing an ambiguous config",
-                             where, key, fields[i]);
-    }
+  {
+    size_t i;
+    for (i = 0; fields[i]; i++)
+      if (strcmp (key, fields[i]) != 0 && go_fold_equal (key, fields[i]))
+        return make_error (err, 0,
+                           "%skey `%s` would be read by runc as `%s`: refusing an ambiguous config",
+                           where, key, fields[i]);
+  }
   return 0;
 }
 
@@ -117,9 +130,11 @@ oci_config_parse (const char *buf, size_t len, const char *source, struct error 
       || (process && check_case_variants (process, process_fields, "process: ", err) < 0)
       || (get_object (process, "capabilities")
           && check_case_variants (get_object (process, "capabilities"), caps_fields,
-                                  "process.capabilities: ", err) < 0)
+                                  "process.capabilities: ", err)
+                 < 0)
       || (get_object (process, "user")
-          && check_case_variants (get_object (process, "user"), user_fields, "process.user: ", err) < 0)
+          && check_case_variants (get_object (process, "user"), user_fields, "process.user: ", err)
+                 < 0)
       || (linux_obj && check_case_variants (linux_obj, linux_fields, "linux: ", err) < 0))
     {
       json_decref (doc);
@@ -164,24 +179,24 @@ read_set (json_t *caps, enum capset_kind kind, int last_cap, struct oci_facts *f
 
   if (arr == NULL || json_is_null (arr))
     return 0;
-  if (! json_is_array (arr))
+  if (!json_is_array (arr))
     return make_error (err, 0, "process.capabilities.%s: expected an array of strings", name);
   facts->set_present[kind] = true;
   json_array_foreach (arr, i, v)
-    {
-      int cap;
-      if (! json_is_string (v))
-        return make_error (err, 0, "process.capabilities.%s[%zu]: expected a string", name, i);
-      cap = capset_parse_config_name (json_string_value (v), last_cap);
-      if (cap < 0)
-        {
-          /* Quote it so a hostile name cannot forge log fields.  */
-          cleanup_free char *q = json_dumps (v, JSON_ENCODE_ANY);
-          append_word (&facts->unknown[kind], q ? q : "?");
-        }
-      else
-        facts->sets[kind] |= capset_bit (cap);
-    }
+  {
+    int cap;
+    if (!json_is_string (v))
+      return make_error (err, 0, "process.capabilities.%s[%zu]: expected a string", name, i);
+    cap = capset_parse_config_name (json_string_value (v), last_cap);
+    if (cap < 0)
+      {
+        /* Quote it so a hostile name cannot forge log fields.  */
+        cleanup_free char *q = json_dumps (v, JSON_ENCODE_ANY);
+        append_word (&facts->unknown[kind], q ? q : "?");
+      }
+    else
+      facts->sets[kind] |= capset_bit (cap);
+  }
   return 0;
 }
 
@@ -195,11 +210,10 @@ read_fields (json_t *annotations, struct oci_facts *facts, struct error **err)
   facts->engine = "unknown";
   if (annotations == NULL || json_is_null (annotations))
     return 0;
-  if (! json_is_object (annotations))
+  if (!json_is_object (annotations))
     return make_error (err, 0, "annotations: expected an object of strings");
-  json_object_foreach (annotations, key, v)
-    if (! json_is_string (v))
-      return make_error (err, 0, "annotations.%s: expected a string", key);
+  json_object_foreach (annotations, key, v) if (!json_is_string (v)) return make_error (
+      err, 0, "annotations.%s: expected a string", key);
   facts->annotations = annotations;
 
   v = json_object_get (annotations, "io.container.manager");
@@ -249,18 +263,18 @@ read_seccomp (json_t *linux_obj, struct oci_facts *facts, struct error **err)
   facts->seccomp = OCI_SECCOMP_NONE;
   if (linux_obj == NULL || json_is_null (linux_obj))
     return 0;
-  if (! json_is_object (linux_obj))
+  if (!json_is_object (linux_obj))
     return make_error (err, 0, "linux: expected an object");
   seccomp = json_object_get (linux_obj, "seccomp");
   if (seccomp == NULL || json_is_null (seccomp))
     return 0;
-  if (! json_is_object (seccomp))
+  if (!json_is_object (seccomp))
     return make_error (err, 0, "linux.seccomp: expected an object");
   action = json_object_get (seccomp, "defaultAction");
-  if (! json_is_string (action))
+  if (!json_is_string (action))
     return make_error (err, 0, "linux.seccomp.defaultAction: expected a string");
   syscalls = json_object_get (seccomp, "syscalls");
-  if (syscalls && ! json_is_null (syscalls) && ! json_is_array (syscalls))
+  if (syscalls && !json_is_null (syscalls) && !json_is_array (syscalls))
     return make_error (err, 0, "linux.seccomp.syscalls: expected an array");
   /* A profile that allows everything and lists nothing filters nothing:
      that is what Kubernetes' `Unconfined` turns into.  */
@@ -286,13 +300,13 @@ oci_config_facts (json_t *config, int last_cap, struct oci_facts *facts, struct 
     return -1;
   if (process == NULL || json_is_null (process))
     return 0;
-  if (! json_is_object (process))
+  if (!json_is_object (process))
     return make_error (err, 0, "process: expected an object");
 
   caps = json_object_get (process, "capabilities");
-  if (caps && ! json_is_null (caps))
+  if (caps && !json_is_null (caps))
     {
-      if (! json_is_object (caps))
+      if (!json_is_object (caps))
         return make_error (err, 0, "process.capabilities: expected an object");
       facts->caps_present = true;
       for (k = 0; k < CAPSET_COUNT; k++)
@@ -301,38 +315,39 @@ oci_config_facts (json_t *config, int last_cap, struct oci_facts *facts, struct 
     }
 
   v = json_object_get (process, "noNewPrivileges");
-  if (v && ! json_is_null (v))
+  if (v && !json_is_null (v))
     {
-      if (! json_is_boolean (v))
+      if (!json_is_boolean (v))
         return make_error (err, 0, "process.noNewPrivileges: expected a boolean");
       facts->no_new_privileges = json_is_true (v);
     }
 
   v = json_object_get (process, "args");
-  if (v && ! json_is_null (v))
+  if (v && !json_is_null (v))
     {
-      if (! json_is_array (v))
+      if (!json_is_array (v))
         return make_error (err, 0, "process.args: expected an array of strings");
       if (json_array_size (v) > 0)
         {
-          if (! json_is_string (json_array_get (v, 0)))
+          if (!json_is_string (json_array_get (v, 0)))
             return make_error (err, 0, "process.args[0]: expected a string");
           facts->command = json_string_value (json_array_get (v, 0));
         }
     }
 
   v = json_object_get (process, "user");
-  if (v && ! json_is_null (v))
+  if (v && !json_is_null (v))
     {
       json_t *uid;
-      if (! json_is_object (v))
+      if (!json_is_object (v))
         return make_error (err, 0, "process.user: expected an object");
       uid = json_object_get (v, "uid");
-      if (uid && ! json_is_null (uid))
+      if (uid && !json_is_null (uid))
         {
-          if (! json_is_integer (uid) || json_integer_value (uid) < 0
+          if (!json_is_integer (uid) || json_integer_value (uid) < 0
               || json_integer_value (uid) > UINT32_MAX)
-            return make_error (err, 0, "process.user.uid: expected an integer from 0 to 4294967295");
+            return make_error (err, 0,
+                               "process.user.uid: expected an integer from 0 to 4294967295");
           facts->has_uid = true;
           facts->uid = json_integer_value (uid);
         }
@@ -341,8 +356,8 @@ oci_config_facts (json_t *config, int last_cap, struct oci_facts *facts, struct 
 }
 
 int
-oci_config_apply (json_t *config, const uint64_t keep[CAPSET_COUNT], const bool changed[CAPSET_COUNT],
-                  bool set_nnp, int last_cap, struct error **err)
+oci_config_apply (json_t *config, const uint64_t keep[CAPSET_COUNT],
+                  const bool changed[CAPSET_COUNT], bool set_nnp, int last_cap, struct error **err)
 {
   json_t *process = json_object_get (config, "process");
   json_t *caps = process ? json_object_get (process, "capabilities") : NULL;
@@ -355,21 +370,22 @@ oci_config_apply (json_t *config, const uint64_t keep[CAPSET_COUNT], const bool 
       uint64_t written = 0;
       size_t i;
 
-      if (! changed[k])
+      if (!changed[k])
         continue;
       arr = caps ? json_object_get (caps, capset_kind_name (k)) : NULL;
-      if (! json_is_array (arr))
+      if (!json_is_array (arr))
         return make_error (err, 0, "internal error: set `%s` changed but is not in the config",
                            capset_kind_name (k));
       out = json_array ();
       json_array_foreach (arr, i, v)
-        {
-          int cap = json_is_string (v) ? capset_parse_config_name (json_string_value (v), last_cap) : -1;
-          if (cap < 0 || ! capset_has (keep[k], cap) || capset_has (written, cap))
-            continue;
-          written |= capset_bit (cap);
-          json_array_append (out, v);
-        }
+      {
+        int cap
+            = json_is_string (v) ? capset_parse_config_name (json_string_value (v), last_cap) : -1;
+        if (cap < 0 || !capset_has (keep[k], cap) || capset_has (written, cap))
+          continue;
+        written |= capset_bit (cap);
+        json_array_append (out, v);
+      }
       if (written != keep[k])
         return make_error (err, 0, "internal error: set `%s` would gain capabilities",
                            capset_kind_name (k));
@@ -378,7 +394,7 @@ oci_config_apply (json_t *config, const uint64_t keep[CAPSET_COUNT], const bool 
     }
   if (set_nnp)
     {
-      if (! json_is_object (process))
+      if (!json_is_object (process))
         return make_error (err, 0, "config has no process object to set noNewPrivileges in");
       if (json_object_set_new (process, "noNewPrivileges", json_true ()) < 0)
         return make_error (err, 0, "out of memory");

@@ -104,20 +104,20 @@ check_keys (struct ctx *c, json_t *obj, const char *const *allowed, const char *
   json_t *v;
 
   json_object_foreach (obj, key, v)
-    {
-      size_t i;
-      bool ok = false;
-      for (i = 0; allowed[i] && ! ok; i++)
-        ok = strcmp (key, allowed[i]) == 0;
-      if (! ok)
-        {
-          int r;
-          push_key (c, key);
-          r = fail_at (c, true, err, "unknown key `%s` in %s", key, where);
-          pop (c);
-          return r;
-        }
-    }
+  {
+    size_t i;
+    bool ok = false;
+    for (i = 0; allowed[i] && !ok; i++)
+      ok = strcmp (key, allowed[i]) == 0;
+    if (!ok)
+      {
+        int r;
+        push_key (c, key);
+        r = fail_at (c, true, err, "unknown key `%s` in %s", key, where);
+        pop (c);
+        return r;
+      }
+  }
   return 0;
 }
 
@@ -128,27 +128,27 @@ parse_cap_list (struct ctx *c, json_t *arr, const char *what, uint64_t *out, str
   size_t i;
 
   *out = 0;
-  if (! json_is_array (arr))
+  if (!json_is_array (arr))
     return fail_at (c, false, err, "`%s` must be an array of capability names", what);
   json_array_foreach (arr, i, v)
-    {
-      cleanup_error struct error *cerr = NULL;
-      const char *name = json_string_value (v);
-      int cap, r = 0;
+  {
+    cleanup_error struct error *cerr = NULL;
+    const char *name = json_string_value (v);
+    int cap, r = 0;
 
-      push_index (c, i);
-      if (! json_is_string (v))
-        r = fail_at (c, false, err, "`%s` must hold capability names (strings)", what);
-      else if (strcasecmp (name, "ALL") == 0)
-        *out |= capset_all (c->last_cap);
-      else if (capset_parse_policy_name (name, c->last_cap, &cap, &cerr) < 0)
-        r = fail_at (c, false, err, "in `%s`: %s", what, cerr->msg);
-      else
-        *out |= capset_bit (cap);
-      pop (c);
-      if (r < 0)
-        return r;
-    }
+    push_index (c, i);
+    if (!json_is_string (v))
+      r = fail_at (c, false, err, "`%s` must hold capability names (strings)", what);
+    else if (strcasecmp (name, "ALL") == 0)
+      *out |= capset_all (c->last_cap);
+    else if (capset_parse_policy_name (name, c->last_cap, &cap, &cerr) < 0)
+      r = fail_at (c, false, err, "in `%s`: %s", what, cerr->msg);
+    else
+      *out |= capset_bit (cap);
+    pop (c);
+    if (r < 0)
+      return r;
+  }
   return 0;
 }
 
@@ -159,7 +159,7 @@ parse_regex (struct ctx *c, json_t *v, const char *what, struct policy_regex *ou
   char buf[256];
   int r;
 
-  if (! json_is_string (v))
+  if (!json_is_string (v))
     return fail_at (c, false, err, "`%s` must be a string (a POSIX extended regex)", what);
   /* No REG_NOSUB: the match offsets tell whether the whole value matched.  */
   r = regcomp (&out->re, json_string_value (v), REG_EXTENDED);
@@ -179,7 +179,7 @@ parse_enum (struct ctx *c, json_t *v, const char *what, const char *const *names
 {
   size_t i;
 
-  if (! json_is_string (v))
+  if (!json_is_string (v))
     return fail_at (c, false, err, "`%s` must be a string", what);
   for (i = 0; i < n; i++)
     if (names[i] && strcmp (json_string_value (v), names[i]) == 0)
@@ -192,11 +192,11 @@ parse_enum (struct ctx *c, json_t *v, const char *what, const char *const *names
 
 /* Parses the settings keys of OBJ (the top level, or a rule) over BASE.  */
 static int
-parse_settings (struct ctx *c, json_t *obj, bool top, struct policy_settings *s,
-                struct error **err)
+parse_settings (struct ctx *c, json_t *obj, bool top, struct policy_settings *s, struct error **err)
 {
   static const char *const top_cap_keys[] = { "allow", "deny", "inheritable", "ambient", NULL };
-  static const char *const rule_cap_keys[] = { "allow", "add", "deny", "inheritable", "ambient", NULL };
+  static const char *const rule_cap_keys[]
+      = { "allow", "add", "deny", "inheritable", "ambient", NULL };
   json_t *v;
   int r = 0;
 
@@ -219,7 +219,7 @@ parse_settings (struct ctx *c, json_t *obj, bool top, struct policy_settings *s,
       json_t *allow, *add, *x;
 
       push_key (c, "capabilities");
-      if (! json_is_object (v))
+      if (!json_is_object (v))
         r = fail_at (c, false, err, "`capabilities` must be an object");
       else
         r = check_keys (c, v, top ? top_cap_keys : rule_cap_keys, "`capabilities`", err);
@@ -234,14 +234,14 @@ parse_settings (struct ctx *c, json_t *obj, bool top, struct policy_settings *s,
                        "`capabilities.allow` replaces the ceiling and `add` extends it: give one");
           pop (c);
         }
-#define CAP_KEY(key, field, extend)                                                             \
-  if (r == 0 && (x = json_object_get (v, key)))                                                 \
-    {                                                                                          \
-      uint64_t set;                                                                            \
-      push_key (c, key);                                                                       \
-      r = parse_cap_list (c, x, "capabilities." key, &set, err);                               \
-      pop (c);                                                                                 \
-      s->field = (extend) ? (s->field | set) : set;                                            \
+#define CAP_KEY(key, field, extend)                                                                \
+  if (r == 0 && (x = json_object_get (v, key)))                                                    \
+    {                                                                                              \
+      uint64_t set;                                                                                \
+      push_key (c, key);                                                                           \
+      r = parse_cap_list (c, x, "capabilities." key, &set, err);                                   \
+      pop (c);                                                                                     \
+      s->field = (extend) ? (s->field | set) : set;                                                \
     }
       CAP_KEY ("allow", allow, false)
       CAP_KEY ("add", allow, true)
@@ -257,7 +257,7 @@ parse_settings (struct ctx *c, json_t *obj, bool top, struct policy_settings *s,
   if ((v = json_object_get (obj, "noNewPrivileges")))
     {
       push_key (c, "noNewPrivileges");
-      if (! json_is_boolean (v))
+      if (!json_is_boolean (v))
         r = fail_at (c, false, err, "`noNewPrivileges` must be true or false");
       s->no_new_privileges = json_is_true (v);
       pop (c);
@@ -308,12 +308,12 @@ parse_settings (struct ctx *c, json_t *obj, bool top, struct policy_settings *s,
 static int
 parse_match (struct ctx *c, json_t *m, struct policy_rule *rule, struct error **err)
 {
-  static const char *const keys[] = { "namespace", "pod", "container", "image", "command",
-                                      "annotations", "uid", NULL };
+  static const char *const keys[]
+      = { "namespace", "pod", "container", "image", "command", "annotations", "uid", NULL };
   json_t *v;
   int f, r;
 
-  if (! json_is_object (m))
+  if (!json_is_object (m))
     return fail_at (c, false, err, "`match` must be an object");
   if ((r = check_keys (c, m, keys, "`match`", err)) < 0)
     return r;
@@ -330,8 +330,7 @@ parse_match (struct ctx *c, json_t *m, struct policy_rule *rule, struct error **
   if ((v = json_object_get (m, "uid")))
     {
       push_key (c, "uid");
-      if (! json_is_integer (v) || json_integer_value (v) < 0
-          || json_integer_value (v) > UINT32_MAX)
+      if (!json_is_integer (v) || json_integer_value (v) < 0 || json_integer_value (v) > UINT32_MAX)
         r = fail_at (c, false, err, "`uid` must be an integer from 0 to 4294967295");
       pop (c);
       if (r < 0)
@@ -345,25 +344,25 @@ parse_match (struct ctx *c, json_t *m, struct policy_rule *rule, struct error **
       json_t *pat;
 
       push_key (c, "annotations");
-      if (! json_is_object (v))
+      if (!json_is_object (v))
         r = fail_at (c, false, err, "`annotations` must be an object of `key: regex`");
       else
         rule->annotations = xmalloc0 (sizeof *rule->annotations * (json_object_size (v) + 1));
       json_object_foreach (v, key, pat)
-        {
-          struct policy_annotation_match *am;
-          if (r < 0)
-            break;
-          am = &rule->annotations[rule->n_annotations];
-          push_key (c, key);
-          r = parse_regex (c, pat, key, &am->value, err);
-          pop (c);
-          if (r == 0)
-            {
-              am->key = xstrdup (key);
-              rule->n_annotations++;
-            }
-        }
+      {
+        struct policy_annotation_match *am;
+        if (r < 0)
+          break;
+        am = &rule->annotations[rule->n_annotations];
+        push_key (c, key);
+        r = parse_regex (c, pat, key, &am->value, err);
+        pop (c);
+        if (r == 0)
+          {
+            am->key = xstrdup (key);
+            rule->n_annotations++;
+          }
+      }
       pop (c);
       if (r < 0)
         return r;
@@ -375,19 +374,19 @@ static int
 parse_rule (struct ctx *c, json_t *obj, const struct policy_settings *base,
             struct policy_rule *rule, struct error **err)
 {
-  static const char *const keys[] = { "name", "match", "action", "capabilities",
-                                      "noNewPrivileges", "seccomp", "seccompProfile",
-                                      "pingGroupRange", NULL };
+  static const char *const keys[] = { "name",           "match",           "action",
+                                      "capabilities",   "noNewPrivileges", "seccomp",
+                                      "seccompProfile", "pingGroupRange",  NULL };
   json_t *v;
   int r;
 
   rule->settings = *base;
-  if (! json_is_object (obj))
+  if (!json_is_object (obj))
     return fail_at (c, false, err, "each rule must be an object");
   if ((r = check_keys (c, obj, keys, "a rule", err)) < 0)
     return r;
   v = json_object_get (obj, "name");
-  if (! json_is_string (v) || json_string_length (v) == 0)
+  if (!json_is_string (v) || json_string_length (v) == 0)
     {
       if (v)
         push_key (c, "name");
@@ -412,9 +411,10 @@ parse_rule (struct ctx *c, json_t *obj, const struct policy_settings *base,
 struct policy *
 policy_parse (const char *text, size_t len, const char *source, int last_cap, struct error **err)
 {
-  static const char *const keys[] = { "version", "action", "capabilities", "noNewPrivileges",
-                                      "seccomp", "seccompProfile", "pingGroupRange", "log",
-                                      "runtime", "rules", NULL };
+  static const char *const keys[] = { "version",         "action",  "capabilities",
+                                      "noNewPrivileges", "seccomp", "seccompProfile",
+                                      "pingGroupRange",  "log",     "runtime",
+                                      "rules",           NULL };
   struct ctx c = { .text = text, .len = len, .source = source, .last_cap = last_cap };
   struct policy *policy = NULL;
   json_auto_t *doc = NULL;
@@ -438,7 +438,7 @@ policy_parse (const char *text, size_t len, const char *source, int last_cap, st
       v = json_object_get (doc, "version");
       if (v == NULL)
         r = fail_at (&c, false, err, "`version` is required (this capguard reads version 1)");
-      else if (! json_is_integer (v) || json_integer_value (v) != 1)
+      else if (!json_is_integer (v) || json_integer_value (v) != 1)
         {
           push_key (&c, "version");
           r = fail_at (&c, false, err, "unsupported `version` (this capguard reads version 1)");
@@ -454,14 +454,14 @@ policy_parse (const char *text, size_t len, const char *source, int last_cap, st
       json_t *x;
 
       push_key (&c, "log");
-      if (! json_is_object (v))
+      if (!json_is_object (v))
         r = fail_at (&c, false, err, "`log` must be an object");
       else
         r = check_keys (&c, v, log_keys, "`log`", err);
       if (r == 0 && (x = json_object_get (v, "syslog")))
         {
           push_key (&c, "syslog");
-          if (! json_is_boolean (x))
+          if (!json_is_boolean (x))
             r = fail_at (&c, false, err, "`log.syslog` must be true or false");
           policy->log_syslog = json_is_true (x);
           pop (&c);
@@ -469,7 +469,7 @@ policy_parse (const char *text, size_t len, const char *source, int last_cap, st
       if (r == 0 && (x = json_object_get (v, "file")))
         {
           push_key (&c, "file");
-          if (! json_is_string (x) || json_string_value (x)[0] != '/')
+          if (!json_is_string (x) || json_string_value (x)[0] != '/')
             r = fail_at (&c, false, err, "`log.file` must be an absolute path");
           else
             policy->log_file = xstrdup (json_string_value (x));
@@ -481,7 +481,7 @@ policy_parse (const char *text, size_t len, const char *source, int last_cap, st
   if (r == 0 && (v = json_object_get (doc, "runtime")))
     {
       push_key (&c, "runtime");
-      if (! json_is_string (v) || json_string_value (v)[0] != '/')
+      if (!json_is_string (v) || json_string_value (v)[0] != '/')
         r = fail_at (&c, false, err, "`runtime` must be an absolute path");
       else
         policy->runtime = xstrdup (json_string_value (v));
@@ -493,23 +493,23 @@ policy_parse (const char *text, size_t len, const char *source, int last_cap, st
       json_t *rule;
 
       push_key (&c, "rules");
-      if (! json_is_array (v))
+      if (!json_is_array (v))
         r = fail_at (&c, false, err, "`rules` must be an array");
       else if (json_array_size (v) > POLICY_MAX_RULES)
         r = fail_at (&c, false, err, "more than %d rules", POLICY_MAX_RULES);
       else
         policy->rules = xmalloc0 (sizeof *policy->rules * (json_array_size (v) + 1));
       json_array_foreach (v, i, rule)
-        {
-          if (r < 0)
-            break;
-          push_index (&c, i);
-          /* Count the rule before parsing it so policy_free sees what it
+      {
+        if (r < 0)
+          break;
+        push_index (&c, i);
+        /* Count the rule before parsing it so policy_free sees what it
              allocated even when it fails half way.  */
-          policy->n_rules++;
-          r = parse_rule (&c, rule, &policy->defaults, &policy->rules[i], err);
-          pop (&c);
-        }
+        policy->n_rules++;
+        r = parse_rule (&c, rule, &policy->defaults, &policy->rules[i], err);
+        pop (&c);
+      }
       pop (&c);
     }
 
@@ -564,10 +564,10 @@ check_owner (const struct stat *st, const char *what, const char *path, struct e
 {
   if (st->st_uid != 0 && st->st_uid != geteuid ())
     return make_error (err, 0, "%s `%s` is owned by uid %u, not by root: refusing it", what, path,
-                       (unsigned) st->st_uid);
+                       (unsigned)st->st_uid);
   if (st->st_mode & (S_IWGRP | S_IWOTH))
     return make_error (err, 0, "%s `%s` is writable by group or others (mode %04o): refusing it",
-                       what, path, (unsigned) (st->st_mode & 07777));
+                       what, path, (unsigned)(st->st_mode & 07777));
   return 0;
 }
 
@@ -580,12 +580,12 @@ policy_load (const char *path, int last_cap, struct error **err)
   struct stat st;
   size_t len;
 
-  if (! explicit)
+  if (!explicit)
     path = POLICY_DEFAULT_PATH;
   real = realpath (path, NULL);
   if (real == NULL)
     {
-      if (errno == ENOENT && ! explicit)
+      if (errno == ENOENT && !explicit)
         return policy_parse (policy_builtin_text, policy_builtin_len, "<built-in>", last_cap, err);
       return make_error (err, errno, "policy `%s`: %s", path, strerror (errno)), NULL;
     }
@@ -604,7 +604,7 @@ policy_load (const char *path, int last_cap, struct error **err)
     return make_error (err, errno, "policy `%s`: %s", real, strerror (errno)), NULL;
   if (fstat (fd, &st) < 0)
     return make_error (err, errno, "stat `%s`: %s", real, strerror (errno)), NULL;
-  if (! S_ISREG (st.st_mode))
+  if (!S_ISREG (st.st_mode))
     return make_error (err, 0, "policy `%s` is not a regular file", real), NULL;
   if (check_owner (&st, "policy", real, err) < 0)
     return NULL;
@@ -626,7 +626,7 @@ policy_regex_whole (const struct policy_regex *regex, const char *value)
      escaping the anchors.  */
   if (regexec (&regex->re, value, 1, &m, 0) != 0)
     return false;
-  return m.rm_so == 0 && (size_t) m.rm_eo == strlen (value);
+  return m.rm_so == 0 && (size_t)m.rm_eo == strlen (value);
 }
 
 static bool
@@ -636,14 +636,15 @@ rule_matches (const struct policy_rule *rule, const struct policy_subject *s)
   int f;
 
   for (f = 0; f < POLICY_FIELD_COUNT; f++)
-    if (rule->has_field[f] && ! policy_regex_whole (&rule->field[f], s->fields[f]))
+    if (rule->has_field[f] && !policy_regex_whole (&rule->field[f], s->fields[f]))
       return false;
-  if (rule->has_uid && (! s->has_uid || s->uid != rule->uid))
+  if (rule->has_uid && (!s->has_uid || s->uid != rule->uid))
     return false;
   for (i = 0; i < rule->n_annotations; i++)
     {
-      json_t *v = s->annotations ? json_object_get (s->annotations, rule->annotations[i].key) : NULL;
-      if (! policy_regex_whole (&rule->annotations[i].value, json_string_value (v)))
+      json_t *v
+          = s->annotations ? json_object_get (s->annotations, rule->annotations[i].key) : NULL;
+      if (!policy_regex_whole (&rule->annotations[i].value, json_string_value (v)))
         return false;
     }
   return true;

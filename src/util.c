@@ -58,8 +58,7 @@ xasprintf (char **out, const char *fmt, ...)
 }
 
 int
-util_read_fd (int fd, size_t max, const char *what, char **out, size_t *len,
-              struct error **err)
+util_read_fd (int fd, size_t max, const char *what, char **out, size_t *len, struct error **err)
 {
   cleanup_free char *buf = NULL;
   size_t used = 0, cap = 0;

@@ -14,28 +14,28 @@ struct tap_test
   int (*fn) (void);
 };
 
-#define EXPECT(cond)                                                                            \
-  do                                                                                           \
-    {                                                                                          \
-      if (! (cond))                                                                            \
-        {                                                                                      \
-          fprintf (stderr, "# %s:%d: expected %s\n", __FILE__, __LINE__, #cond);               \
-          return -1;                                                                           \
-        }                                                                                      \
-    }                                                                                          \
+#define EXPECT(cond)                                                                               \
+  do                                                                                               \
+    {                                                                                              \
+      if (!(cond))                                                                                 \
+        {                                                                                          \
+          fprintf (stderr, "# %s:%d: expected %s\n", __FILE__, __LINE__, #cond);                   \
+          return -1;                                                                               \
+        }                                                                                          \
+    }                                                                                              \
   while (0)
 
-#define EXPECT_STR(a, b)                                                                        \
-  do                                                                                           \
-    {                                                                                          \
-      const char *a_ = (a), *b_ = (b);                                                         \
-      if (a_ == NULL || b_ == NULL || strcmp (a_, b_) != 0)                                     \
-        {                                                                                      \
-          fprintf (stderr, "# %s:%d: expected `%s`, got `%s`\n", __FILE__, __LINE__,            \
-                   b_ ? b_ : "(null)", a_ ? a_ : "(null)");                                     \
-          return -1;                                                                           \
-        }                                                                                      \
-    }                                                                                          \
+#define EXPECT_STR(a, b)                                                                           \
+  do                                                                                               \
+    {                                                                                              \
+      const char *a_ = (a), *b_ = (b);                                                             \
+      if (a_ == NULL || b_ == NULL || strcmp (a_, b_) != 0)                                        \
+        {                                                                                          \
+          fprintf (stderr, "# %s:%d: expected `%s`, got `%s`\n", __FILE__, __LINE__,               \
+                   b_ ? b_ : "(null)", a_ ? a_ : "(null)");                                        \
+          return -1;                                                                               \
+        }                                                                                          \
+    }                                                                                              \
   while (0)
 
 static inline int
@@ -61,12 +61,15 @@ tap_run (const struct tap_test *tests, size_t n)
   return failed ? 1 : 0;
 }
 
-#define TAP_MAIN(...)                                                                           \
-  int main (void)                                                                              \
-  {                                                                                            \
-    static const struct tap_test tests[] = { __VA_ARGS__ };                                    \
-    return tap_run (tests, sizeof tests / sizeof tests[0]);                                    \
+#define TAP_MAIN(...)                                                                              \
+  int main (void)                                                                                  \
+  {                                                                                                \
+    static const struct tap_test tests[] = { __VA_ARGS__ };                                        \
+    return tap_run (tests, sizeof tests / sizeof tests[0]);                                        \
   }
-#define T(fn) { #fn, fn }
+#define T(fn)                                                                                      \
+  {                                                                                                \
+#fn, fn                                                                                        \
+  }
 
 #endif

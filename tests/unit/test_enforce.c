@@ -47,9 +47,7 @@ reasons_have (const struct decision *d, const char *needle)
   json_t *r;
   size_t i;
 
-  json_array_foreach (d->reasons, i, r)
-    if (strstr (json_string_value (r), needle))
-      return true;
+  json_array_foreach (d->reasons, i, r) if (strstr (json_string_value (r), needle)) return true;
   fprintf (stderr, "# no reason contains `%s`\n", needle);
   return false;
 }
@@ -72,7 +70,7 @@ test_conforming_is_allowed_under_every_action (void)
       enforce_decide (p, &f, ENFORCE_CAN_REWRITE, &d);
       EXPECT (d.outcome == ENFORCE_ALLOWED);
       for (k = 0; k < CAPSET_COUNT; k++)
-        EXPECT (! d.changed[k] && d.removed[k] == 0 && d.final[k] == KILL);
+        EXPECT (!d.changed[k] && d.removed[k] == 0 && d.final[k] == KILL);
       EXPECT (json_array_size (d.reasons) == 0);
       decision_release (&d);
       enforce_decide (p, &f, ENFORCE_CHECK_ONLY, &d);
@@ -101,8 +99,9 @@ test_rewrite_clamps_each_set_to_its_ceiling (void)
   EXPECT (d.removed[CAPSET_INHERITABLE] == (CHOWN | NET_RAW));
   EXPECT (d.changed[CAPSET_BOUNDING] && d.changed[CAPSET_AMBIENT]);
   EXPECT (reasons_have (&d, "bounding holds CAP_NET_RAW, beyond capabilities.allow"));
-  EXPECT (reasons_have (&d, "inheritable holds CAP_CHOWN CAP_NET_RAW, beyond capabilities.inheritable"));
-  EXPECT (! d.set_nnp);
+  EXPECT (reasons_have (
+      &d, "inheritable holds CAP_CHOWN CAP_NET_RAW, beyond capabilities.inheritable"));
+  EXPECT (!d.set_nnp);
   decision_release (&d);
   return 0;
 }
@@ -114,7 +113,9 @@ test_deny_refuses_under_rewrite_and_enforce_not_audit (void)
   {
     const char *action;
     enum enforce_outcome want;
-  } cases[] = { { "rewrite", ENFORCE_REFUSED }, { "enforce", ENFORCE_REFUSED }, { "audit", ENFORCE_AUDITED } };
+  } cases[] = { { "rewrite", ENFORCE_REFUSED },
+                { "enforce", ENFORCE_REFUSED },
+                { "audit", ENFORCE_AUDITED } };
   size_t i;
   int k;
 
@@ -136,7 +137,7 @@ test_deny_refuses_under_rewrite_and_enforce_not_audit (void)
           {
             int j;
             for (j = 0; j < CAPSET_COUNT; j++)
-              EXPECT (! d.changed[j]);
+              EXPECT (!d.changed[j]);
           }
         decision_release (&d);
       }
@@ -148,7 +149,8 @@ test_deny_wins_over_allow (void)
 {
   cleanup_policy struct policy *p = NULL;
   cleanup_error struct error *err = NULL;
-  const char *text = "{\"version\":1,\"capabilities\":{\"allow\":[\"ALL\"],\"deny\":[\"NET_RAW\"]}}";
+  const char *text
+      = "{\"version\":1,\"capabilities\":{\"allow\":[\"ALL\"],\"deny\":[\"NET_RAW\"]}}";
   struct oci_facts f;
   struct decision d;
 
@@ -182,7 +184,7 @@ test_enforce_refuses_excess_audit_reports_it (void)
   EXPECT (d.outcome == ENFORCE_AUDITED);
   EXPECT (d.removed[CAPSET_EFFECTIVE] == NET_RAW);
   for (k = 0; k < CAPSET_COUNT; k++)
-    EXPECT (! d.changed[k] && d.final[k] == f.sets[k]);
+    EXPECT (!d.changed[k] && d.final[k] == f.sets[k]);
   decision_release (&d);
   return 0;
 }
@@ -210,7 +212,7 @@ test_invariants_restored_after_clamp (void)
   struct decision d;
 
   facts_all (&f, 0);
-  f.sets[CAPSET_BOUNDING] = CHOWN;        /* KILL left out of bounding */
+  f.sets[CAPSET_BOUNDING] = CHOWN; /* KILL left out of bounding */
   f.sets[CAPSET_PERMITTED] = KILL | CHOWN;
   f.sets[CAPSET_EFFECTIVE] = KILL | CHOWN;
   f.sets[CAPSET_INHERITABLE] = KILL;
@@ -269,11 +271,11 @@ test_no_new_privileges (void)
   EXPECT (d.outcome == ENFORCE_REWRITTEN && d.set_nnp);
   decision_release (&d);
   enforce_decide (pe, &f, ENFORCE_CAN_REWRITE, &d);
-  EXPECT (d.outcome == ENFORCE_REFUSED && ! d.set_nnp);
+  EXPECT (d.outcome == ENFORCE_REFUSED && !d.set_nnp);
   EXPECT (reasons_have (&d, "noNewPrivileges is not set"));
   decision_release (&d);
   enforce_decide (pa, &f, ENFORCE_CAN_REWRITE, &d);
-  EXPECT (d.outcome == ENFORCE_AUDITED && ! d.set_nnp);
+  EXPECT (d.outcome == ENFORCE_AUDITED && !d.set_nnp);
   decision_release (&d);
   f.no_new_privileges = 1;
   enforce_decide (pe, &f, ENFORCE_CAN_REWRITE, &d);
@@ -285,9 +287,9 @@ test_no_new_privileges (void)
 static int
 test_rules_select_settings_and_record (void)
 {
-  cleanup_policy struct policy *p
-      = policy_with ("rewrite", ",\"rules\":[{\"name\":\"net\",\"match\":{\"namespace\":\"kube-system\"},"
-                                "\"action\":\"enforce\",\"capabilities\":{\"add\":[\"NET_RAW\"]}}]");
+  cleanup_policy struct policy *p = policy_with (
+      "rewrite", ",\"rules\":[{\"name\":\"net\",\"match\":{\"namespace\":\"kube-system\"},"
+                 "\"action\":\"enforce\",\"capabilities\":{\"add\":[\"NET_RAW\"]}}]");
   json_auto_t *ann = json_pack ("{s:s}", "io.kubernetes.pod.namespace", "kube-system");
   json_auto_t *rec = NULL;
   cleanup_free char *summary = NULL;
@@ -316,10 +318,13 @@ test_rules_select_settings_and_record (void)
   EXPECT_STR (json_string_value (json_object_get (rec, "engine")), "cri-o");
   EXPECT (json_is_null (json_object_get (rec, "pod")));
   EXPECT (json_array_size (json_object_get (json_object_get (rec, "removed"), "bounding")) == 1);
-  EXPECT_STR (json_string_value (json_array_get (json_object_get (json_object_get (rec, "removed"), "bounding"), 0)),
+  EXPECT_STR (json_string_value (json_array_get (
+                  json_object_get (json_object_get (rec, "removed"), "bounding"), 0)),
               "CAP_NET_ADMIN");
   summary = enforce_summary (&d);
-  EXPECT_STR (summary, "refused by net (action enforce): bounding holds CAP_NET_ADMIN, beyond capabilities.allow");
+  EXPECT_STR (
+      summary,
+      "refused by net (action enforce): bounding holds CAP_NET_ADMIN, beyond capabilities.allow");
   decision_release (&d);
 
   /* Another namespace falls through to the top level, which rewrites.  */
@@ -380,9 +385,11 @@ test_seccomp_require (void)
   return 0;
 }
 
-TAP_MAIN (T (test_seccomp_require), T (test_conforming_is_allowed_under_every_action), T (test_rewrite_clamps_each_set_to_its_ceiling),
+TAP_MAIN (T (test_seccomp_require), T (test_conforming_is_allowed_under_every_action),
+          T (test_rewrite_clamps_each_set_to_its_ceiling),
           T (test_deny_refuses_under_rewrite_and_enforce_not_audit), T (test_deny_wins_over_allow),
           T (test_enforce_refuses_excess_audit_reports_it),
-          T (test_check_only_stage_refuses_what_rewrite_would_clamp), T (test_invariants_restored_after_clamp),
-          T (test_unknown_names_are_not_allowed), T (test_no_new_privileges),
-          T (test_rules_select_settings_and_record), T (test_conflicting_annotations_are_reported))
+          T (test_check_only_stage_refuses_what_rewrite_would_clamp),
+          T (test_invariants_restored_after_clamp), T (test_unknown_names_are_not_allowed),
+          T (test_no_new_privileges), T (test_rules_select_settings_and_record),
+          T (test_conflicting_annotations_are_reported))

@@ -40,28 +40,34 @@ expect_refused (const char *text, const char *needle)
 static int
 test_runc_would_read_differently (void)
 {
-  EXPECT (expect_refused ("{\"process\":{},\"Process\":{}}", "key `Process` would be read by runc as `process`") == 0);
+  EXPECT (expect_refused ("{\"process\":{},\"Process\":{}}",
+                          "key `Process` would be read by runc as `process`")
+          == 0);
   EXPECT (expect_refused ("{\"PROCESS\":{}}", "`PROCESS`") == 0);
   /* Go folds U+017F (long s) to s and U+212A (Kelvin) to k.  */
   EXPECT (expect_refused ("{\"proce\xc5\xbfs\":{}}", "would be read by runc as `process`") == 0);
-  EXPECT (expect_refused ("{\"process\":{\"Capabilities\":{}}}", "process: key `Capabilities`") == 0);
+  EXPECT (expect_refused ("{\"process\":{\"Capabilities\":{}}}", "process: key `Capabilities`")
+          == 0);
   EXPECT (expect_refused ("{\"process\":{\"capabilities\":{\"BOUNDING\":[]}}}",
                           "process.capabilities: key `BOUNDING`")
           == 0);
-  EXPECT (expect_refused ("{\"process\":{\"capabilities\":{\"bounding\":[],\"Bounding\":[\"CAP_SYS_ADMIN\"]}}}",
-                          "key `Bounding`")
+  EXPECT (expect_refused (
+              "{\"process\":{\"capabilities\":{\"bounding\":[],\"Bounding\":[\"CAP_SYS_ADMIN\"]}}}",
+              "key `Bounding`")
           == 0);
   EXPECT (expect_refused ("{\"process\":{\"user\":{\"UID\":0}}}", "process.user: key `UID`") == 0);
   EXPECT (expect_refused ("{\"process\":{\"noNewPrivileges\":false,\"nonewprivileges\":true}}",
                           "`nonewprivileges`")
           == 0);
   EXPECT (expect_refused ("{\"linux\":{\"Seccomp\":null}}", "linux: key `Seccomp`") == 0);
-  EXPECT (expect_refused ("{\"process\":{\"capabilities\":{\"ambient\":[],\"ambient\":[\"CAP_KILL\"]}}}",
-                          "duplicate object key")
+  EXPECT (expect_refused (
+              "{\"process\":{\"capabilities\":{\"ambient\":[],\"ambient\":[\"CAP_KILL\"]}}}",
+              "duplicate object key")
           == 0);
   /* Unrelated keys that only look alike pass.  */
   {
-    json_auto_t *doc = parse ("{\"processes\":1,\"x-process\":2,\"annotations\":{\"Process\":\"x\"}}", NULL);
+    json_auto_t *doc
+        = parse ("{\"processes\":1,\"x-process\":2,\"annotations\":{\"Process\":\"x\"}}", NULL);
     EXPECT (doc != NULL);
   }
   return 0;
@@ -126,7 +132,9 @@ static int
 test_wrong_types (void)
 {
   EXPECT (expect_facts_error ("{\"process\":[]}", "process: expected an object") == 0);
-  EXPECT (expect_facts_error ("{\"process\":{\"capabilities\":[]}}", "process.capabilities: expected an object") == 0);
+  EXPECT (expect_facts_error ("{\"process\":{\"capabilities\":[]}}",
+                              "process.capabilities: expected an object")
+          == 0);
   EXPECT (expect_facts_error ("{\"process\":{\"capabilities\":{\"bounding\":\"CAP_KILL\"}}}",
                               "process.capabilities.bounding: expected an array of strings")
           == 0);
@@ -136,8 +144,11 @@ test_wrong_types (void)
   EXPECT (expect_facts_error ("{\"process\":{\"noNewPrivileges\":\"true\"}}",
                               "process.noNewPrivileges: expected a boolean")
           == 0);
-  EXPECT (expect_facts_error ("{\"process\":{\"args\":\"sh\"}}", "process.args: expected an array of strings") == 0);
-  EXPECT (expect_facts_error ("{\"process\":{\"args\":[1]}}", "process.args[0]: expected a string") == 0);
+  EXPECT (expect_facts_error ("{\"process\":{\"args\":\"sh\"}}",
+                              "process.args: expected an array of strings")
+          == 0);
+  EXPECT (expect_facts_error ("{\"process\":{\"args\":[1]}}", "process.args[0]: expected a string")
+          == 0);
   EXPECT (expect_facts_error ("{\"process\":{\"user\":{\"uid\":-1}}}",
                               "process.user.uid: expected an integer from 0 to 4294967295")
           == 0);
@@ -147,8 +158,10 @@ test_wrong_types (void)
   EXPECT (expect_facts_error ("{\"process\":{\"user\":{\"uid\":\"0\"}}}",
                               "process.user.uid: expected an integer from 0 to 4294967295")
           == 0);
-  EXPECT (expect_facts_error ("{\"annotations\":[]}", "annotations: expected an object of strings") == 0);
-  EXPECT (expect_facts_error ("{\"annotations\":{\"a\":1}}", "annotations.a: expected a string") == 0);
+  EXPECT (expect_facts_error ("{\"annotations\":[]}", "annotations: expected an object of strings")
+          == 0);
+  EXPECT (expect_facts_error ("{\"annotations\":{\"a\":1}}", "annotations.a: expected a string")
+          == 0);
   return 0;
 }
 
@@ -166,7 +179,7 @@ test_facts_of_sets (void)
           == 0);
   EXPECT (f.caps_present);
   EXPECT (f.sets[CAPSET_BOUNDING] == (capset_bit (5) | capset_bit (21)));
-  EXPECT (f.set_present[CAPSET_BOUNDING] && ! f.set_present[CAPSET_EFFECTIVE]);
+  EXPECT (f.set_present[CAPSET_BOUNDING] && !f.set_present[CAPSET_EFFECTIVE]);
   EXPECT (f.set_present[CAPSET_AMBIENT] && f.sets[CAPSET_AMBIENT] == 0);
   EXPECT_STR (f.unknown[CAPSET_BOUNDING], "\"cap_net_raw\" \"CAP_FOO\"");
   EXPECT (f.unknown[CAPSET_EFFECTIVE] == NULL);
@@ -177,7 +190,7 @@ test_facts_of_sets (void)
   oci_facts_release (&f);
 
   EXPECT (facts_of ("{}", &f, NULL, &empty) == 0);
-  EXPECT (! f.caps_present && f.no_new_privileges == -1 && f.command == NULL && ! f.has_uid);
+  EXPECT (!f.caps_present && f.no_new_privileges == -1 && f.command == NULL && !f.has_uid);
   oci_facts_release (&f);
   return 0;
 }
@@ -198,7 +211,8 @@ test_fields_and_conflicts (void)
   EXPECT_STR (f.engine, "containerd");
   /* Two engines' keys disagree: the field matches nothing.  */
   EXPECT (f.fields[OCI_FIELD_NAMESPACE] == NULL);
-  EXPECT (f.conflicts && strstr (f.conflicts, "`namespace` is `prod` (containerd) but `kube-system` (cri-o)"));
+  EXPECT (f.conflicts
+          && strstr (f.conflicts, "`namespace` is `prod` (containerd) but `kube-system` (cri-o)"));
   /* They agree: kept.  */
   EXPECT_STR (f.fields[OCI_FIELD_CONTAINER], "web");
   EXPECT (f.fields[OCI_FIELD_POD] == NULL);
@@ -224,8 +238,9 @@ read_fixture (const char *name, size_t *len)
 static int
 test_captured_fixtures (void)
 {
-  static const char *const names[] = { "podman-default", "podman-privileged", "podman-cap-add",
-                                       "podman-k8s-kube-system", "containerd-ctr-default", "runc-spec" };
+  static const char *const names[]
+      = { "podman-default",         "podman-privileged",      "podman-cap-add",
+          "podman-k8s-kube-system", "containerd-ctr-default", "runc-spec" };
   size_t i, len;
 
   for (i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -261,9 +276,10 @@ test_captured_fixtures (void)
 static int
 test_apply_touches_only_what_changed (void)
 {
-  const char *text = "{\"z\":1,\"process\":{\"args\":[\"sh\"],\"capabilities\":{\"bounding\":[\"CAP_SYS_ADMIN\","
-                     "\"CAP_KILL\",\"bogus\",\"CAP_CHOWN\",\"CAP_KILL\"],\"effective\":[\"CAP_KILL\"]},"
-                     "\"cwd\":\"/\"},\"a\":{\"b\":[1,2.5,\"x\"]}}";
+  const char *text
+      = "{\"z\":1,\"process\":{\"args\":[\"sh\"],\"capabilities\":{\"bounding\":[\"CAP_SYS_ADMIN\","
+        "\"CAP_KILL\",\"bogus\",\"CAP_CHOWN\",\"CAP_KILL\"],\"effective\":[\"CAP_KILL\"]},"
+        "\"cwd\":\"/\"},\"a\":{\"b\":[1,2.5,\"x\"]}}";
   uint64_t keep[CAPSET_COUNT] = { 0 };
   bool changed[CAPSET_COUNT] = { 0 };
   cleanup_error struct error *err = NULL;
@@ -275,9 +291,10 @@ test_apply_touches_only_what_changed (void)
   changed[CAPSET_BOUNDING] = true;
   EXPECT (oci_config_apply (doc, keep, changed, true, LAST, &err) == 0);
   out = json_dumps (doc, JSON_COMPACT);
-  EXPECT_STR (out, "{\"z\":1,\"process\":{\"args\":[\"sh\"],\"capabilities\":{\"bounding\":[\"CAP_KILL\","
-                   "\"CAP_CHOWN\"],\"effective\":[\"CAP_KILL\"]},\"cwd\":\"/\",\"noNewPrivileges\":true},"
-                   "\"a\":{\"b\":[1,2.5,\"x\"]}}");
+  EXPECT_STR (
+      out, "{\"z\":1,\"process\":{\"args\":[\"sh\"],\"capabilities\":{\"bounding\":[\"CAP_KILL\","
+           "\"CAP_CHOWN\"],\"effective\":[\"CAP_KILL\"]},\"cwd\":\"/\",\"noNewPrivileges\":true},"
+           "\"a\":{\"b\":[1,2.5,\"x\"]}}");
 
   /* Asked to add what is not there: refused, as an internal error.  */
   keep[CAPSET_BOUNDING] |= capset_bit (21) | capset_bit (13);
@@ -298,9 +315,12 @@ test_seccomp_states (void)
     { "{\"linux\":{}}", OCI_SECCOMP_NONE },
     { "{\"linux\":{\"seccomp\":null}}", OCI_SECCOMP_NONE },
     { "{\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\"}}}", OCI_SECCOMP_UNCONFINED },
-    { "{\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[]}}}", OCI_SECCOMP_UNCONFINED },
-    { "{\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"bpf\"],"
-      "\"action\":\"SCMP_ACT_ERRNO\"}]}}}", OCI_SECCOMP_CONFINED },
+    { "{\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[]}}}",
+      OCI_SECCOMP_UNCONFINED },
+    { "{\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":["
+      "\"bpf\"],"
+      "\"action\":\"SCMP_ACT_ERRNO\"}]}}}",
+      OCI_SECCOMP_CONFINED },
     { "{\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\"}}}", OCI_SECCOMP_CONFINED },
   };
   size_t i;
@@ -314,14 +334,18 @@ test_seccomp_states (void)
       oci_facts_release (&f);
     }
   EXPECT (expect_facts_error ("{\"linux\":[]}", "linux: expected an object") == 0);
-  EXPECT (expect_facts_error ("{\"linux\":{\"seccomp\":1}}", "linux.seccomp: expected an object") == 0);
-  EXPECT (expect_facts_error ("{\"linux\":{\"seccomp\":{}}}", "linux.seccomp.defaultAction: expected a string") == 0);
-  EXPECT (expect_facts_error ("{\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":{}}}}",
-                              "linux.seccomp.syscalls: expected an array")
+  EXPECT (expect_facts_error ("{\"linux\":{\"seccomp\":1}}", "linux.seccomp: expected an object")
+          == 0);
+  EXPECT (expect_facts_error ("{\"linux\":{\"seccomp\":{}}}",
+                              "linux.seccomp.defaultAction: expected a string")
+          == 0);
+  EXPECT (expect_facts_error (
+              "{\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":{}}}}",
+              "linux.seccomp.syscalls: expected an array")
           == 0);
   return 0;
 }
 
-TAP_MAIN (T (test_seccomp_states), T (test_runc_would_read_differently), T (test_bad_json), T (test_wrong_types),
-          T (test_facts_of_sets), T (test_fields_and_conflicts), T (test_captured_fixtures),
-          T (test_apply_touches_only_what_changed))
+TAP_MAIN (T (test_seccomp_states), T (test_runc_would_read_differently), T (test_bad_json),
+          T (test_wrong_types), T (test_facts_of_sets), T (test_fields_and_conflicts),
+          T (test_captured_fixtures), T (test_apply_touches_only_what_changed))

@@ -40,7 +40,6 @@ expect_error (const char *text, const char *msg)
   return 0;
 }
 
-
 /* Fails with MSG located at the first occurrence of MARKER in TEXT: the
    locator is checked against a plain string search.  */
 static int
@@ -74,7 +73,7 @@ test_minimal_and_defaults (void)
   EXPECT (p->defaults.action == POLICY_REWRITE);
   EXPECT (p->defaults.allow == capset_bit (5));
   EXPECT (p->defaults.deny == 0 && p->defaults.inheritable == 0 && p->defaults.ambient == 0);
-  EXPECT (! p->defaults.no_new_privileges);
+  EXPECT (!p->defaults.no_new_privileges);
   EXPECT (p->log_syslog && p->log_file == NULL && p->runtime == NULL);
   EXPECT (p->n_rules == 0);
   return 0;
@@ -88,8 +87,8 @@ test_builtin_is_default_json (void)
   cleanup_policy struct policy *p
       = policy_parse (policy_builtin_text, policy_builtin_len, "<built-in>", LAST, &err);
   uint64_t crio = 0;
-  const char *names[] = { "CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "SETGID", "SETUID",
-                          "SETPCAP", "NET_BIND_SERVICE", "KILL" };
+  const char *names[] = { "CHOWN",  "DAC_OVERRIDE", "FSETID",           "FOWNER", "SETGID",
+                          "SETUID", "SETPCAP",      "NET_BIND_SERVICE", "KILL" };
   size_t i;
 
   EXPECT (p != NULL);
@@ -111,7 +110,8 @@ static int
 test_json_syntax_errors (void)
 {
   EXPECT (expect_error ("", "p.json: empty input") == 0);
-  EXPECT (expect_error ("{\"version\":1,", "p.json:1:13: string or '}' expected near end of file") == 0);
+  EXPECT (expect_error ("{\"version\":1,", "p.json:1:13: string or '}' expected near end of file")
+          == 0);
   EXPECT (expect_error ("{\"version\":1,\"capabilities\":{\"allow\":[]}} x",
                         "p.json:1:43: end of file expected near 'x'")
           == 0);
@@ -129,7 +129,8 @@ test_json_syntax_errors (void)
   EXPECT (expect_error ("[1]", "p.json:1:1: expected a JSON object at the top level") == 0);
   {
     cleanup_free char *m = NULL;
-    cleanup_policy struct policy *p = parse (BASE ",\"action\":\"audit\",\"action\":\"rewrite\"}", &m);
+    cleanup_policy struct policy *p
+        = parse (BASE ",\"action\":\"audit\",\"action\":\"rewrite\"}", &m);
     EXPECT (p == NULL && strstr (m, "duplicate object key") != NULL);
   }
   return 0;
@@ -138,14 +139,15 @@ test_json_syntax_errors (void)
 static int
 test_unknown_keys_located (void)
 {
-  EXPECT (expect_error_at ("{\"version\":1,\n \"capabilities\":{\"allow\":[]},\n \"acton\":\"audit\"}",
-                           "\"acton\"", "unknown key `acton` in the policy")
-          == 0);
+  EXPECT (
+      expect_error_at ("{\"version\":1,\n \"capabilities\":{\"allow\":[]},\n \"acton\":\"audit\"}",
+                       "\"acton\"", "unknown key `acton` in the policy")
+      == 0);
   EXPECT (expect_error ("{\"version\":1,\n \"capabilities\":{\"allow\":[]},\n \"acton\":\"audit\"}",
                         "p.json:3:2: unknown key `acton` in the policy")
           == 0);
-  EXPECT (expect_error_at ("{\"version\":1,\"capabilities\":{\"allow\":[],\"alow\":[]}}", "\"alow\"",
-                           "unknown key `alow` in `capabilities`")
+  EXPECT (expect_error_at ("{\"version\":1,\"capabilities\":{\"allow\":[],\"alow\":[]}}",
+                           "\"alow\"", "unknown key `alow` in `capabilities`")
           == 0);
   EXPECT (expect_error_at (BASE ",\"rules\":[{\"name\":\"r\",\"match\":{},\"actoin\":\"x\"}]}",
                            "\"actoin\"", "unknown key `actoin` in a rule")
@@ -203,8 +205,9 @@ test_wrong_types (void)
   EXPECT (expect_error_at ("{\"version\":1,\"capabilities\":[]}", "[]",
                            "`capabilities` must be an object")
           == 0);
-  EXPECT (expect_error_at (BASE ",\"action\":\"deny\"}", "\"deny\"", "`action`: unknown value `deny`")
-          == 0);
+  EXPECT (
+      expect_error_at (BASE ",\"action\":\"deny\"}", "\"deny\"", "`action`: unknown value `deny`")
+      == 0);
   EXPECT (expect_error_at (BASE ",\"action\":\"Rewrite\"}", "\"Rewrite\"",
                            "`action`: unknown value `Rewrite`")
           == 0);
@@ -215,10 +218,12 @@ test_wrong_types (void)
   EXPECT (expect_error_at (BASE ",\"log\":{\"file\":\"relative.log\"}}", "\"relative.log\"",
                            "`log.file` must be an absolute path")
           == 0);
-  EXPECT (expect_error_at (BASE ",\"log\":{\"syslog\":0}}", "0}", "`log.syslog` must be true or false")
-          == 0);
+  EXPECT (
+      expect_error_at (BASE ",\"log\":{\"syslog\":0}}", "0}", "`log.syslog` must be true or false")
+      == 0);
   EXPECT (expect_error_at (BASE ",\"log\":[]}", "[]}", "`log` must be an object") == 0);
-  EXPECT (expect_error_at (BASE ",\"runtime\":\"runc\"}", "\"runc\"", "`runtime` must be an absolute path")
+  EXPECT (expect_error_at (BASE ",\"runtime\":\"runc\"}", "\"runc\"",
+                           "`runtime` must be an absolute path")
           == 0);
   EXPECT (expect_error_at (BASE ",\"rules\":{}}", "{}}", "`rules` must be an array") == 0);
   EXPECT (expect_error_at (BASE ",\"rules\":[1]}", "1]", "each rule must be an object") == 0);
@@ -256,17 +261,23 @@ test_bad_capability_names_located (void)
                         "p.json:2:33: in `capabilities.allow`: `NET_RAWW` is not a capability this "
                         "kernel knows (cap_last_cap is 40)")
           == 0);
-  EXPECT (expect_error_at ("{\"version\":1,\"capabilities\":{\"allow\":[\"CAP_KILL,CAP_SYS_ADMIN\"]}}",
-                           "\"CAP_KILL,", "in `capabilities.allow`: `CAP_KILL,CAP_SYS_ADMIN` is not a "
-                           "capability name (only letters and `_`)")
+  EXPECT (
+      expect_error_at ("{\"version\":1,\"capabilities\":{\"allow\":[\"CAP_KILL,CAP_SYS_ADMIN\"]}}",
+                       "\"CAP_KILL,",
+                       "in `capabilities.allow`: `CAP_KILL,CAP_SYS_ADMIN` is not a "
+                       "capability name (only letters and `_`)")
+      == 0);
+  EXPECT (expect_error_at (
+              BASE
+              ",\"rules\":[{\"name\":\"r\",\"match\":{},\"capabilities\":{\"add\":[\"12\"]}}]}",
+              "\"12\"",
+              "in `capabilities.add`: `12` is not a capability name (only "
+              "letters and `_`)")
           == 0);
-  EXPECT (expect_error_at (BASE ",\"rules\":[{\"name\":\"r\",\"match\":{},\"capabilities\":{\"add\":[\"12\"]}}]}",
-                           "\"12\"", "in `capabilities.add`: `12` is not a capability name (only "
-                           "letters and `_`)")
-          == 0);
-  EXPECT (expect_error_at ("{\"version\":1,\"capabilities\":{\"allow\":[],\"deny\":[\"KILL\",\"\"]}}",
-                           "\"\"]", "in `capabilities.deny`: empty capability name")
-          == 0);
+  EXPECT (
+      expect_error_at ("{\"version\":1,\"capabilities\":{\"allow\":[],\"deny\":[\"KILL\",\"\"]}}",
+                       "\"\"]", "in `capabilities.deny`: empty capability name")
+      == 0);
   EXPECT (expect_error_at ("{\"version\":1,\"capabilities\":{\"allow\":[],\"ambient\":[\"CAP_\"]}}",
                            "\"CAP_\"", "in `capabilities.ambient`: `CAP_` is not a capability name")
           == 0);
@@ -281,13 +292,15 @@ test_regex_errors_and_unsupported (void)
       = parse (BASE ",\"rules\":[{\"name\":\"r\",\"match\":{\"pod\":\"a(\"}}]}", &m);
 
   EXPECT (p == NULL && strstr (m, ": `pod`: invalid regex `a(`: ") != NULL);
-  EXPECT (expect_error_at (BASE ",\"rules\":[{\"name\":\"r\",\"match\":{\"annotations\":{\"k\":\"[\"}}}]}",
-                           "\"[\"", "`k`: invalid regex `[`: Invalid regular expression")
+  EXPECT (expect_error_at (
+              BASE ",\"rules\":[{\"name\":\"r\",\"match\":{\"annotations\":{\"k\":\"[\"}}}]}",
+              "\"[\"", "`k`: invalid regex `[`: Invalid regular expression")
           == 0);
   EXPECT (expect_error_at (BASE ",\"seccomp\":\"baseline\"}", "\"baseline\"",
                            "`seccomp: baseline` is not supported by this version yet")
           == 0);
-  EXPECT (expect_error_at (BASE ",\"seccomp\":\"strict\"}", "\"strict\"", "`seccomp`: unknown value `strict`")
+  EXPECT (expect_error_at (BASE ",\"seccomp\":\"strict\"}", "\"strict\"",
+                           "`seccomp`: unknown value `strict`")
           == 0);
   EXPECT (expect_error_at (BASE ",\"pingGroupRange\":\"auto\"}", "\"auto\"",
                            "`pingGroupRange: auto` is not supported by this version yet")
@@ -301,22 +314,23 @@ test_regex_errors_and_unsupported (void)
 static int
 test_allow_and_add_exclusive (void)
 {
-  return expect_error_at (BASE ",\"rules\":[{\"name\":\"r\",\"match\":{},\"capabilities\":{\"allow\":[],\"add\":[]}}]}",
-                          "\"add\"", "`capabilities.allow` replaces the ceiling and `add` extends it: give one");
+  return expect_error_at (
+      BASE ",\"rules\":[{\"name\":\"r\",\"match\":{},\"capabilities\":{\"allow\":[],\"add\":[]}}]}",
+      "\"add\"", "`capabilities.allow` replaces the ceiling and `add` extends it: give one");
 }
 
 static int
 test_rule_overrides (void)
 {
-  cleanup_policy struct policy *p
-      = parse ("{\"version\":1,\"action\":\"enforce\",\"capabilities\":{\"allow\":[\"KILL\",\"CHOWN\"],"
-               "\"deny\":[\"SYS_ADMIN\"]},\"noNewPrivileges\":true,\"rules\":["
-               "{\"name\":\"add\",\"match\":{\"pod\":\"a\"},\"capabilities\":{\"add\":[\"NET_RAW\"]}},"
-               "{\"name\":\"replace\",\"match\":{\"pod\":\"b\"},\"action\":\"audit\","
-               "\"capabilities\":{\"allow\":[\"NET_RAW\"],\"deny\":[],\"ambient\":[\"NET_RAW\"],"
-               "\"inheritable\":[\"ALL\"]},\"noNewPrivileges\":false},"
-               "{\"name\":\"all\",\"match\":{},\"capabilities\":{\"allow\":[\"all\"]}}]}",
-               NULL);
+  cleanup_policy struct policy *p = parse (
+      "{\"version\":1,\"action\":\"enforce\",\"capabilities\":{\"allow\":[\"KILL\",\"CHOWN\"],"
+      "\"deny\":[\"SYS_ADMIN\"]},\"noNewPrivileges\":true,\"rules\":["
+      "{\"name\":\"add\",\"match\":{\"pod\":\"a\"},\"capabilities\":{\"add\":[\"NET_RAW\"]}},"
+      "{\"name\":\"replace\",\"match\":{\"pod\":\"b\"},\"action\":\"audit\","
+      "\"capabilities\":{\"allow\":[\"NET_RAW\"],\"deny\":[],\"ambient\":[\"NET_RAW\"],"
+      "\"inheritable\":[\"ALL\"]},\"noNewPrivileges\":false},"
+      "{\"name\":\"all\",\"match\":{},\"capabilities\":{\"allow\":[\"all\"]}}]}",
+      NULL);
   const struct policy_settings *s;
 
   EXPECT (p != NULL && p->n_rules == 3);
@@ -329,7 +343,7 @@ test_rule_overrides (void)
   EXPECT (s->action == POLICY_AUDIT);
   EXPECT (s->allow == capset_bit (13) && s->deny == 0 && s->ambient == capset_bit (13));
   EXPECT (s->inheritable == capset_all (LAST));
-  EXPECT (! s->no_new_privileges);
+  EXPECT (!s->no_new_privileges);
   EXPECT (p->rules[2].settings.allow == capset_all (LAST));
   /* The top level is untouched by the rules.  */
   EXPECT (p->defaults.allow == (capset_bit (5) | capset_bit (0)));
@@ -381,11 +395,11 @@ test_whole_value_matching (void)
 static int
 test_first_rule_wins_and_uid_annotations (void)
 {
-  cleanup_policy struct policy *p
-      = parse (BASE ",\"rules\":[{\"name\":\"uid\",\"match\":{\"uid\":1000,\"command\":\"/bin/.*\"}},"
-                    "{\"name\":\"ann\",\"match\":{\"annotations\":{\"team\":\"net(work)?\"}}},"
-                    "{\"name\":\"any\",\"match\":{}}]}",
-               NULL);
+  cleanup_policy struct policy *p = parse (
+      BASE ",\"rules\":[{\"name\":\"uid\",\"match\":{\"uid\":1000,\"command\":\"/bin/.*\"}},"
+           "{\"name\":\"ann\",\"match\":{\"annotations\":{\"team\":\"net(work)?\"}}},"
+           "{\"name\":\"any\",\"match\":{}}]}",
+      NULL);
   json_auto_t *ann = json_pack ("{s:s}", "team", "network");
   json_auto_t *ann_bad = json_pack ("{s:s}", "team", "networks");
   struct policy_subject s = { 0 };
@@ -486,9 +500,9 @@ test_load_not_regular (void)
   return 0;
 }
 
-TAP_MAIN (T (test_minimal_and_defaults), T (test_builtin_is_default_json), T (test_json_syntax_errors),
-          T (test_unknown_keys_located), T (test_wrong_types), T (test_bad_capability_names_located),
-          T (test_regex_errors_and_unsupported), T (test_rule_overrides),
-          T (test_allow_and_add_exclusive), T (test_whole_value_matching),
+TAP_MAIN (T (test_minimal_and_defaults), T (test_builtin_is_default_json),
+          T (test_json_syntax_errors), T (test_unknown_keys_located), T (test_wrong_types),
+          T (test_bad_capability_names_located), T (test_regex_errors_and_unsupported),
+          T (test_rule_overrides), T (test_allow_and_add_exclusive), T (test_whole_value_matching),
           T (test_first_rule_wins_and_uid_annotations), T (test_load_ownership_and_modes),
           T (test_load_not_regular))
