@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Installs what capguard needs to build and to run its tests, from Debian 12's packages.
+# Idempotent: only missing packages are installed.
+set -euo pipefail
+
+packages=(
+  cmake gcc make pkg-config          # build
+  libcap-dev libjansson-dev libseccomp-dev  # the three libraries
+  bats jq                            # tests
+  podman runc containerd             # the real engines the tests drive
+  busybox-static libcap2-bin         # the test rootfs, and capsh to decode live sets
+  clang-format hyperfine             # format check, benchmark
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+  echo "deps.sh: missing packages: ${missing[*]}; run as root (sudo) to install them" >&2
+  exit 1
+fi
+echo "deps.sh: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq "${missing[@]}" >/dev/null
