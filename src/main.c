@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "log.h"
 #include "modes.h"
 #include "policy.h"
 #include "util.h"
@@ -72,7 +73,11 @@ load_policy (const char *path, const char *command)
   struct policy *policy = policy_load (path, util_cap_last_cap (), &err);
 
   if (policy == NULL)
-    fail (EXIT_USAGE, command, err);
+    {
+      if (strcmp (command, "precreate") == 0)
+        log_policy_failure (command, err->msg);
+      fail (EXIT_USAGE, command, err);
+    }
   return policy;
 }
 
