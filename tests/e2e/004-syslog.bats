@@ -14,21 +14,22 @@ setup ()
 }
 
 # with_syslog COUNT COMMAND...: runs COMMAND with /dev/log captured; messages in $BATS_TEST_TMPDIR/syslog.
+# The listener waits up to $SYSLOG_WAIT seconds (5) for COUNT messages.
 with_syslog ()
 {
   local count=$1; shift
   local t=$BATS_TEST_TMPDIR
   mkdir -p "$t/olddev"
   run --separate-stderr unshare --mount --propagation private bash -euc '
-    t=$1 py=$2 listen=$3 count=$4; shift 4
+    t=$1 py=$2 listen=$3 count=$4 wait=$5; shift 5
     mount --bind /dev "$t/olddev"
     mount -t tmpfs -o mode=0755 tmpfs /dev
     for f in null zero full urandom random; do touch "/dev/$f"; mount --bind "$t/olddev/$f" "/dev/$f"; done
-    "$py" "$listen" /dev/log "$t/syslog" "$count" 5 &
+    "$py" "$listen" /dev/log "$t/syslog" "$count" "$wait" &
     for _ in $(seq 100); do [ -S /dev/log ] && break; sleep 0.05; done
     rc=0; "$@" || rc=$?
     wait
-    exit $rc' with_syslog "$t" "$PYTHON" "$SRCDIR/tests/e2e/syslog-listen.py" "$count" "$@"
+    exit $rc' with_syslog "$t" "$PYTHON" "$SRCDIR/tests/e2e/syslog-listen.py" "$count" "${SYSLOG_WAIT:-5}" "$@"
   printf '# status %s\n# stdout %s\n# stderr %s\n' "$status" "${output:0:300}" "$stderr"
   touch "$t/syslog"
 }
@@ -57,7 +58,7 @@ with_syslog ()
 
 @test "log.syslog false sends nothing to syslog" {
   p=$(write_policy '{"version":1,"capabilities":{"allow":["ALL"]},"log":{"syslog":false}}')
-  with_syslog 1 bash -c "'$CAPGUARD' --policy '$p' precreate < '$FIXTURES/bundles/runc-spec/config.json' > /dev/null"
+  SYSLOG_WAIT=1 with_syslog 1 bash -c "'$CAPGUARD' --policy '$p' precreate < '$FIXTURES/bundles/runc-spec/config.json' > /dev/null"
   assert "$status" == 0
   assert "$(cat "$BATS_TEST_TMPDIR/syslog")" == ""
 }
