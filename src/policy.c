@@ -152,6 +152,28 @@ parse_cap_list (struct ctx *c, json_t *arr, const char *what, uint64_t *out, str
   return 0;
 }
 
+/* capabilities.KEY of CAPS, when present, replaces *SET (or extends it when
+   EXTEND).  */
+static int
+parse_cap_key (struct ctx *c, json_t *caps, const char *key, bool extend, uint64_t *set,
+               struct error **err)
+{
+  cleanup_free char *what = NULL;
+  json_t *v = json_is_object (caps) ? json_object_get (caps, key) : NULL;
+  uint64_t parsed;
+  int r;
+
+  if (v == NULL)
+    return 0;
+  xasprintf (&what, "capabilities.%s", key);
+  push_key (c, key);
+  r = parse_cap_list (c, v, what, &parsed, err);
+  pop (c);
+  if (r == 0)
+    *set = extend ? (*set | parsed) : parsed;
+  return r;
+}
+
 static int
 parse_regex (struct ctx *c, json_t *v, const char *what, struct policy_regex *out,
              struct error **err)
@@ -216,7 +238,7 @@ parse_settings (struct ctx *c, json_t *obj, bool top, struct policy_settings *s,
     return fail_at (c, false, err, "`capabilities.allow` is required at the top level");
   if (v)
     {
-      json_t *allow, *add, *x;
+      json_t *allow, *add;
 
       push_key (c, "capabilities");
       if (!json_is_object (v))
@@ -234,21 +256,16 @@ parse_settings (struct ctx *c, json_t *obj, bool top, struct policy_settings *s,
                        "`capabilities.allow` replaces the ceiling and `add` extends it: give one");
           pop (c);
         }
-#define CAP_KEY(key, field, extend)                                                                \
-  if (r == 0 && (x = json_object_get (v, key)))                                                    \
-    {                                                                                              \
-      uint64_t set;                                                                                \
-      push_key (c, key);                                                                           \
-      r = parse_cap_list (c, x, "capabilities." key, &set, err);                                   \
-      pop (c);                                                                                     \
-      s->field = (extend) ? (s->field | set) : set;                                                \
-    }
-      CAP_KEY ("allow", allow, false)
-      CAP_KEY ("add", allow, true)
-      CAP_KEY ("deny", deny, false)
-      CAP_KEY ("inheritable", inheritable, false)
-      CAP_KEY ("ambient", ambient, false)
-#undef CAP_KEY
+      if (r == 0)
+        r = parse_cap_key (c, v, "allow", false, &s->allow, err);
+      if (r == 0)
+        r = parse_cap_key (c, v, "add", true, &s->allow, err);
+      if (r == 0)
+        r = parse_cap_key (c, v, "deny", false, &s->deny, err);
+      if (r == 0)
+        r = parse_cap_key (c, v, "inheritable", false, &s->inheritable, err);
+      if (r == 0)
+        r = parse_cap_key (c, v, "ambient", false, &s->ambient, err);
       pop (c);
       if (r < 0)
         return r;
@@ -420,7 +437,7 @@ policy_parse (const char *text, size_t len, const char *source, int last_cap, st
   json_auto_t *doc = NULL;
   json_t *v;
   size_t i;
-  int r;
+  int r = 0;
 
   doc = jsontext_load_object (text, len, source, err);
   if (doc == NULL)
@@ -432,19 +449,18 @@ policy_parse (const char *text, size_t len, const char *source, int last_cap, st
   policy->log_syslog = true;
   policy->defaults.action = POLICY_REWRITE;
 
-  r = check_keys (&c, doc, keys, "the policy", err);
-  if (r == 0)
+  /* The version first: a newer policy's unknown keys are explained by it.  */
+  v = json_object_get (doc, "version");
+  if (v == NULL)
+    r = fail_at (&c, false, err, "`version` is required (this capguard reads version 1)");
+  else if (!json_is_integer (v) || json_integer_value (v) != 1)
     {
-      v = json_object_get (doc, "version");
-      if (v == NULL)
-        r = fail_at (&c, false, err, "`version` is required (this capguard reads version 1)");
-      else if (!json_is_integer (v) || json_integer_value (v) != 1)
-        {
-          push_key (&c, "version");
-          r = fail_at (&c, false, err, "unsupported `version` (this capguard reads version 1)");
-          pop (&c);
-        }
+      push_key (&c, "version");
+      r = fail_at (&c, false, err, "unsupported `version` (this capguard reads version 1)");
+      pop (&c);
     }
+  if (r == 0)
+    r = check_keys (&c, doc, keys, "the policy", err);
   if (r == 0)
     r = parse_settings (&c, doc, true, &policy->defaults, err);
 

@@ -62,7 +62,7 @@ otherwise (no rule matched):
   assert "$output" == ""
   assert_one_error_line "^capguard: check: $p:3:44: \`pod\`: invalid regex \`a\\(b\`: Unmatched \\( or \\\\\\($"
   run_capguard 2 check "$FIXTURES/bundles/runc-spec/config.json"
-  assert_one_error_line "config.json:2:3: unknown key \`ociVersion\` in the policy$"
+  assert_one_error_line "config.json:1:1: \`version\` is required \\(this capguard reads version 1\\)$"
   run_capguard 2 check /nonexistent/policy.json
   assert_one_error_line "^capguard: check: policy \`/nonexistent/policy.json\`: No such file or directory$"
 }
