@@ -181,6 +181,10 @@ test_wrong_types (void)
   EXPECT (expect_error_at ("{\"version\":2,\"capabilities\":{\"allow\":[]}}", "2",
                            "unsupported `version` (this capguard reads version 1)")
           == 0);
+  /* A newer policy's new keys are explained by its version.  */
+  EXPECT (expect_error_at ("{\"version\":2,\"newKey\":true,\"capabilities\":{\"allow\":[]}}", "2,",
+                           "unsupported `version` (this capguard reads version 1)")
+          == 0);
   EXPECT (expect_error_at ("{\"version\":\"1\",\"capabilities\":{\"allow\":[]}}", "\"1\"",
                            "unsupported `version` (this capguard reads version 1)")
           == 0);
