@@ -56,44 +56,48 @@ mode_precreate (const struct policy *policy, int in_fd, int out_fd, struct error
 
   enforce_decide (policy, &facts, ENFORCE_CAN_REWRITE, &d);
 
-  if (d.outcome == ENFORCE_REWRITTEN)
+  if (d.outcome != ENFORCE_REFUSED)
     {
-      if (oci_config_apply (config, d.final, d.changed, d.set_nnp, policy->last_cap, err) < 0)
-        goto fail;
-      out = json_dumps (config, JSON_COMPACT);
-      if (out == NULL)
+      if (d.outcome == ENFORCE_REWRITTEN)
         {
-          make_error (err, 0, "cannot serialise the rewritten config");
+          if (oci_config_apply (config, d.final, d.changed, d.set_nnp, policy->last_cap, err) < 0)
+            goto fail;
+          out = json_dumps (config, JSON_COMPACT);
+          if (out == NULL)
+            {
+              make_error (err, 0, "cannot serialise the rewritten config");
+              goto fail;
+            }
+          out_len = strlen (out);
+        }
+      else
+        {
+          /* A config we did not change goes out byte for byte as it came in.  */
+          out = steal_pointer (&buf);
+          out_len = len;
+        }
+      if (util_write_all (out_fd, out, out_len, err) < 0)
+        {
+          error_wrap (err, "stdout");
           goto fail;
         }
-      out_len = strlen (out);
     }
 
+  /* Logged once the outcome is final: a config that could not be written
+     out is a failure, not a rewrite.  */
   rec = enforce_record (&d, &facts, "precreate", "precreate", NULL);
   log_record (policy, rec,
               d.outcome == ENFORCE_REFUSED   ? LOG_WARNING
               : d.outcome == ENFORCE_ALLOWED ? LOG_INFO
                                              : LOG_NOTICE);
-
   if (d.outcome == ENFORCE_REFUSED)
     {
       cleanup_free char *summary = enforce_summary (&d);
       make_error (err, 0, "%s", summary);
       ret = 1;
-      goto done;
     }
-  /* A config we did not change goes out byte for byte as it came in.  */
-  if (out == NULL)
-    {
-      out = steal_pointer (&buf);
-      out_len = len;
-    }
-  if (util_write_all (out_fd, out, out_len, err) < 0)
-    {
-      error_wrap (err, "stdout");
-      goto done;
-    }
-  ret = 0;
+  else
+    ret = 0;
   goto done;
 
 fail:

@@ -183,4 +183,6 @@ refuse_input ()
   [ -e /dev/full ] || skip_or_fail "no /dev/full"
   run -3 --separate-stderr bash -c "'$CAPGUARD' --policy '$POLICY' precreate < '$DEFAULT' > /dev/full"
   assert "$stderr" =~ '^capguard: precreate: stdout: write'
+  # The log records the failure, not a rewrite that never reached podman.
+  assert "$(jq -r '.decision + ": " + .reasons[0]' "$LOG")" =~ '^refused: stdout: write'
 }
