@@ -102,7 +102,7 @@ util_write_all (int fd, const char *buf, size_t len, struct error **err)
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0)
-        return make_error (err, errno, "write");
+        return make_error (err, errno, "write: %s", strerror (errno));
       buf += n;
       len -= n;
     }
