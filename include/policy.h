@@ -109,6 +109,10 @@ const char *policy_field_name (enum policy_field field);
    group or others.  */
 struct policy *policy_load (const char *path, int last_cap, struct error **err);
 
+/* Loads PATH as the default policy: the built-in one when nothing is at
+   PATH (not even a dangling symlink), else as policy_load.  */
+struct policy *policy_load_default (const char *path, int last_cap, struct error **err);
+
 /* Parses and validates policy text; SOURCE names it in errors, which read
    `SOURCE:LINE:COLUMN: message`.  */
 struct policy *policy_parse (const char *text, size_t len, const char *source, int last_cap,

@@ -588,23 +588,31 @@ check_owner (const struct stat *st, const char *what, const char *path, struct e
 }
 
 struct policy *
+policy_load_default (const char *path, int last_cap, struct error **err)
+{
+  struct stat st;
+
+  /* Only a path with nothing at all there selects the built-in policy: a
+     dangling symlink or an unreadable directory is an error, never a
+     silent fallback to another policy.  */
+  if (lstat (path, &st) < 0 && errno == ENOENT)
+    return policy_parse (policy_builtin_text, policy_builtin_len, "<built-in>", last_cap, err);
+  return policy_load (path, last_cap, err);
+}
+
+struct policy *
 policy_load (const char *path, int last_cap, struct error **err)
 {
   cleanup_free char *real = NULL, *dir_copy = NULL, *text = NULL;
   cleanup_close int fd = -1, dirfd = -1;
-  bool explicit = path != NULL;
   struct stat st;
   size_t len;
 
-  if (!explicit)
-    path = POLICY_DEFAULT_PATH;
+  if (path == NULL)
+    return policy_load_default (POLICY_DEFAULT_PATH, last_cap, err);
   real = realpath (path, NULL);
   if (real == NULL)
-    {
-      if (errno == ENOENT && !explicit)
-        return policy_parse (policy_builtin_text, policy_builtin_len, "<built-in>", last_cap, err);
-      return make_error (err, errno, "policy `%s`: %s", path, strerror (errno)), NULL;
-    }
+    return make_error (err, errno, "policy `%s`: %s", path, strerror (errno)), NULL;
 
   dir_copy = xstrdup (real);
   dirfd = open (dirname (dir_copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

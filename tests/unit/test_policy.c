@@ -495,6 +495,36 @@ test_load_ownership_and_modes (void)
 }
 
 static int
+test_default_path_falls_back_only_when_absent (void)
+{
+  char dir[] = "/tmp/capguard-default-XXXXXX";
+  cleanup_free char *file = NULL;
+  cleanup_error struct error *err = NULL;
+  struct policy *p;
+
+  if (mkdtemp (dir) == NULL)
+    return -1;
+  xasprintf (&file, "%s/policy.json", dir);
+  p = policy_load_default (file, LAST, &err);
+  EXPECT (p != NULL && strcmp (p->source, "<built-in>") == 0);
+  policy_free (p);
+
+  /* A dangling symlink is an administrator's policy gone missing.  */
+  EXPECT (symlink ("/nonexistent/capguard.json", file) == 0);
+  EXPECT (policy_load_default (file, LAST, &err) == NULL);
+  EXPECT (strstr (err->msg, "No such file or directory") != NULL);
+  unlink (file);
+
+  EXPECT (write_file (file, BASE "}", 0644) == 0);
+  p = policy_load_default (file, LAST, &err);
+  EXPECT (p != NULL && strcmp (p->source, file) == 0);
+  policy_free (p);
+  unlink (file);
+  rmdir (dir);
+  return 0;
+}
+
+static int
 test_load_not_regular (void)
 {
   cleanup_error struct error *err = NULL;
@@ -509,4 +539,4 @@ TAP_MAIN (T (test_minimal_and_defaults), T (test_builtin_is_default_json),
           T (test_bad_capability_names_located), T (test_regex_errors_and_unsupported),
           T (test_rule_overrides), T (test_allow_and_add_exclusive), T (test_whole_value_matching),
           T (test_first_rule_wins_and_uid_annotations), T (test_load_ownership_and_modes),
-          T (test_load_not_regular))
+          T (test_default_path_falls_back_only_when_absent), T (test_load_not_regular))
