@@ -164,9 +164,6 @@ test_unknown_keys_located (void)
           == 0);
   /* Keys with escapes are found by their decoded text.  */
   EXPECT (expect_error_at ("{\"version\":1,\"capabilities\":{\"allow\":[]},\"\\u0061ction\":1}",
-                           "\"\\u0061", "`action` must be a string")
-          != 0);
-  EXPECT (expect_error_at ("{\"version\":1,\"capabilities\":{\"allow\":[]},\"\\u0061ction\":1}",
                            "1}", "`action` must be a string")
           == 0);
   return 0;
