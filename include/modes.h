@@ -2,6 +2,9 @@
 #ifndef CAPGUARD_MODES_H
 #define CAPGUARD_MODES_H
 
+#include <stdbool.h>
+#include <stdio.h>
+
 #include "error.h"
 #include "policy.h"
 
@@ -12,6 +15,12 @@
 /* OCI config on IN_FD; the conforming config, one JSON document, on OUT_FD.
    Nothing is written to OUT_FD unless the container may run.  */
 int mode_precreate (const struct policy *policy, int in_fd, int out_fd, struct error **err);
+
+/* OCI state on IN_FD; checks <bundle>/config.json at STAGE (NULL or
+   "createRuntime", "prestart"), or at "poststart" the live sets of the
+   state's pid, killing it on a violation.  */
+int mode_hook (const struct policy *policy, const char *stage, int in_fd, struct error **err);
+bool mode_hook_stage_known (const char *stage);
 
 /* Prints the validated policy's effective ceilings, per rule.  */
 int mode_check (const struct policy *policy, FILE *out, struct error **err);

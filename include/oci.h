@@ -51,6 +51,30 @@ struct oci_facts
 
 void oci_facts_release (struct oci_facts *facts);
 
+/* Replaces the annotations the facts were taken from (borrowed), and
+   recomputes the normalised fields and the engine from them.  */
+int oci_facts_set_annotations (struct oci_facts *facts, json_t *annotations, struct error **err);
+
+/* The OCI state a runtime gives a hook on stdin (runtime-spec runtime.md).
+   Strings and the annotations object are borrowed from the parsed document.  */
+struct oci_state
+{
+  const char *id;
+  const char *status;
+  const char *bundle;
+  long pid; /* 0 when absent */
+  json_t *annotations;
+};
+
+/* Parses and checks a state document; returns the document, which owns
+   what STATE points at.  */
+json_t *oci_state_parse (const char *buf, size_t len, const char *source, struct oci_state *state,
+                         struct error **err);
+
+/* Reads BUNDLE/config.json: the bundle must be an absolute path to a
+   directory, and config.json a regular file in it, not a symlink.  */
+int oci_bundle_read_config (const char *bundle, char **buf, size_t *len, struct error **err);
+
 /* Parses an OCI runtime config.  Besides JSON syntax this refuses what runc
    would read differently from us: duplicate keys, and keys that differ only
    in case from a field of the runtime spec (Go's encoding/json matches them

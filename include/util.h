@@ -60,6 +60,11 @@ steal_pointer_ (void *pp)
 int util_read_fd (int fd, size_t max, const char *what, char **out, size_t *len,
                   struct error **err);
 
+/* Reads NAME, a regular file directly inside DIRFD, without following a
+   symlink (O_NOFOLLOW), into a NUL-terminated buffer of at most MAX bytes.  */
+int util_read_file_at (int dirfd, const char *name, size_t max, char **out, size_t *len,
+                       struct error **err);
+
 /* Writes all of BUF to FD, retrying on EINTR and short writes.  */
 int util_write_all (int fd, const char *buf, size_t len, struct error **err);
 

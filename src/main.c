@@ -33,6 +33,8 @@ static const char usage_text[]
       "\n"
       "Commands:\n"
       "  precreate       OCI config on stdin, conforming config on stdout (podman hooks.d)\n"
+      "  hook [STAGE]    OCI state on stdin: check <bundle>/config.json (createRuntime, the\n"
+      "                  default, or prestart), or the live sets of the state's pid (poststart)\n"
       "  check [POLICY]  validate a policy and print each rule's effective ceilings\n"
       "  version         print the versions of capguard, libcap, jansson and libseccomp\n"
       "\n"
@@ -62,7 +64,7 @@ static int __attribute__ ((noreturn, format (printf, 1, 2))) usage_error (const 
   va_start (ap, fmt);
   vfprintf (stderr, fmt, ap);
   va_end (ap);
-  fputs ("\nTry `capguard --help`.\n", stderr);
+  fputc ('\n', stderr);
   exit (EXIT_USAGE);
 }
 
@@ -74,7 +76,7 @@ load_policy (const char *path, const char *command)
 
   if (policy == NULL)
     {
-      if (strcmp (command, "precreate") == 0)
+      if (strcmp (command, "precreate") == 0 || strcmp (command, "hook") == 0)
         log_policy_failure (command, err->msg);
       fail (EXIT_USAGE, command, err);
     }
@@ -164,8 +166,23 @@ main (int argc, char **argv)
       fputs (usage_text, stdout);
       return EXIT_CONFORMING;
     }
-  else if (strcmp (command, "hook") == 0 || strcmp (command, "runtime") == 0
-           || strcmp (command, "explain") == 0)
+  else if (strcmp (command, "hook") == 0)
+    {
+      const char *stage = optind < argc ? argv[optind++] : NULL;
+
+      if (optind != argc)
+        usage_error ("hook takes one stage, got `%s` too", argv[optind]);
+      if (stage && !mode_hook_stage_known (stage))
+        usage_error ("unknown hook stage `%s` (createRuntime, prestart or poststart)", stage);
+      if (std_closed[STDIN_FILENO])
+        {
+          make_error (&err, EBADF, "standard input is closed");
+          fail (EXIT_BAD_INPUT, command, err);
+        }
+      policy = load_policy (policy_path, command);
+      ret = mode_hook (policy, stage, STDIN_FILENO, &err);
+    }
+  else if (strcmp (command, "runtime") == 0 || strcmp (command, "explain") == 0)
     usage_error ("`%s` is not available in this version of capguard yet", command);
   else
     usage_error ("unknown command `%s`", command);

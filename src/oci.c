@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 
 #include "jsontext.h"
@@ -208,6 +210,10 @@ read_fields (json_t *annotations, struct oci_facts *facts, struct error **err)
   size_t f, s;
 
   facts->engine = "unknown";
+  facts->annotations = NULL;
+  free (facts->conflicts);
+  facts->conflicts = NULL;
+  memset (facts->fields, 0, sizeof facts->fields);
   if (annotations == NULL || json_is_null (annotations))
     return 0;
   if (!json_is_object (annotations))
@@ -282,6 +288,74 @@ read_seccomp (json_t *linux_obj, struct oci_facts *facts, struct error **err)
     facts->seccomp = OCI_SECCOMP_UNCONFINED;
   else
     facts->seccomp = OCI_SECCOMP_CONFINED;
+  return 0;
+}
+
+int
+oci_facts_set_annotations (struct oci_facts *facts, json_t *annotations, struct error **err)
+{
+  return read_fields (annotations, facts, err);
+}
+
+json_t *
+oci_state_parse (const char *buf, size_t len, const char *source, struct oci_state *state,
+                 struct error **err)
+{
+  json_t *doc = jsontext_load_object (buf, len, source, err);
+  json_t *v;
+  const char *key;
+
+  memset (state, 0, sizeof *state);
+  if (doc == NULL)
+    return NULL;
+#define BAD(...) (make_error (err, 0, __VA_ARGS__), json_decref (doc), (json_t *)NULL)
+  v = json_object_get (doc, "id");
+  if (!json_is_string (v) || json_string_length (v) == 0)
+    return BAD ("%s: `id` must be a non-empty string", source);
+  state->id = json_string_value (v);
+  v = json_object_get (doc, "bundle");
+  if (!json_is_string (v) || json_string_value (v)[0] != '/')
+    return BAD ("%s: `bundle` must be an absolute path", source);
+  state->bundle = json_string_value (v);
+  v = json_object_get (doc, "status");
+  if (v && !json_is_string (v))
+    return BAD ("%s: `status` must be a string", source);
+  state->status = json_string_value (v);
+  v = json_object_get (doc, "pid");
+  if (v && !json_is_null (v))
+    {
+      if (!json_is_integer (v) || json_integer_value (v) <= 0 || json_integer_value (v) > INT32_MAX)
+        return BAD ("%s: `pid` must be a positive process id", source);
+      state->pid = json_integer_value (v);
+    }
+  v = json_object_get (doc, "annotations");
+  if (v && !json_is_null (v))
+    {
+      json_t *a;
+      if (!json_is_object (v))
+        return BAD ("%s: `annotations` must be an object of strings", source);
+      json_object_foreach (v, key, a) if (!json_is_string (a)) return BAD (
+          "%s: annotations.%s: expected a string", source, key);
+      state->annotations = v;
+    }
+#undef BAD
+  return doc;
+}
+
+int
+oci_bundle_read_config (const char *bundle, char **buf, size_t *len, struct error **err)
+{
+  cleanup_close int dirfd = -1;
+
+  if (bundle[0] != '/')
+    return make_error (err, 0, "bundle `%s` is not an absolute path", bundle);
+  dirfd = open (bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0)
+    return make_error (err, errno, "bundle `%s`: %s", bundle, strerror (errno));
+  /* config.json is opened relative to the bundle and never through a
+     symlink: a container's files must not point us at another document.  */
+  if (util_read_file_at (dirfd, "config.json", CAPGUARD_MAX_CONFIG, buf, len, err) < 0)
+    return error_wrap (err, "bundle `%s`", bundle);
   return 0;
 }
 

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 
 #include "util.h"
 
@@ -91,6 +92,28 @@ util_read_fd (int fd, size_t max, const char *what, char **out, size_t *len, str
   *out = steal_pointer (&buf);
   *len = used;
   return 0;
+}
+
+int
+util_read_file_at (int dirfd, const char *name, size_t max, char **out, size_t *len,
+                   struct error **err)
+{
+  cleanup_close int fd = -1;
+  struct stat st;
+
+  /* O_NONBLOCK: a FIFO planted in place of the file must not hang us.  */
+  fd = openat (dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0 && errno == ELOOP)
+    return make_error (err, errno, "`%s` is a symbolic link: refusing to follow it", name);
+  if (fd < 0)
+    return make_error (err, errno, "open `%s`: %s", name, strerror (errno));
+  if (fstat (fd, &st) < 0)
+    return make_error (err, errno, "stat `%s`: %s", name, strerror (errno));
+  if (!S_ISREG (st.st_mode))
+    return make_error (err, 0, "`%s` is not a regular file", name);
+  if ((size_t)st.st_size > max)
+    return make_error (err, EFBIG, "`%s` exceeds the limit of %zu bytes", name, max);
+  return util_read_fd (fd, max, name, out, len, err);
 }
 
 int

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef CAPGUARD_PROC_H
+#define CAPGUARD_PROC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "capset.h"
+#include "error.h"
+
+/* What the kernel holds for a running process.  */
+struct proc_live
+{
+  uint64_t sets[CAPSET_COUNT];
+  bool no_new_privs;
+  int seccomp_mode; /* 0 off, 1 strict, 2 filter */
+};
+
+/* A process pinned by a pidfd, so that a pid reused after the container's
+   init exited is never read or signalled in its place.  */
+struct proc_handle
+{
+  pid_t pid;
+  int pidfd;
+};
+
+/* Returns 0, or -1 with *err set; *gone is set when the process no longer
+   exists (not an error).  */
+int proc_open (pid_t pid, struct proc_handle *h, bool *gone, struct error **err);
+void proc_close (struct proc_handle *h);
+
+/* Effective, permitted and inheritable from libcap (capget), bounding,
+   ambient, NoNewPrivs and Seccomp from /proc/PID/status, then checks that
+   the pidfd still names a live process, so the sets are that process's.  */
+int proc_read_live (const struct proc_handle *h, struct proc_live *live, struct error **err);
+
+/* SIGKILL through the pidfd.  */
+int proc_kill (const struct proc_handle *h, struct error **err);
+
+/* Parses the Cap*, NoNewPrivs and Seccomp lines of a /proc/PID/status text
+   into LIVE (all five sets).  */
+int proc_parse_status (const char *text, struct proc_live *live, struct error **err);
+
+#endif

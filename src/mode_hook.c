@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "enforce.h"
+#include "log.h"
+#include "modes.h"
+#include "oci.h"
+#include "proc.h"
+#include "util.h"
+
+/* The OCI hook stages (runtime-spec config.md#posix-platform-hooks).  A
+   hook in these stages runs after the runtime has read config.json, so it
+   can check and refuse but never rewrite (SPEC §2).  */
+enum stage
+{
+  STAGE_CREATE_RUNTIME,
+  STAGE_PRESTART,
+  STAGE_POSTSTART,
+};
+
+static int
+parse_stage (const char *name, enum stage *stage)
+{
+  if (name == NULL || strcmp (name, "createRuntime") == 0)
+    *stage = STAGE_CREATE_RUNTIME;
+  else if (strcmp (name, "prestart") == 0)
+    *stage = STAGE_PRESTART;
+  else if (strcmp (name, "poststart") == 0)
+    *stage = STAGE_POSTSTART;
+  else
+    return -1;
+  return 0;
+}
+
+bool
+mode_hook_stage_known (const char *name)
+{
+  enum stage s;
+  return parse_stage (name, &s) == 0;
+}
+
+static void
+log_record (const struct policy *policy, json_t *rec, int priority)
+{
+  cleanup_error struct error *lerr = NULL;
+
+  if (log_decision (rec, priority, policy->log_syslog, policy->log_file, &lerr) < 0)
+    log_warning ("decision log: %s", lerr->msg);
+}
+
+static int
+fail_logged (const struct policy *policy, const char *stage, const char *id, struct error **err)
+{
+  json_auto_t *rec = json_pack ("{s:s, s:s, s:o, s:s, s:[s]}", "command", "hook", "stage", stage,
+                                "id", id ? json_string (id) : json_null (), "decision", "refused",
+                                "reasons", (*err)->msg);
+  if (id)
+    error_wrap (err, "container %s", id);
+  if (rec)
+    log_record (policy, rec, LOG_ERR);
+  return -1;
+}
+
+/* The config's annotations, plus the state's (CRI-O merges the sandbox's
+   into the container's).  A key both carry with different values is
+   dropped, so it matches nothing, and the reason is kept.  */
+static json_t *
+merge_annotations (json_t *config_ann, json_t *state_ann, char **conflicts)
+{
+  json_t *merged = json_is_object (config_ann) ? json_copy (config_ann) : json_object ();
+  const char *key;
+  json_t *v;
+
+  *conflicts = NULL;
+  json_object_foreach (state_ann, key, v)
+  {
+    json_t *mine = json_object_get (merged, key);
+    if (mine == NULL)
+      json_object_set (merged, key, v);
+    else if (!json_equal (mine, v))
+      {
+        char *n;
+        xasprintf (&n,
+                   "%s%sannotation `%s` is `%s` in the config but `%s` in the state; it "
+                   "matches nothing",
+                   *conflicts ? *conflicts : "", *conflicts ? "; " : "", key,
+                   json_string_value (mine), json_string_value (v));
+        free (*conflicts);
+        *conflicts = n;
+        json_object_del (merged, key);
+      }
+  }
+  return merged;
+}
+
+static void
+append_conflicts (struct oci_facts *facts, const char *more)
+{
+  char *n;
+
+  if (more == NULL)
+    return;
+  xasprintf (&n, "%s%s%s", facts->conflicts ? facts->conflicts : "", facts->conflicts ? "; " : "",
+             more);
+  free (facts->conflicts);
+  facts->conflicts = n;
+}
+
+/* At poststart the kernel's sets replace the configured ones: what the
+   container holds now is what counts.  */
+static void
+facts_from_live (struct oci_facts *facts, const struct proc_live *live)
+{
+  int k;
+
+  for (k = 0; k < CAPSET_COUNT; k++)
+    {
+      facts->sets[k] = live->sets[k];
+      facts->set_present[k] = true;
+      free (facts->unknown[k]);
+      facts->unknown[k] = NULL;
+    }
+  facts->caps_present = true;
+  facts->no_new_privileges = live->no_new_privs;
+  facts->seccomp = live->seccomp_mode == 2 ? OCI_SECCOMP_CONFINED : OCI_SECCOMP_NONE;
+}
+
+int
+mode_hook (const struct policy *policy, const char *stage_name, int in_fd, struct error **err)
+{
+  cleanup_free char *state_buf = NULL, *config_buf = NULL, *merge_conflicts = NULL;
+  struct proc_handle proc = { .pid = 0, .pidfd = -1 };
+  struct oci_facts facts = { 0 };
+  struct oci_state state;
+  struct decision d = { 0 };
+  json_auto_t *state_doc = NULL, *config = NULL, *merged = NULL, *rec = NULL;
+  size_t state_len, config_len;
+  enum stage stage;
+  bool gone = false;
+  int ret = -1;
+
+  if (parse_stage (stage_name, &stage) < 0)
+    return make_error (err, 0, "unknown hook stage `%s`", stage_name);
+  if (stage_name == NULL)
+    stage_name = "createRuntime";
+
+  if (util_read_fd (in_fd, CAPGUARD_MAX_STATE, "state on stdin", &state_buf, &state_len, err) < 0)
+    return fail_logged (policy, stage_name, NULL, err);
+  state_doc = oci_state_parse (state_buf, state_len, "<stdin>", &state, err);
+  if (state_doc == NULL)
+    return fail_logged (policy, stage_name, NULL, err);
+  if (stage == STAGE_POSTSTART && state.pid == 0)
+    {
+      make_error (err, 0, "<stdin>: the state has no `pid` to check");
+      return fail_logged (policy, stage_name, state.id, err);
+    }
+
+  if (oci_bundle_read_config (state.bundle, &config_buf, &config_len, err) < 0)
+    return fail_logged (policy, stage_name, state.id, err);
+  config = oci_config_parse (config_buf, config_len, "config.json", err);
+  if (config == NULL)
+    return fail_logged (policy, stage_name, state.id, err);
+  if (oci_config_facts (config, policy->last_cap, &facts, err) < 0)
+    {
+      error_wrap (err, "config.json");
+      goto fail;
+    }
+  merged = merge_annotations (facts.annotations, state.annotations, &merge_conflicts);
+  if (oci_facts_set_annotations (&facts, merged, err) < 0)
+    goto fail;
+  append_conflicts (&facts, merge_conflicts);
+
+  if (stage == STAGE_POSTSTART)
+    {
+      struct proc_live live;
+
+      if (proc_open (state.pid, &proc, &gone, err) < 0)
+        goto fail;
+      if (!gone && proc_read_live (&proc, &live, err) < 0)
+        {
+          /* Fail closed: a process we cannot read is not let run.  */
+          cleanup_error struct error *kerr = NULL;
+          if (proc_kill (&proc, &kerr) < 0)
+            log_warning ("%s", kerr->msg);
+          goto fail;
+        }
+      if (!gone)
+        facts_from_live (&facts, &live);
+    }
+
+  if (gone)
+    {
+      /* The container's init exited before we looked: it holds nothing.  */
+      memset (facts.sets, 0, sizeof facts.sets);
+    }
+  enforce_decide (policy, &facts, ENFORCE_CHECK_ONLY, &d);
+  if (gone)
+    json_array_append_new (d.reasons, json_string ("the process had already exited"));
+
+  if (stage == STAGE_POSTSTART && d.outcome == ENFORCE_REFUSED && !gone)
+    {
+      if (proc_kill (&proc, err) < 0)
+        goto fail;
+      json_array_append_new (d.reasons, json_string ("killed the container's init (SIGKILL)"));
+    }
+
+  rec = enforce_record (&d, &facts, "hook", stage_name, state.id);
+  log_record (policy, rec,
+              d.outcome == ENFORCE_REFUSED   ? LOG_WARNING
+              : d.outcome == ENFORCE_ALLOWED ? LOG_INFO
+                                             : LOG_NOTICE);
+  if (d.outcome == ENFORCE_REFUSED)
+    {
+      cleanup_free char *summary = enforce_summary (&d);
+      make_error (err, 0, "container %s: %s", state.id, summary);
+      ret = 1;
+    }
+  else
+    ret = 0;
+  goto done;
+
+fail:
+  fail_logged (policy, stage_name, state.id, err);
+done:
+  proc_close (&proc);
+  decision_release (&d);
+  oci_facts_release (&facts);
+  return ret;
+}
