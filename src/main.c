@@ -109,7 +109,9 @@ main (int argc, char **argv)
     }
 
   /* `+`: stop at the command, whose arguments are its own.  */
-  while ((c = getopt_long (argc, argv, "+hV", options, NULL)) != -1)
+  /* Our own one-line messages, not getopt's.  */
+  opterr = 0;
+  while ((c = getopt_long (argc, argv, "+:hV", options, NULL)) != -1)
     switch (c)
       {
       case 'p':
@@ -123,8 +125,10 @@ main (int argc, char **argv)
       case 'V':
         ret = mode_version (stdout, &err);
         return ret < 0 ? fail (EXIT_BAD_INPUT, "version", err) : EXIT_CONFORMING;
+      case ':':
+        usage_error ("option `%s` needs an argument", argv[optind - 1]);
       default:
-        usage_error ("unknown option");
+        usage_error ("unknown option `%s`", argv[optind - 1]);
       }
   if (policy_path == NULL && getenv ("CAPGUARD_POLICY") && getenv ("CAPGUARD_POLICY")[0])
     policy_path = getenv ("CAPGUARD_POLICY");

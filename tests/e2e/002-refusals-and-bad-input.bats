@@ -158,17 +158,22 @@ refuse_input ()
   assert "${stderr_lines[0]}" == "capguard: unknown command \`frobnicate\`"
   assert "$output" == ""
   run_capguard 2 --frob precreate
-  assert "${stderr_lines[0]}" =~ "unrecognized option"
+  assert_one_error_line '^capguard: unknown option `--frob`$'
+  run_capguard 2 -x check
+  assert_one_error_line '^capguard: unknown option `-x`$'
   run_capguard 2 precreate extra
   assert "${stderr_lines[0]}" == "capguard: precreate takes no arguments, got \`extra\`"
   run_capguard 2
   assert "${stderr_lines[0]}" == "capguard: no command given"
   run_capguard 2 --policy
+  assert_one_error_line '^capguard: option `--policy` needs an argument$'
   run_capguard 2 --policy "" check
   assert "${stderr_lines[0]}" == "capguard: --policy needs a file name"
   run_capguard 2 check a b
-  run_capguard 2 hook
-  assert "${stderr_lines[0]}" == "capguard: \`hook\` is not available in this version of capguard yet"
+  run_capguard 2 check a b
+  assert_one_error_line '^capguard: check takes at most one policy file, got `b` too$'
+  run_capguard 2 runtime
+  assert_one_error_line '^capguard: `runtime` is not available in this version of capguard yet$'
 }
 
 @test "a closed stdin or stdout is an error, never a silent pass" {
