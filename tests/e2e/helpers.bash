@@ -34,7 +34,7 @@ run_capguard_stdin ()
   printf '# stdin: %s\n# stdout: %s\n# stderr: %s\n' "$file" "${output:0:400}" "$stderr"
 }
 
-# assert ACTUAL OP EXPECTED [WHY]: OP is ==, !=, =~ or !~.
+# assert ACTUAL OP EXPECTED [WHY]: OP is ==, !=, =~, !~ or -lt (integers).
 assert ()
 {
   local actual=$1 op=$2 expect=$3 why=${4:-}
@@ -44,6 +44,7 @@ assert ()
     '!=') [ "$actual" != "$expect" ] || ok=0 ;;
     '=~') [[ "$actual" =~ $expect ]] || ok=0 ;;
     '!~') [[ "$actual" =~ $expect ]] && ok=0 ;;
+    '-lt') [ "$actual" -lt "$expect" ] 2>/dev/null || ok=0 ;;
     *) echo "assert: unknown operator $op" >&2; return 1 ;;
   esac
   if [ "$ok" = 0 ]; then
