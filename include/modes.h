@@ -25,6 +25,10 @@ bool mode_hook_stage_known (const char *stage);
 /* Prints the validated policy's effective ceilings, per rule.  */
 int mode_check (const struct policy *policy, FILE *out, struct error **err);
 
+/* Prints CRI-O's crio.conf.d drop-in with default_capabilities set to the
+   policy's top-level ceiling.  */
+int mode_crio_conf (const struct policy *policy, FILE *out, struct error **err);
+
 /* Prints capguard's version and its libraries'.  */
 int mode_version (FILE *out, struct error **err);
 

@@ -32,17 +32,22 @@ static const char usage_text[]
       "Makes every container's capability sets conform to one node policy.\n"
       "\n"
       "Commands:\n"
-      "  precreate       OCI config on stdin, conforming config on stdout (podman hooks.d)\n"
-      "  hook [STAGE]    OCI state on stdin: check <bundle>/config.json (createRuntime, the\n"
-      "                  default, or prestart), or the live sets of the state's pid (poststart)\n"
-      "  check [POLICY]  validate a policy and print each rule's effective ceilings\n"
-      "  version         print the versions of capguard, libcap, jansson and libseccomp\n"
+      "  precreate           OCI config on stdin, the conforming config on stdout\n"
+      "                      (podman's hooks.d precreate stage)\n"
+      "  hook [STAGE]        OCI state on stdin; STAGE createRuntime (default) or prestart\n"
+      "                      checks <bundle>/config.json, poststart checks the live process\n"
+      "                      and kills it on a violation\n"
+      "  check [POLICY]      validate a policy and print each rule's effective ceilings\n"
+      "  crio-conf [POLICY]  print CRI-O's crio.conf.d drop-in setting default_capabilities\n"
+      "                      to the policy's ceiling\n"
+      "  version             print the versions of capguard, libcap, jansson, libseccomp\n"
       "\n"
       "Options:\n"
-      "  --policy FILE   the node policy (default $CAPGUARD_POLICY, else " POLICY_DEFAULT_PATH ",\n"
-      "                  else the built-in policy when that file does not exist)\n"
-      "  -h, --help      show this help\n"
-      "  -V, --version   same as `capguard version`\n"
+      "  --policy FILE       the node policy (default $CAPGUARD_POLICY, else\n"
+      "                      " POLICY_DEFAULT_PATH ", else the built-in policy when\n"
+      "                      nothing is at that path)\n"
+      "  -h, --help          show this help\n"
+      "  -V, --version       same as `capguard version`\n"
       "\n"
       "Exit status: 0 conforming, rewritten or audited; 1 refused by policy;\n"
       "2 usage error or invalid policy; 3 bad input or internal error.\n";
@@ -158,6 +163,15 @@ main (int argc, char **argv)
         policy_path = argv[optind];
       policy = load_policy (policy_path, command);
       ret = mode_check (policy, stdout, &err);
+    }
+  else if (strcmp (command, "crio-conf") == 0)
+    {
+      if (argc - optind > 1)
+        usage_error ("crio-conf takes at most one policy file, got `%s` too", argv[optind + 1]);
+      if (optind < argc)
+        policy_path = argv[optind];
+      policy = load_policy (policy_path, command);
+      ret = mode_crio_conf (policy, stdout, &err);
     }
   else if (strcmp (command, "version") == 0)
     {

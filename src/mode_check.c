@@ -77,6 +77,25 @@ mode_check (const struct policy *policy, FILE *out, struct error **err)
   return 0;
 }
 
+int
+mode_crio_conf (const struct policy *policy, FILE *out, struct error **err)
+{
+  int cap;
+
+  (void)err;
+  /* CRI-O grants default_capabilities to every container: a ceiling below
+     them would make the hook refuse everything, so CRI-O is told to start
+     from the ceiling and only an explicit add beyond it is refused.  */
+  fprintf (out, "# capguard: CRI-O's default capabilities set to the ceiling of %s.\n",
+           policy->source);
+  fprintf (out, "[crio.runtime]\ndefault_capabilities = [\n");
+  for (cap = 0; cap < CAPSET_MAX_BITS; cap++)
+    if (capset_has (policy->defaults.allow, cap) && capset_name (cap))
+      fprintf (out, "  \"%s\",\n", capset_name (cap) + 4);
+  fprintf (out, "]\n");
+  return 0;
+}
+
 static int
 find_libcap (struct dl_phdr_info *info, size_t size, void *data)
 {
