@@ -346,6 +346,36 @@ test_seccomp_states (void)
   return 0;
 }
 
-TAP_MAIN (T (test_seccomp_states), T (test_runc_would_read_differently), T (test_bad_json),
-          T (test_wrong_types), T (test_facts_of_sets), T (test_fields_and_conflicts),
-          T (test_captured_fixtures), T (test_apply_touches_only_what_changed))
+static int
+test_state (void)
+{
+  cleanup_error struct error *err = NULL;
+  struct oci_state st;
+  const char *ok
+      = "{\"ociVersion\":\"1.0.2-dev\",\"id\":\"t3\",\"status\":\"creating\",\"pid\":5939,"
+        "\"bundle\":\"/tmp/rt/b\",\"annotations\":{\"a\":\"b\"}}";
+  json_auto_t *doc = oci_state_parse (ok, strlen (ok), "s", &st, &err);
+
+  EXPECT (doc != NULL);
+  EXPECT_STR (st.id, "t3");
+  EXPECT_STR (st.bundle, "/tmp/rt/b");
+  EXPECT_STR (st.status, "creating");
+  EXPECT (st.pid == 5939);
+  EXPECT_STR (json_string_value (json_object_get (st.annotations, "a")), "b");
+  {
+    const char *t = "{\"id\":\"x\",\"bundle\":\"/b\",\"pid\":0}";
+    json_auto_t *d2 = oci_state_parse (t, strlen (t), "s", &st, &err);
+    EXPECT (d2 == NULL && strstr (err->msg, "`pid` must be a positive process id"));
+  }
+  {
+    const char *t = "{\"id\":\"x\",\"bundle\":\"/b\"}";
+    json_auto_t *d3 = oci_state_parse (t, strlen (t), "s", &st, &err);
+    EXPECT (d3 != NULL && st.pid == 0 && st.annotations == NULL && st.status == NULL);
+  }
+  return 0;
+}
+
+TAP_MAIN (T (test_state), T (test_seccomp_states), T (test_runc_would_read_differently),
+          T (test_bad_json), T (test_wrong_types), T (test_facts_of_sets),
+          T (test_fields_and_conflicts), T (test_captured_fixtures),
+          T (test_apply_touches_only_what_changed))
