@@ -15,11 +15,6 @@
 int log_decision (const json_t *record, int priority, bool use_syslog, const char *file,
                   struct error **err);
 
-/* Records to syslog alone that COMMAND could not load its policy, so the
-   container was refused: with no policy there is no `log.file` to use, and
-   podman does not show a hook's stderr.  */
-void log_policy_failure (const char *command, const char *msg);
-
 /* "capguard: warning: ..." on stderr.  */
 void log_warning (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 

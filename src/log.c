@@ -77,17 +77,6 @@ log_decision (const json_t *record, int priority, bool use_syslog, const char *f
 }
 
 void
-log_policy_failure (const char *command, const char *msg)
-{
-  cleanup_error struct error *err = NULL;
-  json_auto_t *rec = json_pack ("{s:s, s:s, s:n, s:s, s:[s]}", "command", command, "stage", command,
-                                "id", "decision", "refused", "reasons", msg);
-
-  if (rec && log_decision (rec, LOG_ERR, true, NULL, &err) < 0)
-    log_warning ("decision log: %s", err->msg);
-}
-
-void
 log_warning (const char *fmt, ...)
 {
   va_list ap;

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "error.h"
-#include "log.h"
+#include "report.h"
 #include "modes.h"
 #include "policy.h"
 #include "util.h"
@@ -82,7 +82,7 @@ load_policy (const char *path, const char *command)
   if (policy == NULL)
     {
       if (strcmp (command, "precreate") == 0 || strcmp (command, "hook") == 0)
-        log_policy_failure (command, err->msg);
+        report_failure (NULL, command, command, NULL, err->msg);
       fail (EXIT_USAGE, command, err);
     }
   return policy;
@@ -155,23 +155,18 @@ main (int argc, char **argv)
       policy = load_policy (policy_path, command);
       ret = mode_precreate (policy, STDIN_FILENO, STDOUT_FILENO, &err);
     }
-  else if (strcmp (command, "check") == 0)
+  else if (strcmp (command, "check") == 0 || strcmp (command, "crio-conf") == 0)
     {
+      /* Both take the policy as an optional argument.  */
       if (argc - optind > 1)
-        usage_error ("check takes at most one policy file, got `%s` too", argv[optind + 1]);
+        usage_error ("%s takes at most one policy file, got `%s` too", command, argv[optind + 1]);
       if (optind < argc)
         policy_path = argv[optind];
       policy = load_policy (policy_path, command);
-      ret = mode_check (policy, stdout, &err);
-    }
-  else if (strcmp (command, "crio-conf") == 0)
-    {
-      if (argc - optind > 1)
-        usage_error ("crio-conf takes at most one policy file, got `%s` too", argv[optind + 1]);
-      if (optind < argc)
-        policy_path = argv[optind];
-      policy = load_policy (policy_path, command);
-      ret = mode_crio_conf (policy, stdout, &err);
+      if (strcmp (command, "check") == 0)
+        ret = mode_check (policy, stdout, &err);
+      else
+        ret = mode_crio_conf (policy, stdout, &err);
     }
   else if (strcmp (command, "version") == 0)
     {

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <stdio.h>
 #include <string.h>
-#include <syslog.h>
 
 #include "enforce.h"
 #include "log.h"
+#include "report.h"
 #include "modes.h"
 #include "oci.h"
 #include "proc.h"
@@ -41,25 +41,12 @@ mode_hook_stage_known (const char *name)
   return parse_stage (name, &s) == 0;
 }
 
-static void
-log_record (const struct policy *policy, json_t *rec, int priority)
-{
-  cleanup_error struct error *lerr = NULL;
-
-  if (log_decision (rec, priority, policy->log_syslog, policy->log_file, &lerr) < 0)
-    log_warning ("decision log: %s", lerr->msg);
-}
-
 static int
 fail_logged (const struct policy *policy, const char *stage, const char *id, struct error **err)
 {
-  json_auto_t *rec = json_pack ("{s:s, s:s, s:o, s:s, s:[s]}", "command", "hook", "stage", stage,
-                                "id", id ? json_string (id) : json_null (), "decision", "refused",
-                                "reasons", (*err)->msg);
+  report_failure (policy, "hook", stage, id, (*err)->msg);
   if (id)
     error_wrap (err, "container %s", id);
-  if (rec)
-    log_record (policy, rec, LOG_ERR);
   return -1;
 }
 
@@ -135,7 +122,7 @@ mode_hook (const struct policy *policy, const char *stage_name, int in_fd, struc
   struct oci_facts facts = { 0 };
   struct oci_state state;
   struct decision d = { 0 };
-  json_auto_t *state_doc = NULL, *config = NULL, *merged = NULL, *rec = NULL;
+  json_auto_t *state_doc = NULL, *config = NULL, *merged = NULL;
   size_t state_len, config_len;
   enum stage stage;
   bool gone = false;
@@ -206,11 +193,7 @@ mode_hook (const struct policy *policy, const char *stage_name, int in_fd, struc
       json_array_append_new (d.reasons, json_string ("killed the container's init (SIGKILL)"));
     }
 
-  rec = enforce_record (&d, &facts, "hook", stage_name, state.id);
-  log_record (policy, rec,
-              d.outcome == ENFORCE_REFUSED   ? LOG_WARNING
-              : d.outcome == ENFORCE_ALLOWED ? LOG_INFO
-                                             : LOG_NOTICE);
+  report_decision (policy, &d, &facts, "hook", stage_name, state.id);
   if (d.outcome == ENFORCE_REFUSED)
     {
       cleanup_free char *summary = enforce_summary (&d);

@@ -1,33 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <stdio.h>
 #include <string.h>
-#include <syslog.h>
 
 #include "enforce.h"
-#include "log.h"
+#include "report.h"
 #include "modes.h"
 #include "oci.h"
 #include "util.h"
 
-/* podman runs precreate hooks with an empty environment and does not show
-   their stderr (containers/common pkg/hooks/exec/runtimeconfigfilter.go),
-   so every outcome, failures included, goes to the decision log as well.  */
-static void
-log_record (const struct policy *policy, json_t *rec, int priority)
-{
-  cleanup_error struct error *lerr = NULL;
-
-  if (log_decision (rec, priority, policy->log_syslog, policy->log_file, &lerr) < 0)
-    log_warning ("decision log: %s", lerr->msg);
-}
-
 static int
 log_failure (const struct policy *policy, struct error **err)
 {
-  json_auto_t *rec = json_pack ("{s:s, s:s, s:n, s:s, s:[s]}", "command", "precreate", "stage",
-                                "precreate", "id", "decision", "refused", "reasons", (*err)->msg);
-  if (rec)
-    log_record (policy, rec, LOG_ERR);
+  report_failure (policy, "precreate", "precreate", NULL, (*err)->msg);
   return -1;
 }
 
@@ -38,7 +22,6 @@ mode_precreate (const struct policy *policy, int in_fd, int out_fd, struct error
   struct oci_facts facts = { 0 };
   struct decision d = { 0 };
   json_auto_t *config = NULL;
-  json_auto_t *rec = NULL;
   size_t len, out_len;
   int ret = -1;
 
@@ -85,11 +68,7 @@ mode_precreate (const struct policy *policy, int in_fd, int out_fd, struct error
 
   /* Logged once the outcome is final: a config that could not be written
      out is a failure, not a rewrite.  */
-  rec = enforce_record (&d, &facts, "precreate", "precreate", NULL);
-  log_record (policy, rec,
-              d.outcome == ENFORCE_REFUSED   ? LOG_WARNING
-              : d.outcome == ENFORCE_ALLOWED ? LOG_INFO
-                                             : LOG_NOTICE);
+  report_decision (policy, &d, &facts, "precreate", "precreate", NULL);
   if (d.outcome == ENFORCE_REFUSED)
     {
       cleanup_free char *summary = enforce_summary (&d);

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef CAPGUARD_REPORT_H
+#define CAPGUARD_REPORT_H
+
+#include "enforce.h"
+#include "oci.h"
+#include "policy.h"
+
+/* The decision log of SPEC §5, for the modes.  podman does not show a
+   hook's stderr, so every outcome, failures included, is written here; a
+   failure to write the log is reported on stderr and changes nothing.  */
+
+/* Logs decision D on FACTS, at a priority after its outcome.  */
+void report_decision (const struct policy *policy, const struct decision *d,
+                      const struct oci_facts *facts, const char *command, const char *stage,
+                      const char *id);
+
+/* Logs that COMMAND failed (fail closed: the container does not run) with
+   MSG.  POLICY NULL (it could not be loaded) logs to syslog alone.  */
+void report_failure (const struct policy *policy, const char *command, const char *stage,
+                     const char *id, const char *msg);
+
+#endif
