@@ -4,10 +4,10 @@
 
 #include "enforce.h"
 #include "log.h"
-#include "report.h"
 #include "modes.h"
 #include "oci.h"
 #include "proc.h"
+#include "report.h"
 #include "util.h"
 
 /* The OCI hook stages (runtime-spec config.md#posix-platform-hooks).  A

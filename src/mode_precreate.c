@@ -3,9 +3,9 @@
 #include <string.h>
 
 #include "enforce.h"
-#include "report.h"
 #include "modes.h"
 #include "oci.h"
+#include "report.h"
 #include "util.h"
 
 static int
