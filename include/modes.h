@@ -22,6 +22,16 @@ int mode_precreate (const struct policy *policy, int in_fd, int out_fd, struct e
 int mode_hook (const struct policy *policy, const char *stage, int in_fd, struct error **err);
 bool mode_hook_stage_known (const char *stage);
 
+/* The runtime wrapper.  ARGV is the runtime's command line (ARGV[0] its
+   name).  Rewrites what create, run and exec will read, then execs the
+   real runtime (EXPLICIT, else $CAPGUARD_RUNTIME, else the policy's, else
+   runc on PATH) with the same arguments; returns only on failure: 1
+   refused, -1 bad input, -2 usage error (exit 2).  */
+int mode_runtime (const struct policy *policy, const char *explicit_runtime, int argc, char **argv,
+                  struct error **err);
+/* Appends MSG to the runtime's --log file named in ARGV, if any.  */
+void mode_runtime_log_failure (int argc, char **argv, const char *msg);
+
 /* Prints the validated policy's effective ceilings, per rule.  */
 int mode_check (const struct policy *policy, FILE *out, struct error **err);
 

@@ -81,6 +81,13 @@ int oci_bundle_read_config (const char *bundle, char **buf, size_t *len, struct 
    case-insensitively).  */
 json_t *oci_config_parse (const char *buf, size_t len, const char *source, struct error **err);
 
+/* Parses a process file (`runc exec --process FILE`): one runtime-spec
+   Process object, with the same checks as oci_config_parse.  Returns
+   {"process": PROCESS}, a config holding it, so that oci_config_facts and
+   oci_config_apply work on it; PROCESS itself is in *PROCESS (borrowed).  */
+json_t *oci_process_parse (const char *buf, size_t len, const char *source, json_t **process,
+                           struct error **err);
+
 /* Extracts the facts of a parsed config; wrong types are errors.  */
 int oci_config_facts (json_t *config, int last_cap, struct oci_facts *facts, struct error **err);
 

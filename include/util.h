@@ -65,6 +65,14 @@ int util_read_fd (int fd, size_t max, const char *what, char **out, size_t *len,
 int util_read_file_at (int dirfd, const char *name, size_t max, char **out, size_t *len,
                        struct error **err);
 
+/* Replaces NAME, a regular file directly inside DIRFD, with BUF atomically:
+   a temporary file in the same directory gets NAME's mode and owner, is
+   written and fsync'd, renamed over NAME, and the directory fsync'd.  A
+   crash at any point leaves the old file or the new one, never a partial
+   one; on failure the temporary file is removed and NAME is untouched.  */
+int util_replace_file_at (int dirfd, const char *name, const char *buf, size_t len,
+                          struct error **err);
+
 /* Writes all of BUF to FD, retrying on EINTR and short writes.  */
 int util_write_all (int fd, const char *buf, size_t len, struct error **err);
 

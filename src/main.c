@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,6 +38,10 @@ static const char usage_text[]
       "  hook [STAGE]        OCI state on stdin; STAGE createRuntime (default) or prestart\n"
       "                      checks <bundle>/config.json, poststart checks the live process\n"
       "                      and kills it on a violation\n"
+      "  runtime [--runtime PATH] -- ARGS...\n"
+      "                      the runtime wrapper: rewrite what runc create/run/exec will\n"
+      "                      read, then exec the real runtime with ARGS (also when invoked\n"
+      "                      through a link named capguard-runtime)\n"
       "  check [POLICY]      validate a policy and print each rule's effective ceilings\n"
       "  crio-conf [POLICY]  print CRI-O's crio.conf.d drop-in setting default_capabilities\n"
       "                      to the policy's ceiling\n"
@@ -71,6 +76,25 @@ static int __attribute__ ((noreturn, format (printf, 1, 2))) usage_error (const 
   va_end (ap);
   fputc ('\n', stderr);
   exit (EXIT_USAGE);
+}
+
+/* The runtime wrapper, from `capguard runtime` or a link named
+   capguard-runtime: argv is the runtime's.  Never returns.  */
+static int __attribute__ ((noreturn))
+run_wrapper (const char *policy_path, const char *runtime, int argc, char **argv)
+{
+  cleanup_error struct error *err = NULL;
+  cleanup_policy struct policy *policy = policy_load (policy_path, util_cap_last_cap (), &err);
+  int ret;
+
+  if (policy == NULL)
+    {
+      report_failure (NULL, "runtime", "runtime", NULL, err->msg);
+      mode_runtime_log_failure (argc, argv, err->msg);
+      fail (EXIT_USAGE, "runtime", err);
+    }
+  ret = mode_runtime (policy, runtime, argc, argv, &err);
+  fail (ret == 1 ? EXIT_REFUSED : ret == -2 ? EXIT_USAGE : EXIT_BAD_INPUT, "runtime", err);
 }
 
 static struct policy *
@@ -112,6 +136,13 @@ main (int argc, char **argv)
       if (std_closed[c] && open ("/dev/null", O_RDWR) != c)
         return EXIT_BAD_INPUT;
     }
+
+  /* Invoked as the runtime itself: the whole command line is the runtime's.  */
+  if (strcmp (basename (argv[0]), "capguard-runtime") == 0)
+    run_wrapper (getenv ("CAPGUARD_POLICY") && getenv ("CAPGUARD_POLICY")[0]
+                     ? getenv ("CAPGUARD_POLICY")
+                     : NULL,
+                 NULL, argc, argv);
 
   /* `+`: stop at the command, whose arguments are its own.  */
   /* Our own one-line messages, not getopt's.  */
@@ -195,7 +226,27 @@ main (int argc, char **argv)
       policy = load_policy (policy_path, command);
       ret = mode_hook (policy, stage, STDIN_FILENO, &err);
     }
-  else if (strcmp (command, "runtime") == 0 || strcmp (command, "explain") == 0)
+  else if (strcmp (command, "runtime") == 0)
+    {
+      const char *runtime = NULL;
+
+      if (optind < argc && strncmp (argv[optind], "--runtime=", 10) == 0)
+        runtime = argv[optind++] + 10;
+      else if (optind < argc && strcmp (argv[optind], "--runtime") == 0)
+        {
+          if (optind + 1 >= argc)
+            usage_error ("option `--runtime` needs an argument");
+          runtime = argv[optind + 1];
+          optind += 2;
+        }
+      if (optind < argc && strcmp (argv[optind], "--") == 0)
+        optind++;
+      if (optind >= argc)
+        usage_error ("runtime needs the runtime's arguments: capguard runtime -- create ...");
+      /* argv[optind - 1] stands in for the runtime's argv[0].  */
+      run_wrapper (policy_path, runtime, argc - optind + 1, argv + optind - 1);
+    }
+  else if (strcmp (command, "explain") == 0)
     usage_error ("`%s` is not available in this version of capguard yet", command);
   else
     usage_error ("unknown command `%s`", command);

@@ -118,6 +118,22 @@ get_object (json_t *parent, const char *key)
   return json_is_object (v) ? v : NULL;
 }
 
+static int
+check_process_variants (json_t *process, struct error **err)
+{
+  if (check_case_variants (process, process_fields, "process: ", err) < 0)
+    return -1;
+  if (get_object (process, "capabilities")
+      && check_case_variants (get_object (process, "capabilities"), caps_fields,
+                              "process.capabilities: ", err)
+             < 0)
+    return -1;
+  if (get_object (process, "user")
+      && check_case_variants (get_object (process, "user"), user_fields, "process.user: ", err) < 0)
+    return -1;
+  return 0;
+}
+
 json_t *
 oci_config_parse (const char *buf, size_t len, const char *source, struct error **err)
 {
@@ -129,20 +145,27 @@ oci_config_parse (const char *buf, size_t len, const char *source, struct error 
   process = get_object (doc, "process");
   linux_obj = get_object (doc, "linux");
   if (check_case_variants (doc, spec_fields, "", err) < 0
-      || (process && check_case_variants (process, process_fields, "process: ", err) < 0)
-      || (get_object (process, "capabilities")
-          && check_case_variants (get_object (process, "capabilities"), caps_fields,
-                                  "process.capabilities: ", err)
-                 < 0)
-      || (get_object (process, "user")
-          && check_case_variants (get_object (process, "user"), user_fields, "process.user: ", err)
-                 < 0)
+      || (process && check_process_variants (process, err) < 0)
       || (linux_obj && check_case_variants (linux_obj, linux_fields, "linux: ", err) < 0))
     {
       json_decref (doc);
       return NULL;
     }
   return doc;
+}
+
+json_t *
+oci_process_parse (const char *buf, size_t len, const char *source, json_t **process,
+                   struct error **err)
+{
+  json_auto_t *doc = jsontext_load_object (buf, len, source, err);
+
+  if (doc == NULL)
+    return NULL;
+  if (check_process_variants (doc, err) < 0)
+    return error_wrap (err, "%s", source), NULL;
+  *process = doc;
+  return json_pack ("{s:O}", "process", doc);
 }
 
 void

@@ -117,6 +117,51 @@ util_read_file_at (int dirfd, const char *name, size_t max, char **out, size_t *
 }
 
 int
+util_replace_file_at (int dirfd, const char *name, const char *buf, size_t len, struct error **err)
+{
+  cleanup_free char *tmp = NULL;
+  cleanup_close int fd = -1;
+  struct stat st;
+  int saved;
+
+  if (fstatat (dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return make_error (err, errno, "stat `%s`: %s", name, strerror (errno));
+  if (!S_ISREG (st.st_mode))
+    return make_error (err, 0, "`%s` is not a regular file", name);
+  xasprintf (&tmp, ".%s.capguard-%d-%lx", name, (int)getpid (), (unsigned long)random ());
+  fd = openat (dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0)
+    return make_error (err, errno, "create a temporary file beside `%s`: %s", name,
+                       strerror (errno));
+  /* Same owner and mode as the file it replaces: the runtime and the
+     engine expect to read and later rewrite it as before.  */
+  if (fchown (fd, st.st_uid, st.st_gid) < 0 && (errno != EPERM || geteuid () == 0))
+    goto fail;
+  if (fchmod (fd, st.st_mode & 07777) < 0 || util_write_all (fd, buf, len, err) < 0
+      || fsync (fd) < 0)
+    goto fail;
+  if (close (fd) < 0)
+    {
+      fd = -1;
+      goto fail;
+    }
+  fd = -1;
+  if (renameat (dirfd, tmp, dirfd, name) < 0)
+    goto fail;
+  /* The rename itself must reach the disk before the runtime runs.  */
+  if (fsync (dirfd) < 0)
+    return make_error (err, errno, "fsync the directory of `%s`: %s", name, strerror (errno));
+  return 0;
+
+fail:
+  saved = errno;
+  unlinkat (dirfd, tmp, 0);
+  if (*err)
+    return error_wrap (err, "rewrite `%s`", name);
+  return make_error (err, saved, "rewrite `%s`: %s", name, strerror (saved));
+}
+
+int
 util_write_all (int fd, const char *buf, size_t len, struct error **err)
 {
   while (len > 0)

@@ -1,0 +1,468 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "enforce.h"
+#include "log.h"
+#include "modes.h"
+#include "oci.h"
+#include "report.h"
+#include "runtime.h"
+#include "util.h"
+
+/* The runtime wrapper: an engine runs `capguard-runtime` where it would
+   run runc.  For create/run it rewrites <bundle>/config.json before the
+   runtime reads it, for exec the --process file and the --cap flags, then
+   execs the real runtime with the same command line (SPEC §2: only a step
+   before the runtime reads the config can rewrite it).  */
+
+static bool
+same_file (const char *a, const char *b)
+{
+  struct stat sa, sb;
+
+  return stat (a, &sa) == 0 && stat (b, &sb) == 0 && sa.st_dev == sb.st_dev
+         && sa.st_ino == sb.st_ino;
+}
+
+/* The real runtime: EXPLICIT (--runtime), $CAPGUARD_RUNTIME, the policy's
+   `runtime`, else `runc` on PATH, skipping capguard itself there (it may
+   be installed as `runc` ahead of the real one).  Never capguard.  */
+static char *
+resolve_runtime (const char *explicit, const struct policy *policy, struct error **err)
+{
+  const char *chosen = explicit;
+  const char *path = getenv ("PATH");
+  cleanup_free char *dirs = NULL;
+  char *dir, *save = NULL;
+
+  if (chosen == NULL && getenv ("CAPGUARD_RUNTIME") && getenv ("CAPGUARD_RUNTIME")[0])
+    chosen = getenv ("CAPGUARD_RUNTIME");
+  if (chosen == NULL && policy)
+    chosen = policy->runtime;
+  if (chosen)
+    {
+      if (chosen[0] != '/')
+        return make_error (err, 0, "runtime `%s` is not an absolute path", chosen), NULL;
+      if (access (chosen, X_OK) < 0)
+        return make_error (err, errno, "runtime `%s`: %s", chosen, strerror (errno)), NULL;
+      if (same_file (chosen, "/proc/self/exe"))
+        return make_error (err, 0, "runtime `%s` is capguard itself: refusing to loop", chosen),
+               NULL;
+      return xstrdup (chosen);
+    }
+  dirs = xstrdup (path && path[0] ? path
+                                  : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  for (dir = strtok_r (dirs, ":", &save); dir; dir = strtok_r (NULL, ":", &save))
+    {
+      char *candidate;
+
+      if (dir[0] != '/')
+        continue;
+      xasprintf (&candidate, "%s/runc", dir);
+      if (access (candidate, X_OK) == 0 && !same_file (candidate, "/proc/self/exe"))
+        return candidate;
+      free (candidate);
+    }
+  return make_error (err, ENOENT, "no `runc` on PATH other than capguard itself"), NULL;
+}
+
+/* containerd's shim reports why create failed from the last error in
+   runc's --log file (go-runc's getLastRuntimeError), so a refusal is
+   appended there in runc's own format as well as printed on stderr.  */
+static void
+runtime_log (const struct runtime_args *ra, const char *msg)
+{
+  cleanup_free char *line = NULL;
+  cleanup_close int fd = -1;
+  char stamp[64];
+  struct tm tm;
+  time_t now = time (NULL);
+  int len;
+
+  if (ra->log == NULL)
+    return;
+  gmtime_r (&now, &tm);
+  strftime (stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  if (ra->log_format && strcmp (ra->log_format, "json") == 0)
+    {
+      json_auto_t *rec = json_pack ("{s:s, s:s, s:s}", "level", "error", "msg", msg, "time", stamp);
+      cleanup_free char *text = rec ? json_dumps (rec, JSON_COMPACT) : NULL;
+      if (text == NULL)
+        return;
+      len = xasprintf (&line, "%s\n", text);
+    }
+  else
+    {
+      json_auto_t *quoted = json_string (msg);
+      cleanup_free char *q = quoted ? json_dumps (quoted, JSON_ENCODE_ANY) : NULL;
+      if (q == NULL)
+        return;
+      len = xasprintf (&line, "time=\"%s\" level=error msg=%s\n", stamp, q);
+    }
+  fd = open (ra->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644);
+  if (fd < 0 || write (fd, line, len) != len)
+    log_warning ("runtime log `%s`: %s", ra->log, strerror (errno));
+}
+
+/* Fails the command: the reason goes to the decision log, the runtime log
+   and (by main) stderr.  */
+static int
+refuse (const struct policy *policy, const struct runtime_args *ra, const char *stage,
+        const char *id, int ret, struct error **err)
+{
+  if (ret < 0)
+    report_failure (policy, "runtime", stage, id, (*err)->msg);
+  if (id)
+    error_wrap (err, "container %s", id);
+  runtime_log (ra, (*err)->msg);
+  return ret;
+}
+
+static void
+report_and_summarise (const struct policy *policy, const struct decision *d,
+                      const struct oci_facts *facts, const char *stage, const char *id,
+                      struct error **err)
+{
+  report_decision (policy, d, facts, "runtime", stage, id);
+  if (d->outcome == ENFORCE_REFUSED)
+    {
+      cleanup_free char *summary = enforce_summary (d);
+      make_error (err, 0, "%s", summary);
+    }
+}
+
+/* create, run: <bundle>/config.json rewritten in place.  */
+static int
+rewrite_bundle (const struct policy *policy, const struct runtime_args *ra, const char *stage,
+                const char *id, struct error **err)
+{
+  cleanup_free char *cwd = NULL, *buf = NULL, *out = NULL;
+  cleanup_close int dirfd = -1;
+  struct oci_facts facts = { 0 };
+  struct decision d = { 0 };
+  json_auto_t *config = NULL;
+  const char *bundle = ra->bundle;
+  size_t len;
+  int ret = -1;
+
+  if (bundle == NULL || bundle[0] == '\0')
+    {
+      cwd = getcwd (NULL, 0);
+      if (cwd == NULL)
+        return make_error (err, errno, "working directory: %s", strerror (errno));
+      bundle = cwd;
+    }
+  dirfd = open (bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0)
+    return make_error (err, errno, "bundle `%s`: %s", bundle, strerror (errno));
+  if (util_read_file_at (dirfd, "config.json", CAPGUARD_MAX_CONFIG, &buf, &len, err) < 0)
+    return error_wrap (err, "bundle `%s`", bundle);
+  config = oci_config_parse (buf, len, "config.json", err);
+  if (config == NULL)
+    return error_wrap (err, "bundle `%s`", bundle);
+  if (oci_config_facts (config, policy->last_cap, &facts, err) < 0)
+    {
+      error_wrap (err, "bundle `%s`: config.json", bundle);
+      goto done;
+    }
+  enforce_decide (policy, &facts, ENFORCE_CAN_REWRITE, &d);
+  if (d.outcome == ENFORCE_REWRITTEN)
+    {
+      if (oci_config_apply (config, d.final, d.changed, d.set_nnp, policy->last_cap, err) < 0)
+        goto done;
+      out = json_dumps (config, JSON_COMPACT);
+      if (out == NULL)
+        {
+          make_error (err, ENOMEM, "cannot serialise the rewritten config");
+          goto done;
+        }
+      if (util_replace_file_at (dirfd, "config.json", out, strlen (out), err) < 0)
+        {
+          error_wrap (err, "bundle `%s`", bundle);
+          goto done;
+        }
+    }
+  report_and_summarise (policy, &d, &facts, stage, id, err);
+  ret = d.outcome == ENFORCE_REFUSED ? 1 : 0;
+done:
+  decision_release (&d);
+  oci_facts_release (&facts);
+  return ret;
+}
+
+/* Runs `RUNTIME [--root R] state ID` and returns its output.  */
+static char *
+runtime_state (const char *runtime, const struct runtime_args *ra, const char *id, size_t *len,
+               struct error **err)
+{
+  char *argv[6];
+  int p[2], status, i = 0;
+  char *out = NULL;
+  pid_t pid;
+
+  argv[i++] = (char *)runtime;
+  if (ra->root)
+    {
+      argv[i++] = (char *)"--root";
+      argv[i++] = (char *)ra->root;
+    }
+  argv[i++] = (char *)"state";
+  argv[i++] = (char *)id;
+  argv[i] = NULL;
+  if (pipe2 (p, O_CLOEXEC) < 0)
+    return make_error (err, errno, "pipe: %s", strerror (errno)), NULL;
+  pid = fork ();
+  if (pid < 0)
+    {
+      close (p[0]);
+      close (p[1]);
+      return make_error (err, errno, "fork: %s", strerror (errno)), NULL;
+    }
+  if (pid == 0)
+    {
+      int devnull = open ("/dev/null", O_RDWR | O_CLOEXEC);
+      dup2 (p[1], STDOUT_FILENO);
+      if (devnull >= 0)
+        dup2 (devnull, STDIN_FILENO);
+      execv (runtime, argv);
+      _exit (127);
+    }
+  close (p[1]);
+  if (util_read_fd (p[0], CAPGUARD_MAX_STATE, "runtime state", &out, len, err) < 0)
+    {
+      close (p[0]);
+      waitpid (pid, &status, 0);
+      return NULL;
+    }
+  close (p[0]);
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+    {
+      free (out);
+      return make_error (err, 0, "`%s state %s` failed: is the container there?", runtime, id),
+             NULL;
+    }
+  return out;
+}
+
+/* exec: the rule is the container's (its config and annotations, as at
+   create), the sets are the exec'd process's: the --process file if given,
+   else the container's own process as runc would copy it, plus the --cap
+   flags (runc adds them to bounding, effective and permitted).  */
+static int
+rewrite_exec (const struct policy *policy, const char *runtime, const struct runtime_args *ra,
+              char **argv, bool *drop, const char *id, struct error **err)
+{
+  cleanup_free char *state_buf = NULL, *config_buf = NULL, *proc_buf = NULL, *out = NULL;
+  cleanup_free char *proc_dir = NULL, *proc_name = NULL;
+  struct oci_facts facts = { 0 }, exec_facts = { 0 };
+  struct oci_state state;
+  struct decision d = { 0 };
+  json_auto_t *state_doc = NULL, *config = NULL, *proc_doc = NULL, *merged = NULL;
+  json_t *process = NULL, *ann;
+  size_t state_len, config_len, proc_len, i;
+  uint64_t flag_caps = 0;
+  int ret = -1, k;
+
+  state_buf = runtime_state (runtime, ra, id, &state_len, err);
+  if (state_buf == NULL)
+    return -1;
+  state_doc = oci_state_parse (state_buf, state_len, "runtime state", &state, err);
+  if (state_doc == NULL)
+    return -1;
+  if (oci_bundle_read_config (state.bundle, &config_buf, &config_len, err) < 0)
+    return -1;
+  config = oci_config_parse (config_buf, config_len, "config.json", err);
+  if (config == NULL)
+    return error_wrap (err, "bundle `%s`", state.bundle);
+  if (oci_config_facts (config, policy->last_cap, &facts, err) < 0)
+    {
+      error_wrap (err, "bundle `%s`: config.json", state.bundle);
+      goto done;
+    }
+  /* The container's identity: its annotations with the runtime's view.  */
+  ann = facts.annotations;
+  merged = json_is_object (ann) ? json_copy (ann) : json_object ();
+  if (state.annotations)
+    json_object_update_missing (merged, state.annotations);
+  if (oci_facts_set_annotations (&facts, merged, err) < 0)
+    goto done;
+
+  if (ra->process)
+    {
+      cleanup_close int dirfd = -1;
+      cleanup_free char *copy1 = xstrdup (ra->process), *copy2 = xstrdup (ra->process);
+
+      proc_dir = xstrdup (dirname (copy1));
+      proc_name = xstrdup (basename (copy2));
+      dirfd = open (proc_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (dirfd < 0)
+        {
+          make_error (err, errno, "process file `%s`: %s", ra->process, strerror (errno));
+          goto done;
+        }
+      if (util_read_file_at (dirfd, proc_name, CAPGUARD_MAX_CONFIG, &proc_buf, &proc_len, err) < 0)
+        {
+          error_wrap (err, "process file `%s`", ra->process);
+          goto done;
+        }
+      proc_doc = oci_process_parse (proc_buf, proc_len, "process file", &process, err);
+      if (proc_doc == NULL || oci_config_facts (proc_doc, policy->last_cap, &exec_facts, err) < 0)
+        {
+          error_wrap (err, "`%s`", ra->process);
+          goto done;
+        }
+      /* The exec'd process's sets and no_new_privs; the container's identity.  */
+      for (k = 0; k < CAPSET_COUNT; k++)
+        {
+          facts.sets[k] = exec_facts.sets[k];
+          facts.set_present[k] = exec_facts.set_present[k];
+          free (facts.unknown[k]);
+          facts.unknown[k] = steal_pointer (&exec_facts.unknown[k]);
+        }
+      facts.caps_present = exec_facts.caps_present;
+      facts.no_new_privileges = exec_facts.no_new_privileges;
+    }
+
+  for (i = 0; i < ra->n_caps; i++)
+    {
+      const char *name = runtime_args_cap_value (ra, argv, i);
+      int cap = capset_parse_config_name (name, policy->last_cap);
+      if (cap < 0)
+        {
+          make_error (err, 0, "--cap `%s` is not a capability runc knows", name);
+          ret = 1;
+          goto done;
+        }
+      flag_caps |= capset_bit (cap);
+    }
+  facts.sets[CAPSET_BOUNDING] |= flag_caps;
+  facts.sets[CAPSET_EFFECTIVE] |= flag_caps;
+  facts.sets[CAPSET_PERMITTED] |= flag_caps;
+
+  enforce_decide (policy, &facts, ENFORCE_CAN_REWRITE, &d);
+  if (d.outcome == ENFORCE_REWRITTEN)
+    {
+      /* A --cap flag stays only when what it adds is kept.  */
+      for (i = 0; i < ra->n_caps; i++)
+        {
+          int cap
+              = capset_parse_config_name (runtime_args_cap_value (ra, argv, i), policy->last_cap);
+          if (!capset_has (d.final[CAPSET_BOUNDING], cap))
+            {
+              drop[ra->caps[i]] = true;
+              if (!ra->cap_joined[i])
+                drop[ra->caps[i] + 1] = true;
+            }
+        }
+      if (process)
+        {
+          uint64_t keep[CAPSET_COUNT];
+          bool changed[CAPSET_COUNT];
+          cleanup_close int dirfd = -1;
+
+          for (k = 0; k < CAPSET_COUNT; k++)
+            {
+              keep[k] = d.final[k] & exec_facts.sets[k];
+              changed[k] = keep[k] != exec_facts.sets[k] || d.unknown_removed[k];
+            }
+          if (oci_config_apply (proc_doc, keep, changed, d.set_nnp, policy->last_cap, err) < 0)
+            goto done;
+          out = json_dumps (process, JSON_COMPACT);
+          dirfd = open (proc_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+          if (out == NULL || dirfd < 0
+              || util_replace_file_at (dirfd, proc_name, out, strlen (out), err) < 0)
+            {
+              if (*err == NULL)
+                make_error (err, errno, "rewrite `%s`", ra->process);
+              goto done;
+            }
+        }
+    }
+  report_and_summarise (policy, &d, &facts, "exec", id, err);
+  ret = d.outcome == ENFORCE_REFUSED ? 1 : 0;
+done:
+  decision_release (&d);
+  oci_facts_release (&facts);
+  oci_facts_release (&exec_facts);
+  return ret;
+}
+
+void
+mode_runtime_log_failure (int argc, char **argv, const char *msg)
+{
+  cleanup_error struct error *err = NULL;
+  struct runtime_args ra;
+
+  if (runtime_args_parse (argc, argv, &ra, &err) == 0)
+    runtime_log (&ra, msg);
+  runtime_args_release (&ra);
+}
+
+int
+mode_runtime (const struct policy *policy, const char *explicit_runtime, int argc, char **argv,
+              struct error **err)
+{
+  struct runtime_args ra;
+  cleanup_free char *runtime = NULL;
+  cleanup_free bool *drop = NULL;
+  cleanup_free char **next = NULL;
+  const char *command, *id = NULL;
+  int ret = 0, i, n = 0;
+
+  if (runtime_args_parse (argc, argv, &ra, err) < 0)
+    {
+      runtime_args_release (&ra);
+      return -2;
+    }
+  command = ra.command >= 0 ? argv[ra.command] : NULL;
+  id = ra.id >= 0 ? argv[ra.id] : NULL;
+  runtime = resolve_runtime (explicit_runtime, policy, err);
+  if (runtime == NULL)
+    {
+      ret = refuse (policy, &ra, command ? command : "runtime", id, -2, err);
+      runtime_args_release (&ra);
+      return ret;
+    }
+  drop = xmalloc0 (sizeof *drop * (argc + 1));
+
+  if (command && (strcmp (command, "create") == 0 || strcmp (command, "run") == 0))
+    ret = rewrite_bundle (policy, &ra, command, id, err);
+  else if (command && strcmp (command, "exec") == 0)
+    {
+      if (id == NULL)
+        {
+          make_error (err, 0, "exec: no container id");
+          ret = -1;
+        }
+      else
+        ret = rewrite_exec (policy, runtime, &ra, argv, drop, id, err);
+    }
+  if (ret != 0)
+    {
+      ret = refuse (policy, &ra, command, id, ret, err);
+      runtime_args_release (&ra);
+      return ret;
+    }
+  runtime_args_release (&ra);
+
+  next = xmalloc0 (sizeof *next * (argc + 1));
+  next[n++] = runtime;
+  for (i = 1; i < argc; i++)
+    if (!drop[i])
+      next[n++] = argv[i];
+  next[n] = NULL;
+  fflush (NULL);
+  execv (runtime, next);
+  return make_error (err, errno, "exec `%s`: %s", runtime, strerror (errno));
+}
