@@ -173,7 +173,11 @@ refuse_input ()
   run_capguard 2 check a b
   assert_one_error_line '^capguard: check takes at most one policy file, got `b` too$'
   run_capguard 2 runtime
-  assert_one_error_line '^capguard: `runtime` is not available in this version of capguard yet$'
+  assert_one_error_line "^capguard: runtime needs the runtime's arguments: capguard runtime -- create ...$"
+  run_capguard 2 runtime --runtime
+  assert_one_error_line '^capguard: option `--runtime` needs an argument$'
+  run_capguard 2 explain x
+  assert_one_error_line '^capguard: `explain` is not available in this version of capguard yet$'
 }
 
 @test "a closed stdin or stdout is an error, never a silent pass" {
