@@ -11,7 +11,7 @@ packages=(
   podman runc containerd             # the real engines the tests drive
   busybox-static libcap2-bin         # the test rootfs, and capsh to decode live sets
   clang-format hyperfine             # format check, benchmark
-  python3 util-linux                 # the stand-in syslog socket, unshare
+  python3 util-linux strace          # the stand-in syslog socket, unshare, fault injection
 )
 
 missing=()
