@@ -112,3 +112,20 @@ live ()
   assert "$status" == 0
   assert "$(live Bnd)" !~ CAP_NET_RAW
 }
+
+@test "podman --runtime capguard-runtime clamps with the wrapper alone (no hooks.d)" {
+  # podman gives the OCI runtime no environment of ours: the wrapper reads the default policy path,
+  # and, with nothing there, the built-in policy.
+  [ ! -e /etc/capguard/policy.json ] || skip_or_fail "/etc/capguard/policy.json exists: the built-in policy would not apply"
+  run --separate-stderr podman --root "$PODMAN_ROOT/storage" --runroot "$PODMAN_ROOT/run" \
+    --tmpdir "$PODMAN_ROOT/tmp" --storage-driver vfs --runtime "$(dirname "$CAPGUARD")/capguard-runtime" \
+    --cgroup-manager cgroupfs --events-backend file --hooks-dir "$HOOKS" \
+    run --rm --net none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --cap-add SYS_ADMIN,NET_RAW \
+    --rootfs "$ROOTFS" /bin/grep ^Cap /proc/self/status
+  echo "# $status: $output / $stderr"
+  assert "$status" == 0
+  assert "$(ls -A "$HOOKS")" == "" "no hooks registered"
+  for s in Bnd Eff Prm; do
+    assert "$(live $s)" == "$CRIO_NINE" "Cap$s"
+  done
+}
