@@ -105,3 +105,25 @@ podman_installed ()
   assert "$(names < "$conf" | paste -sd' ')" == "CHOWN DAC_OVERRIDE FOWNER FSETID KILL NET_BIND_SERVICE SETGID SETPCAP SETUID"
   grep -qx '\[crio.runtime\]' "$conf"
 }
+
+@test "the runtime wrapper's registration: containerd reads the handler, every snippet parses, the link is installed" {
+  wrapper=$PREFIX/libexec/capguard/capguard-runtime
+  assert "$(readlink "$wrapper")" == capguard "capguard-runtime is a link to capguard"
+  [ -x "$wrapper" ]
+  # containerd 1.6 itself parses the version-2 snippet and resolves the handler's BinaryName.
+  if command -v containerd >/dev/null; then
+    run -0 containerd --config "$PREFIX/share/capguard/containerd/runtime-v2.toml" config dump
+    assert "$output" =~ "BinaryName = \"$wrapper\""
+  else
+    skip_or_fail "containerd is not installed"
+  fi
+  PYTHON=$(command -v python3) || skip_or_fail "python3 is not installed"
+  for f in containerd/runtime-v3.toml containerd/nri-config-v2.toml containerd/nri-config-v3.toml \
+           crio.conf.d/10-capguard.conf crio.conf.d/20-capguard-runtime.conf; do
+    "$PYTHON" -c 'import sys, tomllib; tomllib.load(open(sys.argv[1], "rb"))' "$PREFIX/share/capguard/$f"
+  done
+  run "$PYTHON" -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["crio"]["runtime"]["runtimes"]["capguard"]["runtime_path"])' \
+    "$PREFIX/share/capguard/crio.conf.d/20-capguard-runtime.conf"
+  assert "$output" == "$wrapper"
+  assert "$(jq -r '.runtimes.capguard.path + " " + .["default-runtime"]' "$PREFIX/share/capguard/docker/daemon.json")" == "$wrapper capguard"
+}
