@@ -26,9 +26,13 @@ bool mode_hook_stage_known (const char *stage);
    name).  Rewrites what create, run and exec will read, then execs the
    real runtime (EXPLICIT, else $CAPGUARD_RUNTIME, else the policy's, else
    runc on PATH) with the same arguments; returns only on failure: 1
-   refused, -1 bad input, -2 usage error (exit 2).  */
+   refused, -1 bad input, -2 usage error (exit 2).  POLICY may be NULL for
+   a command that is only passed through.  */
 int mode_runtime (const struct policy *policy, const char *explicit_runtime, int argc, char **argv,
                   struct error **err);
+/* Whether ARGV is a command capguard rewrites (create, run, exec), or one
+   it cannot parse: those need the policy; the rest are passed through.  */
+bool mode_runtime_needs_policy (int argc, char **argv);
 /* Appends MSG to the runtime's --log file named in ARGV, if any.  */
 void mode_runtime_log_failure (int argc, char **argv, const char *msg);
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "log.h"
 #include "report.h"
 #include "modes.h"
 #include "policy.h"
@@ -87,7 +88,14 @@ run_wrapper (const char *policy_path, const char *runtime, int argc, char **argv
   cleanup_policy struct policy *policy = policy_load (policy_path, util_cap_last_cap (), &err);
   int ret;
 
-  if (policy == NULL)
+  if (policy == NULL && !mode_runtime_needs_policy (argc, argv))
+    {
+      /* A broken policy must not keep the engine from stopping, deleting
+         or inspecting containers: only creating and exec fail closed.  */
+      log_warning ("%s; passing `%s` through to the runtime", err->msg, argc > 1 ? argv[1] : "");
+      error_free (&err);
+    }
+  else if (policy == NULL)
     {
       report_failure (NULL, "runtime", "runtime", NULL, err->msg);
       mode_runtime_log_failure (argc, argv, err->msg);

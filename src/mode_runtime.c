@@ -398,6 +398,27 @@ done:
   return ret;
 }
 
+static bool
+rewrites (const char *command)
+{
+  return command
+         && (strcmp (command, "create") == 0 || strcmp (command, "run") == 0
+             || strcmp (command, "exec") == 0);
+}
+
+bool
+mode_runtime_needs_policy (int argc, char **argv)
+{
+  cleanup_error struct error *err = NULL;
+  struct runtime_args ra;
+  bool needs;
+
+  needs = runtime_args_parse (argc, argv, &ra, &err) < 0
+          || rewrites (ra.command >= 0 ? argv[ra.command] : NULL);
+  runtime_args_release (&ra);
+  return needs;
+}
+
 void
 mode_runtime_log_failure (int argc, char **argv, const char *msg)
 {
@@ -436,7 +457,12 @@ mode_runtime (const struct policy *policy, const char *explicit_runtime, int arg
     }
   drop = xmalloc0 (sizeof *drop * (argc + 1));
 
-  if (command && (strcmp (command, "create") == 0 || strcmp (command, "run") == 0))
+  if (rewrites (command) && policy == NULL)
+    {
+      make_error (err, 0, "internal error: no policy for `%s`", command);
+      ret = -1;
+    }
+  else if (command && (strcmp (command, "create") == 0 || strcmp (command, "run") == 0))
     ret = rewrite_bundle (policy, &ra, command, id, err);
   else if (command && strcmp (command, "exec") == 0)
     {

@@ -246,3 +246,18 @@ recorded () { paste -sd' ' "$BATS_TEST_TMPDIR/argv"; }
   assert "$stderr" =~ "No space left on device"
   assert "$stderr" =~ "Read-only file system"
 }
+
+@test "a broken policy fails create and exec closed, but never stops the engine from deleting containers" {
+  echo '{"version":1,"capabilities":{"allow":["KILL"]},"acton":"audit"}' > "$CAPGUARD_POLICY"
+  wrap 2 --log "$BATS_TEST_TMPDIR/log.json" --log-format json create --bundle "$BUNDLE" c1
+  assert_one_error_line "unknown key \`acton\` in the policy$"
+  assert "$(jq -r .msg "$BATS_TEST_TMPDIR/log.json")" =~ "unknown key \`acton\` in the policy$"
+  [ ! -e "$BATS_TEST_TMPDIR/argv" ] || { echo "the runtime ran"; return 1; }
+  wrap 2 exec c1 /bin/true
+  for cmd in "delete --force c1" "kill c1 KILL" "state c1"; do
+    # shellcheck disable=SC2086
+    wrap 0 --root /run/r $cmd
+    assert "$(recorded)" == "--root /run/r $cmd"
+    assert_one_error_line "^capguard: warning: .*unknown key \`acton\` in the policy; passing \`--root\` through to the runtime$"
+  done
+}
