@@ -92,7 +92,7 @@ run_wrapper (const char *policy_path, const char *runtime, int argc, char **argv
     {
       /* A broken policy must not keep the engine from stopping, deleting
          or inspecting containers: only creating and exec fail closed.  */
-      log_warning ("%s; passing `%s` through to the runtime", err->msg, argc > 1 ? argv[1] : "");
+      log_warning ("%s; passing the command through to the runtime unchanged", err->msg);
       error_free (&err);
     }
   else if (policy == NULL)

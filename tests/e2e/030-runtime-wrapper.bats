@@ -258,6 +258,6 @@ recorded () { paste -sd' ' "$BATS_TEST_TMPDIR/argv"; }
     # shellcheck disable=SC2086
     wrap 0 --root /run/r $cmd
     assert "$(recorded)" == "--root /run/r $cmd"
-    assert_one_error_line "^capguard: warning: .*unknown key \`acton\` in the policy; passing \`--root\` through to the runtime$"
+    assert_one_error_line "^capguard: warning: .*unknown key \`acton\` in the policy; passing the command through to the runtime unchanged$"
   done
 }
