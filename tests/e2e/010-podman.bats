@@ -44,14 +44,6 @@ podman_status ()
   printf '# podman run %s\n# status %s\n# stdout: %s\n# stderr: %s\n' "$*" "$status" "$output" "$stderr"
 }
 
-# live SET: the named set from the last podman_status, decoded by libcap's capsh, sorted, upper case.
-live ()
-{
-  local hex
-  hex=$(printf '%s\n' "$output" | awk -v k="Cap$1:" '$1 == k { print $2 }')
-  [ -n "$hex" ] || { echo "no Cap$1 in output" >&2; return 1; }
-  capsh --decode="$hex" | sed 's/^0x[0-9a-f]*=//' | tr ',' '\n' | grep . | tr a-z A-Z | sort | tr '\n' ' ' | sed 's/ $//'
-}
 
 @test "control: without capguard podman grants more than the built-in ceiling" {
   podman_status --cap-add NET_RAW,SYS_ADMIN

@@ -48,14 +48,6 @@ setup ()
 
 ctr_ () { ctr --address "$CD/sock" "$@"; }
 
-# live SET: a Cap* line of the last output, decoded by capsh, upper case, sorted.
-live ()
-{
-  local hex
-  hex=$(printf '%s\n' "$output" | awk -v k="Cap$1:" '$1 == k { print $2 }')
-  [ -n "$hex" ] || { echo "no Cap$1 in output" >&2; return 1; }
-  capsh --decode="$hex" | sed 's/^0x[0-9a-f]*=//' | tr ',' '\n' | { grep . || true; } | tr a-z A-Z | sort | tr '\n' ' ' | sed 's/ $//'
-}
 
 @test "control: plain runc gives containerd's 14 capabilities" {
   run --separate-stderr ctr_ run --rm --rootfs "$ROOTFS" "$ID" /bin/grep ^Cap /proc/self/status

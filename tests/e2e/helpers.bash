@@ -78,6 +78,17 @@ rest ()
   jq -c 'del(.process.capabilities)' "$1"
 }
 
+# live SET: the Cap$SET line (Bnd, Eff, Prm, Inh, Amb) of /proc/self/status in the last $output,
+# decoded by libcap's capsh, upper case, sorted, space-separated.
+live ()
+{
+  local hex
+  hex=$(printf '%s\n' "$output" | awk -v k="Cap$1:" '$1 == k { print $2 }')
+  [ -n "$hex" ] || { echo "no Cap$1 in the output" >&2; return 1; }
+  capsh --decode="$hex" | sed 's/^0x[0-9a-f]*=//' | tr ',' '\n' | { grep . || true; } | tr a-z A-Z | sort \
+    | tr '\n' ' ' | sed 's/ $//'
+}
+
 # A policy file copied into a directory capguard accepts (root-owned, not group/world writable).
 policy_file ()
 {
