@@ -48,6 +48,14 @@ void enforce_decide (const struct policy *policy, const struct oci_facts *facts,
                      enum enforce_stage stage, struct decision *out);
 void decision_release (struct decision *d);
 
+/* The rewrite step of precreate and the runtime wrapper: the facts of
+   CONFIG, the decision on them, and when the decision is `rewritten` the
+   decision applied to CONFIG and CONFIG serialised (compact) into *OUT,
+   which stays NULL otherwise.  FACTS and D are filled even on failure and
+   must be released.  */
+int enforce_rewrite (const struct policy *policy, json_t *config, struct oci_facts *facts,
+                     struct decision *d, char **out, struct error **err);
+
 /* The decision-log record of SPEC §5 (without `time`, which the log adds).  */
 json_t *enforce_record (const struct decision *d, const struct oci_facts *facts,
                         const char *command, const char *stage, const char *id);

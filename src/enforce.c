@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -197,6 +198,25 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
       if (d->outcome != ENFORCE_REFUSED)
         memcpy (d->final, facts->sets, sizeof d->final);
     }
+}
+
+int
+enforce_rewrite (const struct policy *policy, json_t *config, struct oci_facts *facts,
+                 struct decision *d, char **out, struct error **err)
+{
+  memset (d, 0, sizeof *d);
+  *out = NULL;
+  if (oci_config_facts (config, policy->last_cap, facts, err) < 0)
+    return -1;
+  enforce_decide (policy, facts, ENFORCE_CAN_REWRITE, d);
+  if (d->outcome != ENFORCE_REWRITTEN)
+    return 0;
+  if (oci_config_apply (config, d->final, d->changed, d->set_nnp, policy->last_cap, err) < 0)
+    return -1;
+  *out = json_dumps (config, JSON_COMPACT);
+  if (*out == NULL)
+    return make_error (err, ENOMEM, "cannot serialise the rewritten config");
+  return 0;
 }
 
 void

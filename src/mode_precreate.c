@@ -30,29 +30,16 @@ mode_precreate (const struct policy *policy, int in_fd, int out_fd, struct error
   config = oci_config_parse (buf, len, "<stdin>", err);
   if (config == NULL)
     return log_failure (policy, err);
-  if (oci_config_facts (config, policy->last_cap, &facts, err) < 0)
+  if (enforce_rewrite (policy, config, &facts, &d, &out, err) < 0)
     {
       error_wrap (err, "<stdin>");
-      oci_facts_release (&facts);
-      return log_failure (policy, err);
+      goto fail;
     }
-
-  enforce_decide (policy, &facts, ENFORCE_CAN_REWRITE, &d);
 
   if (d.outcome != ENFORCE_REFUSED)
     {
-      if (d.outcome == ENFORCE_REWRITTEN)
-        {
-          if (oci_config_apply (config, d.final, d.changed, d.set_nnp, policy->last_cap, err) < 0)
-            goto fail;
-          out = json_dumps (config, JSON_COMPACT);
-          if (out == NULL)
-            {
-              make_error (err, 0, "cannot serialise the rewritten config");
-              goto fail;
-            }
-          out_len = strlen (out);
-        }
+      if (out)
+        out_len = strlen (out);
       else
         {
           /* A config we did not change goes out byte for byte as it came in.  */

@@ -169,27 +169,15 @@ rewrite_bundle (const struct policy *policy, const struct runtime_args *ra, cons
   config = oci_config_parse (buf, len, "config.json", err);
   if (config == NULL)
     return error_wrap (err, "bundle `%s`", bundle);
-  if (oci_config_facts (config, policy->last_cap, &facts, err) < 0)
+  if (enforce_rewrite (policy, config, &facts, &d, &out, err) < 0)
     {
       error_wrap (err, "bundle `%s`: config.json", bundle);
       goto done;
     }
-  enforce_decide (policy, &facts, ENFORCE_CAN_REWRITE, &d);
-  if (d.outcome == ENFORCE_REWRITTEN)
+  if (out && util_replace_file_at (dirfd, "config.json", out, strlen (out), err) < 0)
     {
-      if (oci_config_apply (config, d.final, d.changed, d.set_nnp, policy->last_cap, err) < 0)
-        goto done;
-      out = json_dumps (config, JSON_COMPACT);
-      if (out == NULL)
-        {
-          make_error (err, ENOMEM, "cannot serialise the rewritten config");
-          goto done;
-        }
-      if (util_replace_file_at (dirfd, "config.json", out, strlen (out), err) < 0)
-        {
-          error_wrap (err, "bundle `%s`", bundle);
-          goto done;
-        }
+      error_wrap (err, "bundle `%s`", bundle);
+      goto done;
     }
   report_and_summarise (policy, &d, &facts, stage, id, err);
   ret = d.outcome == ENFORCE_REFUSED ? 1 : 0;
