@@ -11,6 +11,10 @@
 #include "oci.h"
 #include "policy.h"
 
+/* Every group may open unprivileged ICMP sockets (icmp(7)), so that ping
+   works without CAP_NET_RAW.  */
+#define ENFORCE_PING_GROUP_RANGE "0 2147483647"
+
 enum enforce_outcome
 {
   ENFORCE_ALLOWED,   /* conforms; nothing to change */
@@ -37,6 +41,8 @@ struct decision
   bool unknown_removed[CAPSET_COUNT]; /* names runc would not know, dropped */
   bool changed[CAPSET_COUNT];         /* the set's array must be rewritten */
   bool set_nnp;                       /* process.noNewPrivileges must be set */
+  bool set_seccomp;                   /* linux.seccomp = the settings' baseline profile */
+  bool set_ping;                      /* net.ipv4.ping_group_range = ENFORCE_PING_GROUP_RANGE */
   json_t *reasons;                    /* array of strings, owned */
 };
 

@@ -47,6 +47,8 @@ struct oci_facts
   char *conflicts;                     /* why a field was dropped, or NULL */
   const char *engine;                  /* "podman", "cri-o", "containerd" or "unknown" */
   enum oci_seccomp seccomp;
+  bool network_ns;  /* linux.namespaces has a network namespace (own or joined) */
+  bool ping_sysctl; /* linux.sysctl sets net.ipv4.ping_group_range */
 };
 
 void oci_facts_release (struct oci_facts *facts);
@@ -91,12 +93,20 @@ json_t *oci_process_parse (const char *buf, size_t len, const char *source, json
 /* Extracts the facts of a parsed config; wrong types are errors.  */
 int oci_config_facts (json_t *config, int last_cap, struct oci_facts *facts, struct error **err);
 
-/* Rewrites process.capabilities so that each set holds exactly KEEP[set]
-   (only for sets in CHANGED), keeping the original order of the remaining
-   entries; sets process.noNewPrivileges when SET_NNP.  Nothing else in the
-   document is touched.  */
-int oci_config_apply (json_t *config, const uint64_t keep[CAPSET_COUNT],
-                      const bool changed[CAPSET_COUNT], bool set_nnp, int last_cap,
+/* What a rewrite changes in a config.  */
+struct oci_edit
+{
+  const uint64_t *keep;         /* [CAPSET_COUNT]: each set in CHANGED holds exactly this */
+  const bool *changed;          /* [CAPSET_COUNT] */
+  bool set_nnp;                 /* process.noNewPrivileges = true */
+  const char *ping_group_range; /* linux.sysctl["net.ipv4.ping_group_range"], or NULL */
+  const json_t *seccomp;        /* linux.seccomp, or NULL */
+};
+
+/* Applies EDIT to CONFIG: a changed set keeps the original order of its
+   remaining entries and never gains one.  Nothing else in the document is
+   touched.  */
+int oci_config_apply (json_t *config, const struct oci_edit *edit, int last_cap,
                       struct error **err);
 
 #endif

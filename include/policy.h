@@ -22,13 +22,15 @@ enum policy_action
 
 enum policy_seccomp
 {
-  POLICY_SECCOMP_KEEP,    /* leave linux.seccomp as it is */
-  POLICY_SECCOMP_REQUIRE, /* refuse an unconfined container */
+  POLICY_SECCOMP_KEEP,     /* leave linux.seccomp as it is */
+  POLICY_SECCOMP_REQUIRE,  /* refuse an unconfined container */
+  POLICY_SECCOMP_BASELINE, /* give an unconfined container the node's baseline profile */
 };
 
 enum policy_ping
 {
-  POLICY_PING_KEEP,
+  POLICY_PING_KEEP, /* leave net.ipv4.ping_group_range as it is */
+  POLICY_PING_AUTO, /* open unprivileged ICMP sockets when CAP_NET_RAW is gone */
 };
 
 /* The effective settings for one container: the top level, or a rule's
@@ -42,6 +44,8 @@ struct policy_settings
   uint64_t ambient;     /* ceiling of ambient */
   bool no_new_privileges;
   enum policy_seccomp seccomp;
+  const json_t *seccomp_profile;      /* for baseline: an OCI linux.seccomp object */
+  const char *seccomp_profile_source; /* its file, or "<built-in baseline>" */
   enum policy_ping ping_group_range;
 };
 
@@ -98,6 +102,9 @@ struct policy
   bool log_syslog;
   char *log_file;
   char *runtime;
+  json_t *profiles;        /* the seccomp profiles the settings point at (owned) */
+  json_t *profile_sources; /* their sources, strings (owned) */
+  const json_t *builtin_profile;
 };
 
 const char *policy_action_name (enum policy_action action);
@@ -136,5 +143,9 @@ bool policy_regex_whole (const struct policy_regex *regex, const char *value);
 /* The built-in policy, the text of policy/default.json.  */
 extern const char policy_builtin_text[];
 extern const size_t policy_builtin_len;
+
+/* The built-in seccomp baseline, the text of policy/seccomp-baseline.json.  */
+extern const char seccomp_baseline_text[];
+extern const size_t seccomp_baseline_len;
 
 #endif

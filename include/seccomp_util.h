@@ -2,11 +2,29 @@
 #ifndef CAPGUARD_SECCOMP_UTIL_H
 #define CAPGUARD_SECCOMP_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+#include <jansson.h>
+
+#include "error.h"
+#include "jsontext.h"
 
 /* Every libseccomp call lives in seccomp.c; no scmp_* type leaves it.  */
 
 /* "MAJOR.MINOR.MICRO" of the libseccomp capguard runs with.  */
 void seccomp_library_version (char *buf, size_t len);
+
+#define SECCOMP_PATH_MAX 6
+
+/* Checks an OCI linux.seccomp object: known keys and types, and every
+   action, comparison, architecture and syscall name known to libseccomp.
+   On failure *err says what, and PATH (DEPTH steps) where in PROFILE: at
+   the key itself when *AT_KEY.  */
+int seccomp_profile_check (const json_t *profile, struct jsontext_step path[SECCOMP_PATH_MAX],
+                           size_t *depth, bool *at_key, struct error **err);
+
+/* PROFILE without its "comment" keys, ready for a config.  */
+json_t *seccomp_profile_for_config (const json_t *profile);
 
 #endif

@@ -3,8 +3,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/capability.h>
 
 #include "enforce.h"
+#include "seccomp_util.h"
 #include "util.h"
 
 static const char *const outcome_names[] = {
@@ -128,6 +130,21 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
       d->set_nnp = true;
     }
 
+  /* seccomp: baseline gives an unconfined container the node's profile:
+     without one, a process with no capability at all can still create a
+     user namespace and hold every capability inside it, which is how most
+     container escapes through kernel bugs begin (user_namespaces(7)).  */
+  if (d->settings.seccomp == POLICY_SECCOMP_BASELINE && facts->seccomp != OCI_SECCOMP_CONFINED)
+    {
+      add_reason (d->reasons, "%s: the node's seccomp baseline (%s) is required",
+                  facts->seccomp == OCI_SECCOMP_NONE
+                      ? "linux.seccomp is missing"
+                      : "linux.seccomp allows every syscall (unconfined)",
+                  d->settings.seccomp_profile_source);
+      exceeds = true;
+      d->set_seccomp = true;
+    }
+
   /* seccomp: require cannot be met by a rewrite, so it refuses (SPEC §4).  */
   if (d->settings.seccomp == POLICY_SECCOMP_REQUIRE && facts->seccomp != OCI_SECCOMP_CONFINED)
     {
@@ -161,6 +178,20 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
         }
     }
 
+  /* pingGroupRange: auto.  Without CAP_NET_RAW ping needs the kernel's
+     unprivileged ICMP sockets (icmp(7), ping_group_range), a per network
+     namespace sysctl: never touched for a container on the host's network,
+     nor where the config already sets it.  Not a violation: only a rewrite
+     sets it.  */
+  if (d->settings.ping_group_range == POLICY_PING_AUTO && facts->network_ns && !facts->ping_sysctl
+      && !capset_has (d->final[CAPSET_BOUNDING], CAP_NET_RAW)
+      && d->settings.action == POLICY_REWRITE && stage == ENFORCE_CAN_REWRITE)
+    {
+      add_reason (d->reasons, "net.ipv4.ping_group_range set to `" ENFORCE_PING_GROUP_RANGE
+                              "`: CAP_NET_RAW is not held, and ping needs ICMP sockets");
+      d->set_ping = true;
+    }
+
   switch (d->settings.action)
     {
     case POLICY_AUDIT:
@@ -182,7 +213,7 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
         }
       else
         {
-          bool any = d->set_nnp;
+          bool any = d->set_nnp || d->set_seccomp || d->set_ping;
           for (k = 0; k < CAPSET_COUNT; k++)
             any |= d->changed[k];
           d->outcome = any ? ENFORCE_REWRITTEN : ENFORCE_ALLOWED;
@@ -194,7 +225,7 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
     {
       /* Only a rewrite changes the sets; the removals stay as a report.  */
       memset (d->changed, 0, sizeof d->changed);
-      d->set_nnp = d->set_nnp && d->outcome == ENFORCE_REWRITTEN;
+      d->set_nnp = d->set_seccomp = d->set_ping = false;
       if (d->outcome != ENFORCE_REFUSED)
         memcpy (d->final, facts->sets, sizeof d->final);
     }
@@ -204,6 +235,9 @@ int
 enforce_rewrite (const struct policy *policy, json_t *config, struct oci_facts *facts,
                  struct decision *d, char **out, struct error **err)
 {
+  json_auto_t *profile = NULL;
+  struct oci_edit edit = { 0 };
+
   memset (d, 0, sizeof *d);
   *out = NULL;
   if (oci_config_facts (config, policy->last_cap, facts, err) < 0)
@@ -211,7 +245,14 @@ enforce_rewrite (const struct policy *policy, json_t *config, struct oci_facts *
   enforce_decide (policy, facts, ENFORCE_CAN_REWRITE, d);
   if (d->outcome != ENFORCE_REWRITTEN)
     return 0;
-  if (oci_config_apply (config, d->final, d->changed, d->set_nnp, policy->last_cap, err) < 0)
+  if (d->set_seccomp)
+    profile = seccomp_profile_for_config (d->settings.seccomp_profile);
+  edit.keep = d->final;
+  edit.changed = d->changed;
+  edit.set_nnp = d->set_nnp;
+  edit.ping_group_range = d->set_ping ? ENFORCE_PING_GROUP_RANGE : NULL;
+  edit.seccomp = profile;
+  if (oci_config_apply (config, &edit, policy->last_cap, err) < 0)
     return -1;
   *out = json_dumps (config, JSON_COMPACT);
   if (*out == NULL)
@@ -275,12 +316,12 @@ enforce_summary (const struct decision *d)
   char *out;
 
   json_array_foreach (d->reasons, i, r)
-  {
-    char *n;
-    xasprintf (&n, "%s%s%s", joined ? joined : "", joined ? "; " : "", json_string_value (r));
-    free (joined);
-    joined = n;
-  }
+    {
+      char *n;
+      xasprintf (&n, "%s%s%s", joined ? joined : "", joined ? "; " : "", json_string_value (r));
+      free (joined);
+      joined = n;
+    }
   xasprintf (&out, "%s by %s (action %s): %s", enforce_outcome_name (d->outcome),
              d->rule ? d->rule->name : "the default policy",
              policy_action_name (d->settings.action), joined ? joined : "conforms");

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "capset.h"
+#include "enforce.h"
 #include "modes.h"
 #include "seccomp_util.h"
 #include "util.h"
@@ -38,9 +39,16 @@ print_settings (FILE *out, const struct policy_settings *s, int last_cap)
   print_set (out, "inheritable", s->inheritable, last_cap);
   print_set (out, "ambient", s->ambient, last_cap);
   fprintf (out, "  %-12s %s\n", "noNewPrivs", s->no_new_privileges ? "set" : "leave as is");
-  fprintf (out, "  %-12s %s\n", "seccomp",
-           s->seccomp == POLICY_SECCOMP_REQUIRE ? "require" : "keep");
-  fprintf (out, "  %-12s %s\n", "pingGroup", "keep");
+  if (s->seccomp == POLICY_SECCOMP_BASELINE)
+    fprintf (out, "  %-12s baseline for unconfined containers: %s\n", "seccomp",
+             s->seccomp_profile_source);
+  else
+    fprintf (out, "  %-12s %s\n", "seccomp",
+             s->seccomp == POLICY_SECCOMP_REQUIRE ? "require" : "keep");
+  fprintf (out, "  %-12s %s\n", "pingGroup",
+           s->ping_group_range == POLICY_PING_AUTO ? "auto (" ENFORCE_PING_GROUP_RANGE
+                                                     " when CAP_NET_RAW is gone)"
+                                                   : "keep");
 }
 
 int

@@ -62,23 +62,23 @@ merge_annotations (json_t *config_ann, json_t *state_ann, char **conflicts)
 
   *conflicts = NULL;
   json_object_foreach (state_ann, key, v)
-  {
-    json_t *mine = json_object_get (merged, key);
-    if (mine == NULL)
-      json_object_set (merged, key, v);
-    else if (!json_equal (mine, v))
-      {
-        char *n;
-        xasprintf (&n,
-                   "%s%sannotation `%s` is `%s` in the config but `%s` in the state; it "
-                   "matches nothing",
-                   *conflicts ? *conflicts : "", *conflicts ? "; " : "", key,
-                   json_string_value (mine), json_string_value (v));
-        free (*conflicts);
-        *conflicts = n;
-        json_object_del (merged, key);
-      }
-  }
+    {
+      json_t *mine = json_object_get (merged, key);
+      if (mine == NULL)
+        json_object_set (merged, key, v);
+      else if (!json_equal (mine, v))
+        {
+          char *n;
+          xasprintf (&n,
+                     "%s%sannotation `%s` is `%s` in the config but `%s` in the state; it "
+                     "matches nothing",
+                     *conflicts ? *conflicts : "", *conflicts ? "; " : "", key,
+                     json_string_value (mine), json_string_value (v));
+          free (*conflicts);
+          *conflicts = n;
+          json_object_del (merged, key);
+        }
+    }
   return merged;
 }
 

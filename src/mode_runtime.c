@@ -364,7 +364,9 @@ rewrite_exec (const struct policy *policy, const char *runtime, const struct run
               keep[k] = d.final[k] & exec_facts.sets[k];
               changed[k] = keep[k] != exec_facts.sets[k] || d.unknown_removed[k];
             }
-          if (oci_config_apply (proc_doc, keep, changed, d.set_nnp, policy->last_cap, err) < 0)
+          struct oci_edit edit = { .keep = keep, .changed = changed, .set_nnp = d.set_nnp };
+
+          if (oci_config_apply (proc_doc, &edit, policy->last_cap, err) < 0)
             goto done;
           out = json_dumps (process, JSON_COMPACT);
           dirfd = open (proc_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -100,14 +100,14 @@ check_case_variants (json_t *obj, const char *const *fields, const char *where, 
   json_t *v;
 
   json_object_foreach (obj, key, v)
-  {
-    size_t i;
-    for (i = 0; fields[i]; i++)
-      if (strcmp (key, fields[i]) != 0 && go_fold_equal (key, fields[i]))
-        return make_error (err, 0,
-                           "%skey `%s` would be read by runc as `%s`: refusing an ambiguous config",
-                           where, key, fields[i]);
-  }
+    {
+      size_t i;
+      for (i = 0; fields[i]; i++)
+        if (strcmp (key, fields[i]) != 0 && go_fold_equal (key, fields[i]))
+          return make_error (
+              err, 0, "%skey `%s` would be read by runc as `%s`: refusing an ambiguous config",
+              where, key, fields[i]);
+    }
   return 0;
 }
 
@@ -208,20 +208,20 @@ read_set (json_t *caps, enum capset_kind kind, int last_cap, struct oci_facts *f
     return make_error (err, 0, "process.capabilities.%s: expected an array of strings", name);
   facts->set_present[kind] = true;
   json_array_foreach (arr, i, v)
-  {
-    int cap;
-    if (!json_is_string (v))
-      return make_error (err, 0, "process.capabilities.%s[%zu]: expected a string", name, i);
-    cap = capset_parse_config_name (json_string_value (v), last_cap);
-    if (cap < 0)
-      {
-        /* Quote it so a hostile name cannot forge log fields.  */
-        cleanup_free char *q = json_dumps (v, JSON_ENCODE_ANY);
-        append_word (&facts->unknown[kind], q ? q : "?");
-      }
-    else
-      facts->sets[kind] |= capset_bit (cap);
-  }
+    {
+      int cap;
+      if (!json_is_string (v))
+        return make_error (err, 0, "process.capabilities.%s[%zu]: expected a string", name, i);
+      cap = capset_parse_config_name (json_string_value (v), last_cap);
+      if (cap < 0)
+        {
+          /* Quote it so a hostile name cannot forge log fields.  */
+          cleanup_free char *q = json_dumps (v, JSON_ENCODE_ANY);
+          append_word (&facts->unknown[kind], q ? q : "?");
+        }
+      else
+        facts->sets[kind] |= capset_bit (cap);
+    }
   return 0;
 }
 
@@ -241,8 +241,9 @@ read_fields (json_t *annotations, struct oci_facts *facts, struct error **err)
     return 0;
   if (!json_is_object (annotations))
     return make_error (err, 0, "annotations: expected an object of strings");
-  json_object_foreach (annotations, key, v) if (!json_is_string (v)) return make_error (
-      err, 0, "annotations.%s: expected a string", key);
+  json_object_foreach (annotations, key, v)
+    if (!json_is_string (v))
+      return make_error (err, 0, "annotations.%s: expected a string", key);
   facts->annotations = annotations;
 
   v = json_object_get (annotations, "io.container.manager");
@@ -285,6 +286,40 @@ read_fields (json_t *annotations, struct oci_facts *facts, struct error **err)
 }
 
 static int
+read_network (json_t *linux_obj, struct oci_facts *facts, struct error **err)
+{
+  json_t *namespaces = json_object_get (linux_obj, "namespaces");
+  json_t *sysctl = json_object_get (linux_obj, "sysctl");
+  json_t *ns, *v;
+  const char *key;
+  size_t i;
+
+  if (namespaces && !json_is_null (namespaces))
+    {
+      if (!json_is_array (namespaces))
+        return make_error (err, 0, "linux.namespaces: expected an array");
+      json_array_foreach (namespaces, i, ns)
+        {
+          if (!json_is_object (ns) || !json_is_string (json_object_get (ns, "type")))
+            return make_error (err, 0, "linux.namespaces[%zu]: expected an object with a `type`",
+                               i);
+          if (strcmp (json_string_value (json_object_get (ns, "type")), "network") == 0)
+            facts->network_ns = true;
+        }
+    }
+  if (sysctl && !json_is_null (sysctl))
+    {
+      if (!json_is_object (sysctl))
+        return make_error (err, 0, "linux.sysctl: expected an object of strings");
+      json_object_foreach (sysctl, key, v)
+        if (!json_is_string (v))
+          return make_error (err, 0, "linux.sysctl.%s: expected a string", key);
+      facts->ping_sysctl = json_object_get (sysctl, "net.ipv4.ping_group_range") != NULL;
+    }
+  return 0;
+}
+
+static int
 read_seccomp (json_t *linux_obj, struct oci_facts *facts, struct error **err)
 {
   json_t *seccomp, *action, *syscalls;
@@ -294,6 +329,8 @@ read_seccomp (json_t *linux_obj, struct oci_facts *facts, struct error **err)
     return 0;
   if (!json_is_object (linux_obj))
     return make_error (err, 0, "linux: expected an object");
+  if (read_network (linux_obj, facts, err) < 0)
+    return -1;
   seccomp = json_object_get (linux_obj, "seccomp");
   if (seccomp == NULL || json_is_null (seccomp))
     return 0;
@@ -357,8 +394,9 @@ oci_state_parse (const char *buf, size_t len, const char *source, struct oci_sta
       json_t *a;
       if (!json_is_object (v))
         return BAD ("%s: `annotations` must be an object of strings", source);
-      json_object_foreach (v, key, a) if (!json_is_string (a)) return BAD (
-          "%s: annotations.%s: expected a string", source, key);
+      json_object_foreach (v, key, a)
+        if (!json_is_string (a))
+          return BAD ("%s: annotations.%s: expected a string", source, key);
       state->annotations = v;
     }
 #undef BAD
@@ -452,12 +490,28 @@ oci_config_facts (json_t *config, int last_cap, struct oci_facts *facts, struct 
   return 0;
 }
 
+static json_t *
+object_member (json_t *parent, const char *key, struct error **err)
+{
+  json_t *v = json_object_get (parent, key);
+
+  if (v == NULL || json_is_null (v))
+    {
+      v = json_object ();
+      if (json_object_set_new (parent, key, v) < 0)
+        return make_error (err, ENOMEM, "out of memory"), NULL;
+    }
+  if (!json_is_object (v))
+    return make_error (err, 0, "`%s` is not an object", key), NULL;
+  return v;
+}
+
 int
-oci_config_apply (json_t *config, const uint64_t keep[CAPSET_COUNT],
-                  const bool changed[CAPSET_COUNT], bool set_nnp, int last_cap, struct error **err)
+oci_config_apply (json_t *config, const struct oci_edit *edit, int last_cap, struct error **err)
 {
   json_t *process = json_object_get (config, "process");
   json_t *caps = process ? json_object_get (process, "capabilities") : NULL;
+  json_t *linux_obj;
   int k;
 
   for (k = 0; k < CAPSET_COUNT; k++)
@@ -467,7 +521,7 @@ oci_config_apply (json_t *config, const uint64_t keep[CAPSET_COUNT],
       uint64_t written = 0;
       size_t i;
 
-      if (!changed[k])
+      if (!edit->changed[k])
         continue;
       arr = caps ? json_object_get (caps, capset_kind_name (k)) : NULL;
       if (!json_is_array (arr))
@@ -475,25 +529,43 @@ oci_config_apply (json_t *config, const uint64_t keep[CAPSET_COUNT],
                            capset_kind_name (k));
       out = json_array ();
       json_array_foreach (arr, i, v)
-      {
-        int cap
-            = json_is_string (v) ? capset_parse_config_name (json_string_value (v), last_cap) : -1;
-        if (cap < 0 || !capset_has (keep[k], cap) || capset_has (written, cap))
-          continue;
-        written |= capset_bit (cap);
-        json_array_append (out, v);
-      }
-      if (written != keep[k])
+        {
+          int cap = json_is_string (v) ? capset_parse_config_name (json_string_value (v), last_cap)
+                                       : -1;
+          if (cap < 0 || !capset_has (edit->keep[k], cap) || capset_has (written, cap))
+            continue;
+          written |= capset_bit (cap);
+          json_array_append (out, v);
+        }
+      if (written != edit->keep[k])
         return make_error (err, 0, "internal error: set `%s` would gain capabilities",
                            capset_kind_name (k));
       if (json_object_set (caps, capset_kind_name (k), out) < 0)
         return make_error (err, 0, "out of memory");
     }
-  if (set_nnp)
+  if (edit->set_nnp)
     {
       if (!json_is_object (process))
         return make_error (err, 0, "config has no process object to set noNewPrivileges in");
       if (json_object_set_new (process, "noNewPrivileges", json_true ()) < 0)
+        return make_error (err, 0, "out of memory");
+    }
+  if (edit->ping_group_range || edit->seccomp)
+    {
+      linux_obj = object_member (config, "linux", err);
+      if (linux_obj == NULL)
+        return -1;
+      if (edit->ping_group_range)
+        {
+          json_t *sysctl = object_member (linux_obj, "sysctl", err);
+          if (sysctl == NULL
+              || json_object_set_new (sysctl, "net.ipv4.ping_group_range",
+                                      json_string (edit->ping_group_range))
+                     < 0)
+            return -1;
+        }
+      if (edit->seccomp
+          && json_object_set_new (linux_obj, "seccomp", json_deep_copy (edit->seccomp)) < 0)
         return make_error (err, 0, "out of memory");
     }
   return 0;

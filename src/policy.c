@@ -11,6 +11,7 @@
 #include "capset.h"
 #include "jsontext.h"
 #include "policy.h"
+#include "seccomp_util.h"
 #include "util.h"
 
 static const char *const action_names[] = {
@@ -48,6 +49,7 @@ struct ctx
   int last_cap;
   struct jsontext_step path[MAX_DEPTH];
   size_t depth;
+  struct policy *policy; /* owns the seccomp profiles loaded on the way */
 };
 
 static void
@@ -94,6 +96,57 @@ fail_at (struct ctx *c, bool at_key, struct error **err, const char *fmt, ...)
   return make_error (err, 0, "%s: %s", c->source, msg);
 }
 
+/* Owned by root or by us, and not writable by group or others: anyone who
+   can write the policy or replace it in its directory decides what every
+   container may hold (the rule sudo applies to sudoers).  */
+static int
+check_owner (const struct stat *st, const char *what, const char *path, struct error **err)
+{
+  if (st->st_uid != 0 && st->st_uid != geteuid ())
+    return make_error (err, 0, "%s `%s` is owned by uid %u, not by root: refusing it", what, path,
+                       (unsigned)st->st_uid);
+  if (st->st_mode & (S_IWGRP | S_IWOTH))
+    return make_error (err, 0, "%s `%s` is writable by group or others (mode %04o): refusing it",
+                       what, path, (unsigned)(st->st_mode & 07777));
+  return 0;
+}
+
+/* Reads PATH (symlinks resolved) with the ownership rules of check_owner
+   for the file and its directory.  WHAT names it in errors ("policy").  */
+static int
+read_owned_file (const char *path, const char *what, size_t max, char **text, size_t *len,
+                 struct error **err)
+{
+  cleanup_free char *real = NULL, *dir_copy = NULL, *dir_what = NULL;
+  cleanup_close int fd = -1, dirfd = -1;
+  struct stat st;
+
+  real = realpath (path, NULL);
+  if (real == NULL)
+    return make_error (err, errno, "%s `%s`: %s", what, path, strerror (errno));
+  dir_copy = xstrdup (real);
+  dirfd = open (dirname (dir_copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0)
+    return make_error (err, errno, "%s directory of `%s`: %s", what, real, strerror (errno));
+  if (fstat (dirfd, &st) < 0)
+    return make_error (err, errno, "stat `%s`: %s", dir_copy, strerror (errno));
+  xasprintf (&dir_what, "%s directory", what);
+  if (check_owner (&st, dir_what, dir_copy, err) < 0)
+    return -1;
+  fd = openat (dirfd, strrchr (real, '/') + 1, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0)
+    return make_error (err, errno, "%s `%s`: %s", what, real, strerror (errno));
+  if (fstat (fd, &st) < 0)
+    return make_error (err, errno, "stat `%s`: %s", real, strerror (errno));
+  if (!S_ISREG (st.st_mode))
+    return make_error (err, 0, "%s `%s` is not a regular file", what, real);
+  if (check_owner (&st, what, real, err) < 0)
+    return -1;
+  if (util_read_fd (fd, max, what, text, len, err) < 0)
+    return error_wrap (err, "%s", path);
+  return 0;
+}
+
 /* Every key of OBJ must be in ALLOWED: an unknown key is most often a typo
    that would silently weaken the policy.  */
 static int
@@ -104,20 +157,20 @@ check_keys (struct ctx *c, json_t *obj, const char *const *allowed, const char *
   json_t *v;
 
   json_object_foreach (obj, key, v)
-  {
-    size_t i;
-    bool ok = false;
-    for (i = 0; allowed[i] && !ok; i++)
-      ok = strcmp (key, allowed[i]) == 0;
-    if (!ok)
-      {
-        int r;
-        push_key (c, key);
-        r = fail_at (c, true, err, "unknown key `%s` in %s", key, where);
-        pop (c);
-        return r;
-      }
-  }
+    {
+      size_t i;
+      bool ok = false;
+      for (i = 0; allowed[i] && !ok; i++)
+        ok = strcmp (key, allowed[i]) == 0;
+      if (!ok)
+        {
+          int r;
+          push_key (c, key);
+          r = fail_at (c, true, err, "unknown key `%s` in %s", key, where);
+          pop (c);
+          return r;
+        }
+    }
   return 0;
 }
 
@@ -131,24 +184,24 @@ parse_cap_list (struct ctx *c, json_t *arr, const char *what, uint64_t *out, str
   if (!json_is_array (arr))
     return fail_at (c, false, err, "`%s` must be an array of capability names", what);
   json_array_foreach (arr, i, v)
-  {
-    cleanup_error struct error *cerr = NULL;
-    const char *name = json_string_value (v);
-    int cap, r = 0;
+    {
+      cleanup_error struct error *cerr = NULL;
+      const char *name = json_string_value (v);
+      int cap, r = 0;
 
-    push_index (c, i);
-    if (!json_is_string (v))
-      r = fail_at (c, false, err, "`%s` must hold capability names (strings)", what);
-    else if (strcasecmp (name, "ALL") == 0)
-      *out |= capset_all (c->last_cap);
-    else if (capset_parse_policy_name (name, c->last_cap, &cap, &cerr) < 0)
-      r = fail_at (c, false, err, "in `%s`: %s", what, cerr->msg);
-    else
-      *out |= capset_bit (cap);
-    pop (c);
-    if (r < 0)
-      return r;
-  }
+      push_index (c, i);
+      if (!json_is_string (v))
+        r = fail_at (c, false, err, "`%s` must hold capability names (strings)", what);
+      else if (strcasecmp (name, "ALL") == 0)
+        *out |= capset_all (c->last_cap);
+      else if (capset_parse_policy_name (name, c->last_cap, &cap, &cerr) < 0)
+        r = fail_at (c, false, err, "in `%s`: %s", what, cerr->msg);
+      else
+        *out |= capset_bit (cap);
+      pop (c);
+      if (r < 0)
+        return r;
+    }
   return 0;
 }
 
@@ -210,6 +263,68 @@ parse_enum (struct ctx *c, json_t *v, const char *what, const char *const *names
         return 0;
       }
   return fail_at (c, false, err, "`%s`: unknown value `%s`", what, json_string_value (v));
+}
+
+/* Parses and checks a seccomp profile (TEXT from SOURCE) with libseccomp,
+   keeps it in the policy and makes it S's profile.  Errors are located in
+   the profile's own text.  */
+static int
+adopt_profile (struct ctx *c, const char *text, size_t len, const char *source,
+               struct policy_settings *s, struct error **err)
+{
+  struct jsontext_step path[SECCOMP_PATH_MAX];
+  cleanup_error struct error *perr = NULL;
+  json_t *profile;
+  size_t depth;
+  bool at_key;
+
+  profile = jsontext_load_object (text, len, source, err);
+  if (profile == NULL)
+    return -1;
+  json_array_append_new (c->policy->profiles, profile);
+  if (seccomp_profile_check (profile, path, &depth, &at_key, &perr) < 0)
+    {
+      long off = jsontext_locate (text, len, path, depth, at_key);
+      int line = 1, col = 1;
+      if (off >= 0)
+        jsontext_line_col (text, off, &line, &col);
+      return make_error (err, 0, "%s:%d:%d: %s", source, line, col, perr->msg);
+    }
+  s->seccomp_profile = profile;
+  s->seccomp_profile_source = json_string_value (
+      json_array_get (c->policy->profile_sources, json_array_size (c->policy->profiles) - 1));
+  return 0;
+}
+
+static int
+load_profile (struct ctx *c, const char *path, struct policy_settings *s, struct error **err)
+{
+  cleanup_free char *text = NULL;
+  size_t len;
+
+  if (read_owned_file (path, "seccomp profile", CAPGUARD_MAX_POLICY, &text, &len, err) < 0)
+    return fail_at (c, false, err, "%s", (*err)->msg);
+  json_array_append_new (c->policy->profile_sources, json_string (path));
+  return adopt_profile (c, text, len, path, s, err);
+}
+
+/* seccomp: baseline with no seccompProfile gets the built-in one, the text
+   of policy/seccomp-baseline.json, parsed and checked once per policy.  */
+static int
+builtin_profile (struct ctx *c, struct policy_settings *s, struct error **err)
+{
+  if (c->policy->builtin_profile)
+    {
+      s->seccomp_profile = c->policy->builtin_profile;
+      s->seccomp_profile_source = "<built-in baseline>";
+      return 0;
+    }
+  json_array_append_new (c->policy->profile_sources, json_string ("<built-in baseline>"));
+  if (adopt_profile (c, seccomp_baseline_text, seccomp_baseline_len, "<built-in baseline>", s, err)
+      < 0)
+    return -1;
+  c->policy->builtin_profile = s->seccomp_profile;
+  return 0;
 }
 
 /* Parses the settings keys of OBJ (the top level, or a rule) over BASE.  */
@@ -282,42 +397,41 @@ parse_settings (struct ctx *c, json_t *obj, bool top, struct policy_settings *s,
         return r;
     }
 
-  /* Values other than `keep` come with the seccomp and sysctl handling;
-     until then they are refused, never silently ignored.  */
   if ((v = json_object_get (obj, "seccomp")))
     {
-      static const char *const known[] = { "keep", "require", "baseline" };
+      static const char *const known[] = { [POLICY_SECCOMP_KEEP] = "keep",
+                                           [POLICY_SECCOMP_REQUIRE] = "require",
+                                           [POLICY_SECCOMP_BASELINE] = "baseline" };
       int val;
       push_key (c, "seccomp");
       r = parse_enum (c, v, "seccomp", known, 3, &val, err);
-      if (r == 0 && val == 2)
-        r = fail_at (c, false, err, "`seccomp: %s` is not supported by this version yet",
-                     known[val]);
       pop (c);
       if (r < 0)
         return r;
-      s->seccomp = val == 1 ? POLICY_SECCOMP_REQUIRE : POLICY_SECCOMP_KEEP;
+      s->seccomp = val;
     }
   if ((v = json_object_get (obj, "seccompProfile")))
     {
       push_key (c, "seccompProfile");
-      r = fail_at (c, true, err, "`seccompProfile` is not supported by this version yet");
-      pop (c);
-      return r;
-    }
-  if ((v = json_object_get (obj, "pingGroupRange")))
-    {
-      static const char *const known[] = { "keep", "auto" };
-      int val;
-      push_key (c, "pingGroupRange");
-      r = parse_enum (c, v, "pingGroupRange", known, 2, &val, err);
-      if (r == 0 && val != 0)
-        r = fail_at (c, false, err, "`pingGroupRange: %s` is not supported by this version yet",
-                     known[val]);
+      if (!json_is_string (v) || json_string_value (v)[0] != '/')
+        r = fail_at (c, false, err, "`seccompProfile` must be an absolute path");
+      else
+        r = load_profile (c, json_string_value (v), s, err);
       pop (c);
       if (r < 0)
         return r;
-      s->ping_group_range = POLICY_PING_KEEP;
+    }
+  if ((v = json_object_get (obj, "pingGroupRange")))
+    {
+      static const char *const known[]
+          = { [POLICY_PING_KEEP] = "keep", [POLICY_PING_AUTO] = "auto" };
+      int val;
+      push_key (c, "pingGroupRange");
+      r = parse_enum (c, v, "pingGroupRange", known, 2, &val, err);
+      pop (c);
+      if (r < 0)
+        return r;
+      s->ping_group_range = val;
     }
   return 0;
 }
@@ -366,20 +480,20 @@ parse_match (struct ctx *c, json_t *m, struct policy_rule *rule, struct error **
       else
         rule->annotations = xmalloc0 (sizeof *rule->annotations * (json_object_size (v) + 1));
       json_object_foreach (v, key, pat)
-      {
-        struct policy_annotation_match *am;
-        if (r < 0)
-          break;
-        am = &rule->annotations[rule->n_annotations];
-        push_key (c, key);
-        r = parse_regex (c, pat, key, &am->value, err);
-        pop (c);
-        if (r == 0)
-          {
-            am->key = xstrdup (key);
-            rule->n_annotations++;
-          }
-      }
+        {
+          struct policy_annotation_match *am;
+          if (r < 0)
+            break;
+          am = &rule->annotations[rule->n_annotations];
+          push_key (c, key);
+          r = parse_regex (c, pat, key, &am->value, err);
+          pop (c);
+          if (r == 0)
+            {
+              am->key = xstrdup (key);
+              rule->n_annotations++;
+            }
+        }
       pop (c);
       if (r < 0)
         return r;
@@ -445,6 +559,9 @@ policy_parse (const char *text, size_t len, const char *source, int last_cap, st
 
   policy = xmalloc0 (sizeof *policy);
   policy->source = xstrdup (source);
+  policy->profiles = json_array ();
+  policy->profile_sources = json_array ();
+  c.policy = policy;
   policy->last_cap = last_cap;
   policy->log_syslog = true;
   policy->defaults.action = POLICY_REWRITE;
@@ -516,18 +633,28 @@ policy_parse (const char *text, size_t len, const char *source, int last_cap, st
       else
         policy->rules = xmalloc0 (sizeof *policy->rules * (json_array_size (v) + 1));
       json_array_foreach (v, i, rule)
-      {
-        if (r < 0)
-          break;
-        push_index (&c, i);
-        /* Count the rule before parsing it so policy_free sees what it
+        {
+          if (r < 0)
+            break;
+          push_index (&c, i);
+          /* Count the rule before parsing it so policy_free sees what it
              allocated even when it fails half way.  */
-        policy->n_rules++;
-        r = parse_rule (&c, rule, &policy->defaults, &policy->rules[i], err);
-        pop (&c);
-      }
+          policy->n_rules++;
+          r = parse_rule (&c, rule, &policy->defaults, &policy->rules[i], err);
+          pop (&c);
+        }
       pop (&c);
     }
+
+  /* Every `seccomp: baseline` without a profile of its own gets the node's
+     built-in baseline.  */
+  if (r == 0 && policy->defaults.seccomp == POLICY_SECCOMP_BASELINE
+      && policy->defaults.seccomp_profile == NULL)
+    r = builtin_profile (&c, &policy->defaults, err);
+  for (i = 0; r == 0 && i < policy->n_rules; i++)
+    if (policy->rules[i].settings.seccomp == POLICY_SECCOMP_BASELINE
+        && policy->rules[i].settings.seccomp_profile == NULL)
+      r = builtin_profile (&c, &policy->rules[i].settings, err);
 
   if (r < 0)
     {
@@ -567,24 +694,11 @@ policy_free (struct policy *policy)
     }
   free (policy->rules);
   free (policy->source);
+  json_decref (policy->profiles);
+  json_decref (policy->profile_sources);
   free (policy->log_file);
   free (policy->runtime);
   free (policy);
-}
-
-/* Owned by root or by us, and not writable by group or others: anyone who
-   can write the policy or replace it in its directory decides what every
-   container may hold (the rule sudo applies to sudoers).  */
-static int
-check_owner (const struct stat *st, const char *what, const char *path, struct error **err)
-{
-  if (st->st_uid != 0 && st->st_uid != geteuid ())
-    return make_error (err, 0, "%s `%s` is owned by uid %u, not by root: refusing it", what, path,
-                       (unsigned)st->st_uid);
-  if (st->st_mode & (S_IWGRP | S_IWOTH))
-    return make_error (err, 0, "%s `%s` is writable by group or others (mode %04o): refusing it",
-                       what, path, (unsigned)(st->st_mode & 07777));
-  return 0;
 }
 
 struct policy *
@@ -603,37 +717,13 @@ policy_load_default (const char *path, int last_cap, struct error **err)
 struct policy *
 policy_load (const char *path, int last_cap, struct error **err)
 {
-  cleanup_free char *real = NULL, *dir_copy = NULL, *text = NULL;
-  cleanup_close int fd = -1, dirfd = -1;
-  struct stat st;
+  cleanup_free char *text = NULL;
   size_t len;
 
   if (path == NULL)
     return policy_load_default (POLICY_DEFAULT_PATH, last_cap, err);
-  real = realpath (path, NULL);
-  if (real == NULL)
-    return make_error (err, errno, "policy `%s`: %s", path, strerror (errno)), NULL;
-
-  dir_copy = xstrdup (real);
-  dirfd = open (dirname (dir_copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dirfd < 0)
-    return make_error (err, errno, "policy directory of `%s`: %s", real, strerror (errno)), NULL;
-  if (fstat (dirfd, &st) < 0)
-    return make_error (err, errno, "stat `%s`: %s", dir_copy, strerror (errno)), NULL;
-  if (check_owner (&st, "policy directory", dir_copy, err) < 0)
+  if (read_owned_file (path, "policy", CAPGUARD_MAX_POLICY, &text, &len, err) < 0)
     return NULL;
-
-  fd = openat (dirfd, strrchr (real, '/') + 1, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-  if (fd < 0)
-    return make_error (err, errno, "policy `%s`: %s", real, strerror (errno)), NULL;
-  if (fstat (fd, &st) < 0)
-    return make_error (err, errno, "stat `%s`: %s", real, strerror (errno)), NULL;
-  if (!S_ISREG (st.st_mode))
-    return make_error (err, 0, "policy `%s` is not a regular file", real), NULL;
-  if (check_owner (&st, "policy", real, err) < 0)
-    return NULL;
-  if (util_read_fd (fd, CAPGUARD_MAX_POLICY, "policy", &text, &len, err) < 0)
-    return error_wrap (err, "%s", path), NULL;
   return policy_parse (text, len, path, last_cap, err);
 }
 

@@ -47,7 +47,9 @@ reasons_have (const struct decision *d, const char *needle)
   json_t *r;
   size_t i;
 
-  json_array_foreach (d->reasons, i, r) if (strstr (json_string_value (r), needle)) return true;
+  json_array_foreach (d->reasons, i, r)
+    if (strstr (json_string_value (r), needle))
+      return true;
   fprintf (stderr, "# no reason contains `%s`\n", needle);
   return false;
 }

@@ -289,7 +289,9 @@ test_apply_touches_only_what_changed (void)
   keep[CAPSET_BOUNDING] = capset_bit (5) | capset_bit (0);
   keep[CAPSET_EFFECTIVE] = capset_bit (5);
   changed[CAPSET_BOUNDING] = true;
-  EXPECT (oci_config_apply (doc, keep, changed, true, LAST, &err) == 0);
+  struct oci_edit edit = { .keep = keep, .changed = changed, .set_nnp = true };
+
+  EXPECT (oci_config_apply (doc, &edit, LAST, &err) == 0);
   out = json_dumps (doc, JSON_COMPACT);
   EXPECT_STR (
       out, "{\"z\":1,\"process\":{\"args\":[\"sh\"],\"capabilities\":{\"bounding\":[\"CAP_KILL\","
@@ -298,7 +300,8 @@ test_apply_touches_only_what_changed (void)
 
   /* Asked to add what is not there: refused, as an internal error.  */
   keep[CAPSET_BOUNDING] |= capset_bit (21) | capset_bit (13);
-  EXPECT (oci_config_apply (doc, keep, changed, false, LAST, &err) < 0);
+  edit.set_nnp = false;
+  EXPECT (oci_config_apply (doc, &edit, LAST, &err) < 0);
   EXPECT (strstr (err->msg, "would gain") != NULL);
   return 0;
 }

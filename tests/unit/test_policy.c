@@ -297,18 +297,135 @@ test_regex_errors_and_unsupported (void)
               BASE ",\"rules\":[{\"name\":\"r\",\"match\":{\"annotations\":{\"k\":\"[\"}}}]}",
               "\"[\"", "`k`: invalid regex `[`: Invalid regular expression")
           == 0);
-  EXPECT (expect_error_at (BASE ",\"seccomp\":\"baseline\"}", "\"baseline\"",
-                           "`seccomp: baseline` is not supported by this version yet")
-          == 0);
   EXPECT (expect_error_at (BASE ",\"seccomp\":\"strict\"}", "\"strict\"",
                            "`seccomp`: unknown value `strict`")
           == 0);
-  EXPECT (expect_error_at (BASE ",\"pingGroupRange\":\"auto\"}", "\"auto\"",
-                           "`pingGroupRange: auto` is not supported by this version yet")
+  EXPECT (expect_error_at (BASE ",\"pingGroupRange\":\"on\"}", "\"on\"",
+                           "`pingGroupRange`: unknown value `on`")
           == 0);
-  EXPECT (expect_error_at (BASE ",\"seccompProfile\":\"/x.json\"}", "\"seccompProfile\"",
-                           "`seccompProfile` is not supported by this version yet")
+  EXPECT (expect_error_at (BASE ",\"seccompProfile\":\"x.json\"}", "\"x.json\"",
+                           "`seccompProfile` must be an absolute path")
           == 0);
+  EXPECT (expect_error_at (BASE ",\"seccompProfile\":\"/nonexistent/x.json\"}", "\"/nonexistent",
+                           "seccomp profile `/nonexistent/x.json`: No such file or directory")
+          == 0);
+  return 0;
+}
+
+static int
+test_seccomp_and_ping (void)
+{
+  cleanup_policy struct policy *p
+      = parse (BASE ",\"seccomp\":\"baseline\",\"pingGroupRange\":\"auto\",\"rules\":["
+                    "{\"name\":\"keep\",\"match\":{\"pod\":\"k\"},\"seccomp\":\"keep\","
+                    "\"pingGroupRange\":\"keep\"},"
+                    "{\"name\":\"inherit\",\"match\":{}}]}",
+               NULL);
+  json_t *rule = NULL;
+  size_t i;
+
+  EXPECT (p != NULL);
+  EXPECT (p->defaults.seccomp == POLICY_SECCOMP_BASELINE);
+  EXPECT (p->defaults.ping_group_range == POLICY_PING_AUTO);
+  EXPECT_STR (p->defaults.seccomp_profile_source, "<built-in baseline>");
+  EXPECT (p->rules[0].settings.seccomp == POLICY_SECCOMP_KEEP);
+  EXPECT (p->rules[0].settings.ping_group_range == POLICY_PING_KEEP);
+  /* The rule that inherits baseline shares the one built-in profile.  */
+  EXPECT (p->rules[1].settings.seccomp_profile == p->defaults.seccomp_profile);
+  /* The built-in baseline refuses user namespaces through unshare and clone.  */
+  EXPECT_STR (json_string_value (json_object_get (p->defaults.seccomp_profile, "defaultAction")),
+              "SCMP_ACT_ALLOW");
+  json_array_foreach (json_object_get (p->defaults.seccomp_profile, "syscalls"), i, rule)
+    if (strcmp (json_string_value (json_array_get (json_object_get (rule, "names"), 0)), "unshare")
+        == 0)
+      break;
+  EXPECT (i < json_array_size (json_object_get (p->defaults.seccomp_profile, "syscalls")));
+  EXPECT (json_integer_value (
+              json_object_get (json_array_get (json_object_get (rule, "args"), 0), "value"))
+          == 0x10000000);
+  return 0;
+}
+
+static int
+write_text (const char *path, const char *text)
+{
+  FILE *f = fopen (path, "w");
+  int r;
+
+  if (f == NULL)
+    return -1;
+  r = fputs (text, f) < 0 ? -1 : 0;
+  return fclose (f) == 0 ? r : -1;
+}
+
+/* A profile file with TEXT: the policy naming it fails with MSG (or loads
+   when MSG is NULL).  */
+static int
+expect_profile (const char *text, const char *msg)
+{
+  char dir[] = "/tmp/capguard-profile-XXXXXX";
+  cleanup_free char *file = NULL, *policy = NULL, *got = NULL, *full = NULL;
+  struct policy *p;
+
+  if (mkdtemp (dir) == NULL || chmod (dir, 0755) < 0)
+    return -1;
+  xasprintf (&file, "%s/profile.json", dir);
+  if (write_text (file, text) < 0 || chmod (file, 0644) < 0)
+    return -1;
+  xasprintf (&policy, BASE ",\"seccomp\":\"baseline\",\"seccompProfile\":\"%s\"}", file);
+  p = parse (policy, &got);
+  unlink (file);
+  rmdir (dir);
+  if (msg == NULL)
+    {
+      bool ok = p != NULL && strcmp (p->defaults.seccomp_profile_source, file) == 0;
+      policy_free (p);
+      if (!ok)
+        fprintf (stderr, "# refused: %s\n", got);
+      return ok ? 0 : -1;
+    }
+  policy_free (p);
+  xasprintf (&full, "%s:%s", file, msg);
+  if (p != NULL || got == NULL || strcmp (got, full) != 0)
+    {
+      fprintf (stderr, "# expected `%s`\n#      got `%s`\n", full, got ? got : "(accepted)");
+      return -1;
+    }
+  return 0;
+}
+
+static int
+test_seccomp_profile_checked_by_libseccomp (void)
+{
+  EXPECT (expect_profile (
+              "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"architectures\":[\"SCMP_ARCH_X86_64\","
+              "\"SCMP_ARCH_AARCH64\"],\"syscalls\":[{\"names\":[\"read\",\"write\"],"
+              "\"action\":\"SCMP_ACT_ALLOW\"}]}",
+              NULL)
+          == 0);
+  EXPECT (
+      expect_profile ("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\",\n"
+                      "  \"frobnicate\"],\"action\":\"SCMP_ACT_ERRNO\"}]}",
+                      "2:3: syscall `frobnicate` is not known to libseccomp")
+      == 0);
+  EXPECT (expect_profile (
+              "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"SCMP_ARCH_X86_64\","
+              "\"SCMP_ARCH_VAX\"]}",
+              "1:71: architecture `SCMP_ARCH_VAX` is not known to libseccomp")
+          == 0);
+  EXPECT (expect_profile ("{\"defaultAction\":\"SCMP_ACT_MAYBE\"}",
+                          "1:18: `defaultAction` must be one of the SCMP_ACT_* actions")
+          == 0);
+  EXPECT (
+      expect_profile ("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],"
+                      "\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":7,\"value\":1,\"op\":"
+                      "\"SCMP_CMP_EQ\"}]}]}",
+                      "1:108: `index` must be 0 to 5")
+      == 0);
+  EXPECT (expect_profile ("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscals\":[]}",
+                          "1:35: unknown key `syscals` in the seccomp profile")
+          == 0);
+  EXPECT (expect_profile ("[]", "1:1: expected a JSON object at the top level") == 0);
   return 0;
 }
 
@@ -534,6 +651,8 @@ test_load_not_regular (void)
 TAP_MAIN (T (test_minimal_and_defaults), T (test_builtin_is_default_json),
           T (test_json_syntax_errors), T (test_unknown_keys_located), T (test_wrong_types),
           T (test_bad_capability_names_located), T (test_regex_errors_and_unsupported),
-          T (test_rule_overrides), T (test_allow_and_add_exclusive), T (test_whole_value_matching),
-          T (test_first_rule_wins_and_uid_annotations), T (test_load_ownership_and_modes),
-          T (test_default_path_falls_back_only_when_absent), T (test_load_not_regular))
+          T (test_rule_overrides), T (test_seccomp_and_ping),
+          T (test_seccomp_profile_checked_by_libseccomp), T (test_allow_and_add_exclusive),
+          T (test_whole_value_matching), T (test_first_rule_wins_and_uid_annotations),
+          T (test_load_ownership_and_modes), T (test_default_path_falls_back_only_when_absent),
+          T (test_load_not_regular))
