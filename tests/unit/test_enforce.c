@@ -387,7 +387,110 @@ test_seccomp_require (void)
   return 0;
 }
 
-TAP_MAIN (T (test_seccomp_require), T (test_conforming_is_allowed_under_every_action),
+static int
+test_seccomp_baseline (void)
+{
+  cleanup_policy struct policy *pr = policy_with ("rewrite", ",\"seccomp\":\"baseline\"");
+  cleanup_policy struct policy *pe = policy_with ("enforce", ",\"seccomp\":\"baseline\"");
+  cleanup_policy struct policy *pa = policy_with ("audit", ",\"seccomp\":\"baseline\"");
+  struct oci_facts f;
+  struct decision d;
+
+  facts_all (&f, KILL);
+  f.seccomp = OCI_SECCOMP_UNCONFINED;
+  enforce_decide (pr, &f, ENFORCE_CAN_REWRITE, &d);
+  EXPECT (d.outcome == ENFORCE_REWRITTEN && d.set_seccomp);
+  EXPECT (reasons_have (&d, "linux.seccomp allows every syscall (unconfined): the node's seccomp "
+                            "baseline (<built-in baseline>) is required"));
+  decision_release (&d);
+  enforce_decide (pr, &f, ENFORCE_CHECK_ONLY, &d);
+  EXPECT (d.outcome == ENFORCE_REFUSED && !d.set_seccomp);
+  EXPECT (reasons_have (&d, "no rewrite step ran"));
+  decision_release (&d);
+  enforce_decide (pe, &f, ENFORCE_CAN_REWRITE, &d);
+  EXPECT (d.outcome == ENFORCE_REFUSED && !d.set_seccomp);
+  decision_release (&d);
+  enforce_decide (pa, &f, ENFORCE_CAN_REWRITE, &d);
+  EXPECT (d.outcome == ENFORCE_AUDITED && !d.set_seccomp);
+  decision_release (&d);
+  /* A container with a profile keeps it.  */
+  f.seccomp = OCI_SECCOMP_CONFINED;
+  enforce_decide (pr, &f, ENFORCE_CAN_REWRITE, &d);
+  EXPECT (d.outcome == ENFORCE_ALLOWED && !d.set_seccomp);
+  decision_release (&d);
+  return 0;
+}
+
+static int
+test_ping_group_range_auto (void)
+{
+  cleanup_policy struct policy *pr = policy_with ("rewrite", ",\"pingGroupRange\":\"auto\"");
+  cleanup_policy struct policy *pe = policy_with ("enforce", ",\"pingGroupRange\":\"auto\"");
+  cleanup_policy struct policy *pk = policy_with ("rewrite", "");
+  struct oci_facts f;
+  struct decision d;
+
+  facts_all (&f, KILL);
+  f.network_ns = true;
+  enforce_decide (pr, &f, ENFORCE_CAN_REWRITE, &d);
+  EXPECT (d.outcome == ENFORCE_REWRITTEN && d.set_ping);
+  EXPECT (reasons_have (&d, "net.ipv4.ping_group_range set to `0 2147483647`"));
+  decision_release (&d);
+  /* NET_RAW in the request but clamped away: the final set is what counts.  */
+  f.sets[CAPSET_BOUNDING] |= NET_RAW;
+  enforce_decide (pr, &f, ENFORCE_CAN_REWRITE, &d);
+  EXPECT (d.set_ping);
+  decision_release (&d);
+  facts_all (&f, KILL);
+  f.network_ns = true;
+  /* Not for the host's network, not over a value already set, not under
+     enforce, never in a check-only stage, not when the policy keeps it.  */
+  f.network_ns = false;
+  enforce_decide (pr, &f, ENFORCE_CAN_REWRITE, &d);
+  EXPECT (d.outcome == ENFORCE_ALLOWED && !d.set_ping);
+  decision_release (&d);
+  f.network_ns = true;
+  f.ping_sysctl = true;
+  enforce_decide (pr, &f, ENFORCE_CAN_REWRITE, &d);
+  EXPECT (d.outcome == ENFORCE_ALLOWED && !d.set_ping);
+  decision_release (&d);
+  f.ping_sysctl = false;
+  enforce_decide (pe, &f, ENFORCE_CAN_REWRITE, &d);
+  EXPECT (d.outcome == ENFORCE_ALLOWED && !d.set_ping);
+  decision_release (&d);
+  enforce_decide (pr, &f, ENFORCE_CHECK_ONLY, &d);
+  EXPECT (d.outcome == ENFORCE_ALLOWED && !d.set_ping);
+  decision_release (&d);
+  enforce_decide (pk, &f, ENFORCE_CAN_REWRITE, &d);
+  EXPECT (d.outcome == ENFORCE_ALLOWED && !d.set_ping);
+  decision_release (&d);
+  return 0;
+}
+
+static int
+test_ping_not_when_net_raw_is_kept (void)
+{
+  cleanup_policy struct policy *p = NULL;
+  cleanup_error struct error *err = NULL;
+  const char *text
+      = "{\"version\":1,\"capabilities\":{\"allow\":[\"NET_RAW\"]},\"pingGroupRange\":\"auto\"}";
+  struct oci_facts f;
+  struct decision d;
+
+  p = policy_parse (text, strlen (text), "t", LAST, &err);
+  EXPECT (p != NULL);
+  facts_all (&f, 0);
+  f.sets[CAPSET_BOUNDING] = NET_RAW;
+  f.network_ns = true;
+  enforce_decide (p, &f, ENFORCE_CAN_REWRITE, &d);
+  EXPECT (d.outcome == ENFORCE_ALLOWED && !d.set_ping);
+  decision_release (&d);
+  return 0;
+}
+
+TAP_MAIN (T (test_seccomp_baseline), T (test_ping_group_range_auto),
+          T (test_ping_not_when_net_raw_is_kept), T (test_seccomp_require),
+          T (test_conforming_is_allowed_under_every_action),
           T (test_rewrite_clamps_each_set_to_its_ceiling),
           T (test_deny_refuses_under_rewrite_and_enforce_not_audit), T (test_deny_wins_over_allow),
           T (test_enforce_refuses_excess_audit_reports_it),

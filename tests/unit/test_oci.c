@@ -378,7 +378,53 @@ test_state (void)
   return 0;
 }
 
-TAP_MAIN (T (test_state), T (test_seccomp_states), T (test_runc_would_read_differently),
-          T (test_bad_json), T (test_wrong_types), T (test_facts_of_sets),
-          T (test_fields_and_conflicts), T (test_captured_fixtures),
+static int
+test_network_facts_and_edits (void)
+{
+  cleanup_error struct error *err = NULL;
+  json_auto_t *doc = NULL, *host = NULL, *set = NULL, *profile = NULL;
+  cleanup_free char *out = NULL;
+  uint64_t keep[CAPSET_COUNT] = { 0 };
+  bool changed[CAPSET_COUNT] = { 0 };
+  struct oci_edit edit = { .keep = keep, .changed = changed };
+  struct oci_facts f;
+
+  EXPECT (facts_of ("{\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\"}]}}", &f,
+                    NULL, &doc)
+          == 0);
+  EXPECT (f.network_ns && !f.ping_sysctl);
+  oci_facts_release (&f);
+  EXPECT (facts_of ("{\"linux\":{\"namespaces\":[{\"type\":\"pid\"}]}}", &f, NULL, &host) == 0);
+  EXPECT (!f.network_ns);
+  oci_facts_release (&f);
+  EXPECT (
+      facts_of ("{\"linux\":{\"sysctl\":{\"net.ipv4.ping_group_range\":\"0 0\"}}}", &f, NULL, &set)
+      == 0);
+  EXPECT (f.ping_sysctl);
+  oci_facts_release (&f);
+  EXPECT (
+      expect_facts_error ("{\"linux\":{\"namespaces\":{}}}", "linux.namespaces: expected an array")
+      == 0);
+  EXPECT (expect_facts_error ("{\"linux\":{\"namespaces\":[{}]}}",
+                              "linux.namespaces[0]: expected an object with a `type`")
+          == 0);
+  EXPECT (
+      expect_facts_error ("{\"linux\":{\"sysctl\":{\"a\":1}}}", "linux.sysctl.a: expected a string")
+      == 0);
+
+  /* The edits create what is missing and touch nothing else.  */
+  profile = json_pack ("{s:s}", "defaultAction", "SCMP_ACT_ERRNO");
+  edit.ping_group_range = "0 2147483647";
+  edit.seccomp = profile;
+  EXPECT (oci_config_apply (doc, &edit, LAST, &err) == 0);
+  out = json_dumps (doc, JSON_COMPACT);
+  EXPECT_STR (out, "{\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\"}],"
+                   "\"sysctl\":{\"net.ipv4.ping_group_range\":\"0 2147483647\"},"
+                   "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\"}}}");
+  return 0;
+}
+
+TAP_MAIN (T (test_network_facts_and_edits), T (test_state), T (test_seccomp_states),
+          T (test_runc_would_read_differently), T (test_bad_json), T (test_wrong_types),
+          T (test_facts_of_sets), T (test_fields_and_conflicts), T (test_captured_fixtures),
           T (test_apply_touches_only_what_changed))
