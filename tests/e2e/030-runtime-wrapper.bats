@@ -261,3 +261,17 @@ recorded () { paste -sd' ' "$BATS_TEST_TMPDIR/argv"; }
     assert_one_error_line "^capguard: warning: .*unknown key \`acton\` in the policy; passing the command through to the runtime unchanged$"
   done
 }
+
+@test "the wrapper applies noNewPrivileges, the seccomp baseline and pingGroupRange as precreate does" {
+  jq '.noNewPrivileges = true | .seccomp = "baseline" | .pingGroupRange = "auto"' "$CAPGUARD_POLICY" > "$BATS_TEST_TMPDIR/x"
+  cat "$BATS_TEST_TMPDIR/x" > "$CAPGUARD_POLICY"
+  jq 'del(.linux.seccomp)' "$FIXTURES/bundles/containerd-ctr-default/config.json" > "$BUNDLE/config.json"
+  wrap 0 create --bundle "$BUNDLE" c1
+  assert "$(jq -c '[.process.noNewPrivileges, .linux.sysctl["net.ipv4.ping_group_range"], .linux.seccomp.defaultAction]' "$BUNDLE/config.json")" == '[true,"0 2147483647","SCMP_ACT_ALLOW"]'
+  assert "$(jq -r '.linux.seccomp.syscalls[0].names[0]' "$BUNDLE/config.json")" == unshare
+  # exec: no_new_privs on the exec'd process too.
+  export FAKE_BUNDLE=$BUNDLE
+  jq '.process | .noNewPrivileges = false' "$FIXTURES/bundles/containerd-ctr-default/config.json" > "$BATS_TEST_TMPDIR/process.json"
+  wrap 0 exec --process "$BATS_TEST_TMPDIR/process.json" c1
+  assert "$(jq -c .noNewPrivileges "$BATS_TEST_TMPDIR/process.json")" == true
+}
