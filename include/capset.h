@@ -87,4 +87,12 @@ char *capset_to_string (uint64_t set, const char *sep);
    the raise, so a config must never ask for it.  */
 void capset_normalise (uint64_t sets[CAPSET_COUNT]);
 
+/* The sets a process holds after execve(2) of a file with no file
+   capabilities and no setuid bit, from the sets before it (capabilities(7),
+   "Transformation of capabilities during execve()").  ROOT: the real or
+   effective uid is 0 (without SECBIT_NOROOT, which runtimes do not set),
+   so the file's sets count as full and its effective bit as set.  */
+void capset_after_execve (const uint64_t before[CAPSET_COUNT], bool root,
+                          uint64_t after[CAPSET_COUNT]);
+
 #endif

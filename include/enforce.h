@@ -54,6 +54,11 @@ void enforce_decide (const struct policy *policy, const struct oci_facts *facts,
                      enum enforce_stage stage, struct decision *out);
 void decision_release (struct decision *d);
 
+/* Applies a `rewritten` decision D to CONFIG: the sets, no_new_privs, the
+   ping sysctl and the seccomp baseline (without its comments).  */
+int enforce_apply (const struct policy *policy, const struct decision *d, json_t *config,
+                   struct error **err);
+
 /* The rewrite step of precreate and the runtime wrapper: the facts of
    CONFIG, the decision on them, and when the decision is `rewritten` the
    decision applied to CONFIG and CONFIG serialised (compact) into *OUT,

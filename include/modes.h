@@ -36,6 +36,12 @@ bool mode_runtime_needs_policy (int argc, char **argv);
 /* Appends MSG to the runtime's --log file named in ARGV, if any.  */
 void mode_runtime_log_failure (int argc, char **argv, const char *msg);
 
+/* Explains what the rewrite step would decide for the config at PATH (a
+   file, or a bundle directory), with ANNOTATIONS ("K=V") added, in words or
+   as JSON, optionally with a unified diff.  Changes nothing.  */
+int mode_explain (const struct policy *policy, const char *path, char *const *annotations,
+                  size_t n_annotations, bool json, bool diff, FILE *out, struct error **err);
+
 /* Prints the validated policy's effective ceilings, per rule.  */
 int mode_check (const struct policy *policy, FILE *out, struct error **err);
 

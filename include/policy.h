@@ -95,6 +95,8 @@ struct policy_rule
 struct policy
 {
   char *source; /* the file, or "<built-in>" */
+  char *text;   /* its text, for locating a setting (explain) */
+  size_t text_len;
   int last_cap; /* the kernel's, when the policy was loaded */
   struct policy_settings defaults;
   struct policy_rule *rules;
@@ -136,6 +138,13 @@ policy_freep (struct policy **p)
 /* The first rule whose match holds, or NULL for the top level.  */
 const struct policy_rule *policy_select (const struct policy *policy,
                                          const struct policy_subject *subject);
+
+/* Where the setting KEY ("capabilities.allow", "seccomp", ...) that RULE
+   (NULL: the top level) takes effect stands in the policy text, as
+   "SOURCE:LINE:COLUMN"; a rule that does not set it inherits the top
+   level's.  NULL when the text does not hold it (a default).  Caller frees.  */
+char *policy_locate_setting (const struct policy *policy, const struct policy_rule *rule,
+                             const char *key);
 
 /* Whether PATTERN matches the whole of VALUE (a NULL value never matches).  */
 bool policy_regex_whole (const struct policy_regex *regex, const char *value);

@@ -155,6 +155,20 @@ capset_to_string (uint64_t set, const char *sep)
 }
 
 void
+capset_after_execve (const uint64_t before[CAPSET_COUNT], bool root, uint64_t after[CAPSET_COUNT])
+{
+  uint64_t file_inheritable = root ? UINT64_MAX : 0, file_permitted = root ? UINT64_MAX : 0;
+
+  after[CAPSET_BOUNDING] = before[CAPSET_BOUNDING];
+  after[CAPSET_INHERITABLE] = before[CAPSET_INHERITABLE];
+  /* No file capabilities and no setid bit: ambient survives.  */
+  after[CAPSET_AMBIENT] = before[CAPSET_AMBIENT];
+  after[CAPSET_PERMITTED] = (before[CAPSET_INHERITABLE] & file_inheritable)
+                            | (file_permitted & before[CAPSET_BOUNDING]) | after[CAPSET_AMBIENT];
+  after[CAPSET_EFFECTIVE] = root ? after[CAPSET_PERMITTED] : after[CAPSET_AMBIENT];
+}
+
+void
 capset_normalise (uint64_t sets[CAPSET_COUNT])
 {
   sets[CAPSET_PERMITTED] &= sets[CAPSET_BOUNDING];

@@ -232,19 +232,12 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
 }
 
 int
-enforce_rewrite (const struct policy *policy, json_t *config, struct oci_facts *facts,
-                 struct decision *d, char **out, struct error **err)
+enforce_apply (const struct policy *policy, const struct decision *d, json_t *config,
+               struct error **err)
 {
   json_auto_t *profile = NULL;
   struct oci_edit edit = { 0 };
 
-  memset (d, 0, sizeof *d);
-  *out = NULL;
-  if (oci_config_facts (config, policy->last_cap, facts, err) < 0)
-    return -1;
-  enforce_decide (policy, facts, ENFORCE_CAN_REWRITE, d);
-  if (d->outcome != ENFORCE_REWRITTEN)
-    return 0;
   if (d->set_seccomp)
     profile = seccomp_profile_for_config (d->settings.seccomp_profile);
   edit.keep = d->final;
@@ -252,7 +245,21 @@ enforce_rewrite (const struct policy *policy, json_t *config, struct oci_facts *
   edit.set_nnp = d->set_nnp;
   edit.ping_group_range = d->set_ping ? ENFORCE_PING_GROUP_RANGE : NULL;
   edit.seccomp = profile;
-  if (oci_config_apply (config, &edit, policy->last_cap, err) < 0)
+  return oci_config_apply (config, &edit, policy->last_cap, err);
+}
+
+int
+enforce_rewrite (const struct policy *policy, json_t *config, struct oci_facts *facts,
+                 struct decision *d, char **out, struct error **err)
+{
+  memset (d, 0, sizeof *d);
+  *out = NULL;
+  if (oci_config_facts (config, policy->last_cap, facts, err) < 0)
+    return -1;
+  enforce_decide (policy, facts, ENFORCE_CAN_REWRITE, d);
+  if (d->outcome != ENFORCE_REWRITTEN)
+    return 0;
+  if (enforce_apply (policy, d, config, err) < 0)
     return -1;
   *out = json_dumps (config, JSON_COMPACT);
   if (*out == NULL)

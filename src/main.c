@@ -43,6 +43,9 @@ static const char usage_text[]
       "                      the runtime wrapper: rewrite what runc create/run/exec will\n"
       "                      read, then exec the real runtime with ARGS (also when invoked\n"
       "                      through a link named capguard-runtime)\n"
+      "  explain [--annotation K=V]... [--json] [--diff] CONFIG-OR-BUNDLE\n"
+      "                      what the policy would do to a config, set by set, and what\n"
+      "                      the process will hold after execve; changes nothing\n"
       "  check [POLICY]      validate a policy and print each rule's effective ceilings\n"
       "  crio-conf [POLICY]  print CRI-O's crio.conf.d drop-in setting default_capabilities\n"
       "                      to the policy's ceiling\n"
@@ -255,7 +258,45 @@ main (int argc, char **argv)
       run_wrapper (policy_path, runtime, argc - optind + 1, argv + optind - 1);
     }
   else if (strcmp (command, "explain") == 0)
-    usage_error ("`%s` is not available in this version of capguard yet", command);
+    {
+      static const struct option explain_options[] = {
+        { "annotation", required_argument, NULL, 'a' },
+        { "json", no_argument, NULL, 'j' },
+        { "diff", no_argument, NULL, 'd' },
+        { NULL, 0, NULL, 0 },
+      };
+      cleanup_free char **annotations = xmalloc0 (sizeof *annotations * argc);
+      size_t n_annotations = 0;
+      bool json = false, diff = false;
+
+      /* The command's own options, after it.  */
+      argv[optind - 1] = (char *)"capguard explain";
+      argc -= optind - 1;
+      argv += optind - 1;
+      optind = 1;
+      while ((c = getopt_long (argc, argv, "+:", explain_options, NULL)) != -1)
+        switch (c)
+          {
+          case 'a':
+            annotations[n_annotations++] = optarg;
+            break;
+          case 'j':
+            json = true;
+            break;
+          case 'd':
+            diff = true;
+            break;
+          case ':':
+            usage_error ("option `%s` needs an argument", argv[optind - 1]);
+          default:
+            usage_error ("unknown explain option `%s`", argv[optind - 1]);
+          }
+      if (argc - optind != 1)
+        usage_error ("explain takes one config file or bundle directory");
+      policy = load_policy (policy_path, command);
+      ret = mode_explain (policy, argv[optind], annotations, n_annotations, json, diff, stdout,
+                          &err);
+    }
   else
     usage_error ("unknown command `%s`", command);
 
