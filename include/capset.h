@@ -91,8 +91,10 @@ void capset_normalise (uint64_t sets[CAPSET_COUNT]);
    capabilities and no setuid bit, from the sets before it (capabilities(7),
    "Transformation of capabilities during execve()").  ROOT: the real or
    effective uid is 0 (without SECBIT_NOROOT, which runtimes do not set),
-   so the file's sets count as full and its effective bit as set.  */
-void capset_after_execve (const uint64_t before[CAPSET_COUNT], bool root,
+   so the file's sets count as full and its effective bit as set.  NNP:
+   no_new_privs is set, so execve grants nothing beyond the permitted set
+   held before it (the kernel's LSM_UNSAFE_NO_NEW_PRIVS downgrade).  */
+void capset_after_execve (const uint64_t before[CAPSET_COUNT], bool root, bool nnp,
                           uint64_t after[CAPSET_COUNT]);
 
 #endif

@@ -155,7 +155,8 @@ capset_to_string (uint64_t set, const char *sep)
 }
 
 void
-capset_after_execve (const uint64_t before[CAPSET_COUNT], bool root, uint64_t after[CAPSET_COUNT])
+capset_after_execve (const uint64_t before[CAPSET_COUNT], bool root, bool nnp,
+                     uint64_t after[CAPSET_COUNT])
 {
   uint64_t file_inheritable = root ? UINT64_MAX : 0, file_permitted = root ? UINT64_MAX : 0;
 
@@ -165,6 +166,8 @@ capset_after_execve (const uint64_t before[CAPSET_COUNT], bool root, uint64_t af
   after[CAPSET_AMBIENT] = before[CAPSET_AMBIENT];
   after[CAPSET_PERMITTED] = (before[CAPSET_INHERITABLE] & file_inheritable)
                             | (file_permitted & before[CAPSET_BOUNDING]) | after[CAPSET_AMBIENT];
+  if (nnp)
+    after[CAPSET_PERMITTED] &= before[CAPSET_PERMITTED];
   after[CAPSET_EFFECTIVE] = root ? after[CAPSET_PERMITTED] : after[CAPSET_AMBIENT];
 }
 

@@ -278,6 +278,8 @@ main (int argc, char **argv)
         switch (c)
           {
           case 'a':
+            if (strchr (optarg, '=') == NULL || optarg[0] == '=')
+              usage_error ("--annotation `%s`: expected KEY=VALUE", optarg);
             annotations[n_annotations++] = optarg;
             break;
           case 'j':

@@ -212,7 +212,7 @@ mode_explain (const struct policy *policy, const char *path, char *const *annota
   json_auto_t *config = NULL, *merged = NULL, *report = NULL, *sets = NULL, *execve = NULL;
   json_auto_t *warnings = NULL;
   uint64_t before_exec[CAPSET_COUNT], after_exec[CAPSET_COUNT];
-  bool root;
+  bool root, nnp;
   size_t len, i;
   int k, ret = -1;
 
@@ -251,7 +251,8 @@ mode_explain (const struct policy *policy, const char *path, char *const *annota
      recomputes them from the uid (capabilities(7)).  */
   memcpy (before_exec, d.outcome == ENFORCE_REWRITTEN ? d.final : facts.sets, sizeof before_exec);
   root = !facts.has_uid || facts.uid == 0;
-  capset_after_execve (before_exec, root, after_exec);
+  nnp = facts.no_new_privileges == 1 || d.set_nnp;
+  capset_after_execve (before_exec, root, nnp, after_exec);
 
   warnings = json_array ();
   if (!root)

@@ -188,7 +188,33 @@ test_kind_names (void)
   return 0;
 }
 
-TAP_MAIN (T (test_policy_names_every_spelling), T (test_policy_names_rejected),
-          T (test_policy_name_error_text), T (test_kernel_limit), T (test_config_names_strict),
-          T (test_names_round_trip), T (test_algebra), T (test_to_string),
-          T (test_normalise_invariants), T (test_kind_names))
+static int
+test_after_execve (void)
+{
+  uint64_t before[CAPSET_COUNT] = { 0 }, after[CAPSET_COUNT];
+  uint64_t kill = capset_bit (5), chown = capset_bit (0), nbs = capset_bit (10);
+
+  before[CAPSET_BOUNDING] = kill | chown;
+  before[CAPSET_PERMITTED] = before[CAPSET_EFFECTIVE] = kill;
+  /* Root: the whole bounding set, unless no_new_privs forbids the gain.  */
+  capset_after_execve (before, true, false, after);
+  EXPECT (after[CAPSET_PERMITTED] == (kill | chown) && after[CAPSET_EFFECTIVE] == (kill | chown));
+  capset_after_execve (before, true, true, after);
+  EXPECT (after[CAPSET_PERMITTED] == kill && after[CAPSET_EFFECTIVE] == kill);
+  /* Non-root without ambient: nothing.  */
+  capset_after_execve (before, false, false, after);
+  EXPECT (after[CAPSET_PERMITTED] == 0 && after[CAPSET_EFFECTIVE] == 0);
+  EXPECT (after[CAPSET_BOUNDING] == (kill | chown));
+  /* Non-root with ambient: exactly the ambient set.  */
+  before[CAPSET_BOUNDING] = before[CAPSET_PERMITTED] = before[CAPSET_INHERITABLE] = nbs;
+  before[CAPSET_AMBIENT] = nbs;
+  capset_after_execve (before, false, true, after);
+  EXPECT (after[CAPSET_PERMITTED] == nbs && after[CAPSET_EFFECTIVE] == nbs
+          && after[CAPSET_AMBIENT] == nbs);
+  return 0;
+}
+
+TAP_MAIN (T (test_after_execve), T (test_policy_names_every_spelling),
+          T (test_policy_names_rejected), T (test_policy_name_error_text), T (test_kernel_limit),
+          T (test_config_names_strict), T (test_names_round_trip), T (test_algebra),
+          T (test_to_string), T (test_normalise_invariants), T (test_kind_names))
