@@ -176,8 +176,8 @@ refuse_input ()
   assert_one_error_line "^capguard: runtime needs the runtime's arguments: capguard runtime -- create ...$"
   run_capguard 2 runtime --runtime
   assert_one_error_line '^capguard: option `--runtime` needs an argument$'
-  run_capguard 2 explain x
-  assert_one_error_line '^capguard: `explain` is not available in this version of capguard yet$'
+  run_capguard 2 explain a b
+  assert_one_error_line '^capguard: explain takes one config file or bundle directory$'
 }
 
 @test "a closed stdin or stdout is an error, never a silent pass" {
