@@ -51,6 +51,91 @@ print_settings (FILE *out, const struct policy_settings *s, int last_cap)
                                                    : "keep");
 }
 
+/* The capabilities containerd grants by default (its 14), a superset of
+   podman's 11 and CRI-O's 9: a ceiling beyond them only matters for
+   containers that ask for more.  */
+static const char *const engine_defaults[] = { "CAP_CHOWN",
+                                               "CAP_DAC_OVERRIDE",
+                                               "CAP_FSETID",
+                                               "CAP_FOWNER",
+                                               "CAP_MKNOD",
+                                               "CAP_NET_RAW",
+                                               "CAP_SETGID",
+                                               "CAP_SETUID",
+                                               "CAP_SETFCAP",
+                                               "CAP_SETPCAP",
+                                               "CAP_NET_BIND_SERVICE",
+                                               "CAP_SYS_CHROOT",
+                                               "CAP_KILL",
+                                               "CAP_AUDIT_WRITE",
+                                               NULL };
+
+static int
+warn_settings (FILE *out, const char *who, const struct policy_settings *s, int last_cap)
+{
+  int n = 0;
+  uint64_t defaults = 0, both = capset_intersect (s->allow, s->deny), beyond;
+  size_t i;
+
+  for (i = 0; engine_defaults[i]; i++)
+    {
+      int cap = capset_parse_config_name (engine_defaults[i], last_cap);
+      if (cap >= 0)
+        defaults |= capset_bit (cap);
+    }
+  if (both)
+    {
+      cleanup_free char *names = capset_to_string (both, " ");
+      fprintf (out, "warning: %s: allow includes %s, which deny refuses (deny wins)\n", who, names);
+      n++;
+    }
+  beyond = capset_subtract (s->allow, defaults);
+  if (beyond)
+    {
+      cleanup_free char *names = beyond == capset_subtract (capset_all (last_cap), defaults)
+                                     ? xstrdup ("every capability")
+                                     : capset_to_string (beyond, " ");
+      fprintf (out,
+               "warning: %s: allow includes %s, beyond every engine's defaults: a container "
+               "that asks for them keeps them\n",
+               who, names);
+      n++;
+    }
+  return n;
+}
+
+/* Warnings for what is legal but surprising; returns how many.  */
+static int
+print_warnings (const struct policy *policy, FILE *out)
+{
+  size_t i, j;
+  int f, n;
+
+  n = warn_settings (out, "the top level", &policy->defaults, policy->last_cap);
+  for (i = 0; i < policy->n_rules; i++)
+    {
+      const struct policy_rule *r = &policy->rules[i];
+      cleanup_free char *who = NULL;
+      bool always = r->n_annotations == 0 && !r->has_uid;
+
+      xasprintf (&who, "rule `%s`", r->name);
+      n += warn_settings (out, who, &r->settings, policy->last_cap);
+      for (f = 0; f < POLICY_FIELD_COUNT; f++)
+        always = always && !r->has_field[f];
+      /* Rules are tried in order: after one that matches everything, no
+         later rule is ever reached.  */
+      if (always)
+        for (j = i + 1; j < policy->n_rules; j++)
+          fprintf (out,
+                   "warning: rule `%s` can never match: rule `%s` before it matches every "
+                   "container\n",
+                   policy->rules[j].name, r->name);
+      if (always)
+        break;
+    }
+  return n;
+}
+
 int
 mode_check (const struct policy *policy, FILE *out, struct error **err)
 {
@@ -82,6 +167,9 @@ mode_check (const struct policy *policy, FILE *out, struct error **err)
     }
   fprintf (out, "\n%s (no rule matched):\n", policy->n_rules ? "otherwise" : "every container");
   print_settings (out, &policy->defaults, policy->last_cap);
+  fputc ('\n', out);
+  if (!print_warnings (policy, out))
+    fprintf (out, "no warnings\n");
   return 0;
 }
 

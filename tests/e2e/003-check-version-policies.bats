@@ -51,7 +51,26 @@ otherwise (no rule matched):
   ambient      (none)
   noNewPrivs   leave as is
   seccomp      keep
-  pingGroup    keep"
+  pingGroup    keep
+
+warning: rule \`net\`: allow includes CAP_NET_ADMIN, beyond every engine's defaults: a container that asks for them keeps them
+warning: rule \`everything\`: allow includes CAP_SYS_ADMIN, which deny refuses (deny wins)
+warning: rule \`everything\`: allow includes every capability, beyond every engine's defaults: a container that asks for them keeps them"
+}
+
+@test "check: warnings for what is legal but surprising; the shipped policies have none" {
+  p=$(write_policy '{"version":1,"capabilities":{"allow":["KILL","NET_RAW"],"deny":["NET_RAW"]},
+    "rules":[{"name":"all","match":{}},{"name":"late","match":{"pod":"x"}},{"name":"later","match":{"uid":0}}]}')
+  run_capguard 0 check "$p"
+  assert "$stderr" == ""
+  run grep '^warning: ' <<<"$output"
+  assert "${lines[0]}" == "warning: the top level: allow includes CAP_NET_RAW, which deny refuses (deny wins)"
+  assert "${lines[2]}" == "warning: rule \`late\` can never match: rule \`all\` before it matches every container"
+  assert "${lines[3]}" == "warning: rule \`later\` can never match: rule \`all\` before it matches every container"
+  for f in default baseline restricted; do
+    run_capguard 0 check "$(policy_file "$SRCDIR/policy/$f.json" "$BATS_TEST_TMPDIR/$f/policy.json")"
+    assert "${lines[-1]}" == "no warnings" "$f.json"
+  done
 }
 
 @test "check: errors are file:line:column, exit 2, nothing on stdout" {
