@@ -10,7 +10,7 @@ packages=(
   bats jq                            # tests
   podman runc containerd             # the real engines the tests drive
   busybox-static libcap2-bin         # the test rootfs, and capsh to decode live sets
-  clang-format hyperfine             # format check, benchmark
+  clang-format hyperfine man-db      # format check, benchmark, man -l
   python3 util-linux strace iproute2 # the stand-in syslog socket, unshare, fault injection, netns
 )
 

@@ -127,3 +127,16 @@ podman_installed ()
   assert "$output" == "$wrapper"
   assert "$(jq -r '.runtimes.capguard.path + " " + .["default-runtime"]' "$PREFIX/share/capguard/docker/daemon.json")" == "$wrapper capguard"
 }
+
+@test "the man pages are installed and render without warnings" {
+  for page in man8/capguard.8 man5/capguard-policy.5; do
+    f=$PREFIX/share/man/$page
+    [ -f "$f" ] || { echo "not installed: $f"; return 1; }
+    run -0 --separate-stderr groff -man -ww -z "$f"
+    assert "$stderr" == "" "$page: groff warnings"
+    run -0 --separate-stderr env MANWIDTH=80 man -l "$f"
+    assert "$stderr" == ""
+    assert "${lines[0]}" =~ "^CAPGUARD"
+    assert "$output" =~ "EXIT STATUS|KEYS"
+  done
+}
