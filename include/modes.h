@@ -42,6 +42,12 @@ void mode_runtime_log_failure (int argc, char **argv, const char *msg);
 int mode_explain (const struct policy *policy, const char *path, char *const *annotations,
                   size_t n_annotations, bool json, bool diff, FILE *out, struct error **err);
 
+/* Writes (or with UNINSTALL removes) ENGINE's registration files under
+   ROOT (NULL: /), for capguard at BINARY (NULL: this binary), printing
+   what it wrote and what to restart; DRY_RUN writes nothing.  */
+int mode_install (const struct policy *policy, const char *engine, const char *root,
+                  const char *binary, bool dry_run, bool uninstall, FILE *out, struct error **err);
+
 /* Prints the validated policy's effective ceilings, per rule.  */
 int mode_check (const struct policy *policy, FILE *out, struct error **err);
 

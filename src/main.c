@@ -46,6 +46,9 @@ static const char usage_text[]
       "  explain [--annotation K=V]... [--json] [--diff] CONFIG-OR-BUNDLE\n"
       "                      what the policy would do to a config, set by set, and what\n"
       "                      the process will hold after execve; changes nothing\n"
+      "  install ENGINE [--root DIR] [--binary PATH] [--dry-run]\n"
+      "                      write the registration files for podman, crio, containerd or\n"
+      "                      docker under DIR (default /); uninstall ENGINE removes them\n"
       "  check [POLICY]      validate a policy and print each rule's effective ceilings\n"
       "  crio-conf [POLICY]  print CRI-O's crio.conf.d drop-in setting default_capabilities\n"
       "                      to the policy's ceiling\n"
@@ -257,6 +260,51 @@ main (int argc, char **argv)
       /* argv[optind - 1] stands in for the runtime's argv[0].  */
       run_wrapper (policy_path, runtime, argc - optind + 1, argv + optind - 1);
     }
+  else if (strcmp (command, "install") == 0 || strcmp (command, "uninstall") == 0)
+    {
+      static const struct option install_options[] = {
+        { "root", required_argument, NULL, 'r' },
+        { "binary", required_argument, NULL, 'b' },
+        { "dry-run", no_argument, NULL, 'n' },
+        { NULL, 0, NULL, 0 },
+      };
+      static const char *const engines[] = { "podman", "crio", "containerd", "docker", NULL };
+      const char *root = NULL, *binary = NULL, *engine;
+      bool dry_run = false, known = false;
+      size_t e;
+
+      argv[optind - 1] = (char *)command;
+      argc -= optind - 1;
+      argv += optind - 1;
+      optind = 0; /* 0: glibc reinitialises getopt, permutation state included */
+      while ((c = getopt_long (argc, argv, ":", install_options, NULL)) != -1)
+        switch (c)
+          {
+          case 'r':
+            root = optarg;
+            break;
+          case 'b':
+            binary = optarg;
+            break;
+          case 'n':
+            dry_run = true;
+            break;
+          case ':':
+            usage_error ("option `%s` needs an argument", argv[optind - 1]);
+          default:
+            usage_error ("unknown %s option `%s`", command, argv[optind - 1]);
+          }
+      if (argc - optind != 1)
+        usage_error ("%s takes one engine: podman, crio, containerd or docker", command);
+      engine = argv[optind];
+      for (e = 0; engines[e]; e++)
+        known = known || strcmp (engine, engines[e]) == 0;
+      if (!known)
+        usage_error ("unknown engine `%s` (podman, crio, containerd or docker)", engine);
+      policy = load_policy (policy_path, command);
+      ret = mode_install (policy, engine, root, binary, dry_run, strcmp (command, "uninstall") == 0,
+                          stdout, &err);
+    }
   else if (strcmp (command, "explain") == 0)
     {
       static const struct option explain_options[] = {
@@ -273,7 +321,7 @@ main (int argc, char **argv)
       argv[optind - 1] = (char *)"capguard explain";
       argc -= optind - 1;
       argv += optind - 1;
-      optind = 1;
+      optind = 0; /* 0: glibc reinitialises getopt, permutation state included */
       while ((c = getopt_long (argc, argv, "+:", explain_options, NULL)) != -1)
         switch (c)
           {
