@@ -140,3 +140,23 @@ podman_installed ()
     assert "$output" =~ "EXIT STATUS|KEYS"
   done
 }
+
+@test "the cluster rollout: the YAML parses, and its ConfigMap's policy passes capguard check" {
+  py=/usr/bin/python3
+  [ -x "$py" ] && "$py" -c 'import yaml' 2>/dev/null || skip_or_fail "Debian's python3-yaml is not installed"
+  run -0 "$py" -c '
+import sys, yaml
+docs = list(yaml.safe_load_all(open(sys.argv[1])))
+print(" ".join(d["kind"] for d in docs))
+cm = next(d for d in docs if d["kind"] == "ConfigMap")
+open(sys.argv[2], "w").write(cm["data"]["policy.json"])
+ds = next(d for d in docs if d["kind"] == "DaemonSet")
+init = ds["spec"]["template"]["spec"]["initContainers"][0]
+assert "install \"$engine\" --root /host" in init["command"][2], "runs capguard install"
+assert ds["spec"]["selector"]["matchLabels"] == ds["spec"]["template"]["metadata"]["labels"]
+' "$SRCDIR/hooks/kubernetes/capguard.yaml" "$BATS_TEST_TMPDIR/policy.json.tmp"
+  assert "$output" == "Namespace ConfigMap DaemonSet"
+  p=$(policy_file "$BATS_TEST_TMPDIR/policy.json.tmp" "$BATS_TEST_TMPDIR/q/policy.json")
+  run_capguard 0 check "$p"
+  assert "$output" =~ "action       audit" "the shipped rollout starts in audit"
+}
