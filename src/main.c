@@ -85,6 +85,16 @@ static int __attribute__ ((noreturn, format (printf, 1, 2))) usage_error (const 
   exit (EXIT_USAGE);
 }
 
+/* Makes the command the start of argv, for a getopt pass over its own
+   options.  */
+static void
+command_options (int *argc, char ***argv)
+{
+  *argc -= optind - 1;
+  *argv += optind - 1;
+  optind = 0; /* 0: glibc reinitialises getopt, permutation state included */
+}
+
 /* The runtime wrapper, from `capguard runtime` or a link named
    capguard-runtime: argv is the runtime's.  Never returns.  */
 static int __attribute__ ((noreturn))
@@ -273,10 +283,7 @@ main (int argc, char **argv)
       bool dry_run = false, known = false;
       size_t e;
 
-      argv[optind - 1] = (char *)command;
-      argc -= optind - 1;
-      argv += optind - 1;
-      optind = 0; /* 0: glibc reinitialises getopt, permutation state included */
+      command_options (&argc, &argv);
       while ((c = getopt_long (argc, argv, ":", install_options, NULL)) != -1)
         switch (c)
           {
@@ -318,10 +325,7 @@ main (int argc, char **argv)
       bool json = false, diff = false;
 
       /* The command's own options, after it.  */
-      argv[optind - 1] = (char *)"capguard explain";
-      argc -= optind - 1;
-      argv += optind - 1;
-      optind = 0; /* 0: glibc reinitialises getopt, permutation state included */
+      command_options (&argc, &argv);
       while ((c = getopt_long (argc, argv, "+:", explain_options, NULL)) != -1)
         switch (c)
           {

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -32,6 +34,19 @@ ceiling_key (enum capset_kind k)
   return k == CAPSET_INHERITABLE ? "capabilities.inheritable"
          : k == CAPSET_AMBIENT   ? "capabilities.ambient"
                                  : "capabilities.allow";
+}
+
+static void __attribute__ ((format (printf, 2, 3)))
+add_warning (json_t *warnings, const char *fmt, ...)
+{
+  cleanup_free char *w = NULL;
+  va_list ap;
+
+  va_start (ap, fmt);
+  if (vasprintf (&w, fmt, ap) < 0)
+    abort ();
+  va_end (ap);
+  json_array_append_new (warnings, json_string (w));
 }
 
 static char *
@@ -263,13 +278,10 @@ mode_explain (const struct policy *policy, const char *path, char *const *annota
       if (lost)
         {
           cleanup_free char *names = capset_to_string (lost, " ");
-          char *w;
-          xasprintf (&w,
-                     "uid %u will not hold %s after execve: a non-root process keeps only what "
-                     "ambient carries (add it to inheritable and ambient, kubernetes#56374)",
-                     facts.uid, names);
-          json_array_append_new (warnings, json_string (w));
-          free (w);
+          add_warning (warnings,
+                       "uid %u will not hold %s after execve: a non-root process keeps only what "
+                       "ambient carries (add it to inheritable and ambient, kubernetes#56374)",
+                       facts.uid, names);
         }
     }
   else
@@ -279,13 +291,10 @@ mode_explain (const struct policy *policy, const char *path, char *const *annota
       if (gained)
         {
           cleanup_free char *names = capset_to_string (gained, " ");
-          char *w;
-          xasprintf (&w,
-                     "root will hold %s after execve although the config's permitted set lacks "
-                     "it: root gets its whole bounding set, so only bounding limits it",
-                     names);
-          json_array_append_new (warnings, json_string (w));
-          free (w);
+          add_warning (warnings,
+                       "root will hold %s after execve although the config's permitted set lacks "
+                       "it: root gets its whole bounding set, so only bounding limits it",
+                       names);
         }
     }
 
