@@ -21,8 +21,14 @@ cmake --build build -j"$jobs"
 cmake -S . -B build-asan -DCAPGUARD_WERROR=ON -DCAPGUARD_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-asan -j"$jobs"
 
+echo "== libFuzzer targets (clang), a smoke run of each"
+CC=clang cmake -S . -B build-fuzz -DCAPGUARD_FUZZ=ON -DBUILD_TESTING=OFF -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build-fuzz -j"$jobs"
+bash tests/fuzz/run.sh build-fuzz "${CAPGUARD_FUZZ_SECONDS:-15}"
+
 echo "== format (clang-format --dry-run -Werror)"
-clang-format --dry-run -Werror src/*.c include/*.h tests/unit/*.c tests/unit/*.h
+clang-format --dry-run -Werror src/*.c include/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c \
+  tests/tools/*.c
 
 echo "== benchmark (informational: ratios against cat and jq on this machine)"
 bash tests/bench/bench.sh build/capguard 2>/dev/null || echo "benchmark failed (it is not a test)" >&2
