@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
 #include <string.h>
 
 #include "jsontext.h"
@@ -250,6 +251,13 @@ jsontext_load_object (const char *buf, size_t len, const char *source, struct er
      containerd) lets the last one win, so a checker that reads the first
      one could be shown one set while the runtime applies another.  */
   doc = json_loadb (buf, len, JSON_REJECT_DUPLICATES, &jerr);
+  if (doc == NULL && json_error_code (&jerr) == json_error_out_of_memory)
+    return make_error (err, ENOMEM, "%s: out of memory", source), NULL;
+  if (doc == NULL && jerr.line < 0)
+    return make_error (err, 0, "%s: %s", source,
+                       *jerr.text ? jerr.text
+                                  : "cannot be parsed (jansson gave no reason: out of memory?)"),
+           NULL;
   if (doc == NULL)
     return make_error (err, 0, "%s:%d:%d: %s", source, jerr.line, jerr.column, jerr.text), NULL;
   if (!json_is_object (doc))

@@ -147,3 +147,20 @@ within_policy ()
     "$CAPGUARD" --policy "$POLICY" explain --json --diff "$FIXTURES/bundles/podman-privileged"
   assert "$status" == 0 "explain under valgrind: $stderr"
 }
+
+@test "fail closed when memory runs out: exit 3, nothing on stdout" {
+  python3 -c 'import json; print(json.dumps({"process": {"args": ["sh"]}, "annotations": {"k%d" % i: "v" for i in range(200000)}}))' \
+    > "$BATS_TEST_TMPDIR/many.json" || skip_or_fail "python3 is not installed"
+  if ldd "$CAPGUARD" | grep -q libasan; then
+    # ASan reserves terabytes of address space: a memory limit stops it before main.  Its own
+    # allocator limit makes the same point.
+    run --separate-stderr env ASAN_OPTIONS=max_allocation_size_mb=1:allocator_may_return_null=1 \
+      "$CAPGUARD" --policy "$POLICY" precreate < "$BATS_TEST_TMPDIR/many.json"
+  else
+    run --separate-stderr bash -c "ulimit -v 10000; exec '$CAPGUARD' --policy '$POLICY' precreate" < "$BATS_TEST_TMPDIR/many.json"
+    assert "$stderr" == "capguard: precreate: <stdin>: cannot be parsed (jansson gave no reason: out of memory?)"
+  fi
+  echo "# $status: $stderr"
+  assert "$status" != 0
+  assert "$output" == ""
+}
