@@ -67,6 +67,14 @@ int enforce_apply (const struct policy *policy, const struct decision *d, json_t
 int enforce_rewrite (const struct policy *policy, json_t *config, struct oci_facts *facts,
                      struct decision *d, char **out, struct error **err);
 
+/* The same for CONFIG parsed from TEXT (LEN bytes): when only capability
+   sets change, *OUT is TEXT with the value of process.capabilities
+   replaced and every other byte as it was (*OUT_LEN bytes), which also
+   saves serialising the whole document; else the whole document.  */
+int enforce_rewrite_text (const struct policy *policy, const char *text, size_t len, json_t *config,
+                          struct oci_facts *facts, struct decision *d, char **out, size_t *out_len,
+                          struct error **err);
+
 /* The decision-log record of SPEC §5 (without `time`, which the log adds).  */
 json_t *enforce_record (const struct decision *d, const struct oci_facts *facts,
                         const char *command, const char *stage, const char *id);

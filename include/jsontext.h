@@ -22,6 +22,10 @@ struct jsontext_step
    step is a key); -1 when the path is not in the text.  */
 long jsontext_locate (const char *text, size_t len, const struct jsontext_step *path, size_t n,
                       bool want_key);
+/* Byte span [*START, *END) of the value at PATH; -1 when not there.  */
+int jsontext_span (const char *text, size_t len, const struct jsontext_step *path, size_t n,
+                   size_t *start, size_t *end);
+
 /* 1-based line and column (in bytes) of OFFSET.  */
 void jsontext_line_col (const char *text, size_t offset, int *line, int *col);
 

@@ -6,6 +6,7 @@
 #include <sys/capability.h>
 
 #include "enforce.h"
+#include "jsontext.h"
 #include "seccomp_util.h"
 #include "util.h"
 
@@ -264,6 +265,47 @@ enforce_rewrite (const struct policy *policy, json_t *config, struct oci_facts *
   *out = json_dumps (config, JSON_COMPACT);
   if (*out == NULL)
     return make_error (err, ENOMEM, "cannot serialise the rewritten config");
+  return 0;
+}
+
+int
+enforce_rewrite_text (const struct policy *policy, const char *text, size_t len, json_t *config,
+                      struct oci_facts *facts, struct decision *d, char **out, size_t *out_len,
+                      struct error **err)
+{
+  static const struct jsontext_step caps_path[]
+      = { { .key = "process" }, { .key = "capabilities" } };
+  cleanup_free char *caps = NULL;
+  size_t start, end, caps_len;
+
+  memset (d, 0, sizeof *d);
+  *out = NULL;
+  if (oci_config_facts (config, policy->last_cap, facts, err) < 0)
+    return -1;
+  enforce_decide (policy, facts, ENFORCE_CAN_REWRITE, d);
+  if (d->outcome != ENFORCE_REWRITTEN)
+    return 0;
+  if (enforce_apply (policy, d, config, err) < 0)
+    return -1;
+  if (!d->set_nnp && !d->set_ping && !d->set_seccomp
+      && jsontext_span (text, len, caps_path, 2, &start, &end) == 0)
+    {
+      caps = json_dumps (json_object_get (json_object_get (config, "process"), "capabilities"),
+                         JSON_COMPACT);
+      if (caps == NULL)
+        return make_error (err, ENOMEM, "cannot serialise the rewritten capabilities");
+      caps_len = strlen (caps);
+      *out_len = start + caps_len + (len - end);
+      *out = xmalloc0 (*out_len + 1);
+      memcpy (*out, text, start);
+      memcpy (*out + start, caps, caps_len);
+      memcpy (*out + start + caps_len, text + end, len - end);
+      return 0;
+    }
+  *out = json_dumps (config, JSON_COMPACT);
+  if (*out == NULL)
+    return make_error (err, ENOMEM, "cannot serialise the rewritten config");
+  *out_len = strlen (*out);
   return 0;
 }
 

@@ -220,6 +220,19 @@ jsontext_locate (const char *t, size_t n, const struct jsontext_step *path, size
   return i;
 }
 
+int
+jsontext_span (const char *text, size_t len, const struct jsontext_step *path, size_t n,
+               size_t *start, size_t *end)
+{
+  long at = jsontext_locate (text, len, path, n, false);
+
+  if (at < 0)
+    return -1;
+  *start = at;
+  *end = skip_value (text, len, at);
+  return 0;
+}
+
 void
 jsontext_line_col (const char *text, size_t offset, int *line, int *col)
 {

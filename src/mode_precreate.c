@@ -30,7 +30,7 @@ mode_precreate (const struct policy *policy, int in_fd, int out_fd, struct error
   config = oci_config_parse (buf, len, "<stdin>", err);
   if (config == NULL)
     return log_failure (policy, err);
-  if (enforce_rewrite (policy, config, &facts, &d, &out, err) < 0)
+  if (enforce_rewrite_text (policy, buf, len, config, &facts, &d, &out, &out_len, err) < 0)
     {
       error_wrap (err, "<stdin>");
       goto fail;
@@ -38,9 +38,7 @@ mode_precreate (const struct policy *policy, int in_fd, int out_fd, struct error
 
   if (d.outcome != ENFORCE_REFUSED)
     {
-      if (out)
-        out_len = strlen (out);
-      else
+      if (out == NULL)
         {
           /* A config we did not change goes out byte for byte as it came in.  */
           out = steal_pointer (&buf);

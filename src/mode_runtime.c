@@ -151,7 +151,7 @@ rewrite_bundle (const struct policy *policy, const struct runtime_args *ra, cons
   struct decision d = { 0 };
   json_auto_t *config = NULL;
   const char *bundle = ra->bundle;
-  size_t len;
+  size_t len, out_len = 0;
   int ret = -1;
 
   if (bundle == NULL || bundle[0] == '\0')
@@ -169,12 +169,12 @@ rewrite_bundle (const struct policy *policy, const struct runtime_args *ra, cons
   config = oci_config_parse (buf, len, "config.json", err);
   if (config == NULL)
     return error_wrap (err, "bundle `%s`", bundle);
-  if (enforce_rewrite (policy, config, &facts, &d, &out, err) < 0)
+  if (enforce_rewrite_text (policy, buf, len, config, &facts, &d, &out, &out_len, err) < 0)
     {
       error_wrap (err, "bundle `%s`: config.json", bundle);
       goto done;
     }
-  if (out && util_replace_file_at (dirfd, "config.json", out, strlen (out), err) < 0)
+  if (out && util_replace_file_at (dirfd, "config.json", out, out_len, err) < 0)
     {
       error_wrap (err, "bundle `%s`", bundle);
       goto done;
