@@ -72,6 +72,9 @@ struct policy_regex
 {
   char *pattern;
   regex_t re;
+  int state;        /* 0 not compiled yet, 1 compiled, -1 does not compile */
+  char *error;      /* why, when it does not compile */
+  const char *what; /* the match key, for the error */
 };
 
 struct policy_annotation_match
@@ -135,9 +138,18 @@ policy_freep (struct policy **p)
 }
 #define cleanup_policy __attribute__ ((cleanup (policy_freep)))
 
-/* The first rule whose match holds, or NULL for the top level.  */
+/* The first rule whose match holds, or NULL for the top level.  With
+   deferred regexes a rule's are compiled when it is first tried; one that
+   does not compile sets *BROKEN (the policy is invalid: the caller fails
+   closed) and NULL is returned.  */
 const struct policy_rule *policy_select (const struct policy *policy,
-                                         const struct policy_subject *subject);
+                                         const struct policy_subject *subject, const char **broken);
+
+/* Rules' regexes are compiled when first tried instead of when the policy
+   loads: the commands on the container-start path try only the rules up to
+   the first match, and a 1 000-rule policy would otherwise cost every start
+   1 000 regcomp calls.  `check` compiles them all.  */
+void policy_defer_regex (bool defer);
 
 /* Where the setting KEY ("capabilities.allow", "seccomp", ...) that RULE
    (NULL: the top level) takes effect stands in the policy text, as

@@ -69,6 +69,7 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
 {
   struct policy_subject subject = { 0 };
   uint64_t excess[CAPSET_COUNT];
+  const char *broken;
   bool refuse = false, exceeds = false;
   int k;
 
@@ -86,9 +87,16 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
   if (facts->conflicts)
     add_reason (d->reasons, "annotations disagree: %s", facts->conflicts);
 
-  d->rule = policy_select (policy, &subject);
+  d->rule = policy_select (policy, &subject, &broken);
   d->settings = d->rule ? d->rule->settings : policy->defaults;
   memcpy (d->final, facts->sets, sizeof d->final);
+  if (broken)
+    {
+      /* Fail closed: an invalid policy lets nothing through.  */
+      add_reason (d->reasons, "the policy is invalid: %s", broken);
+      d->outcome = ENFORCE_REFUSED;
+      return;
+    }
 
   /* deny wins over allow, and refuses whatever the action (SPEC §4).  */
   for (k = 0; k < CAPSET_COUNT; k++)

@@ -21,8 +21,10 @@ log_failure (const struct policy *policy, struct error **err)
    LeakSanitizer and valgrind count them as reachable, not lost.  */
 static struct
 {
-  char *buf, *out;
-  json_t *config;
+  /* volatile: the compiler may not drop stores no code reads back.  */
+  char *volatile buf;
+  char *volatile out;
+  json_t *volatile config;
 } kept;
 
 int

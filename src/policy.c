@@ -227,24 +227,42 @@ parse_cap_key (struct ctx *c, json_t *caps, const char *key, bool extend, uint64
   return r;
 }
 
+static bool defer_regex;
+
+void
+policy_defer_regex (bool defer)
+{
+  defer_regex = defer;
+}
+
+/* Compiles R once; returns its state.  */
+static int
+compile_regex (struct policy_regex *r)
+{
+  char buf[256];
+  int e;
+
+  if (r->state != 0)
+    return r->state;
+  /* No REG_NOSUB: the match offsets tell whether the whole value matched.  */
+  e = regcomp (&r->re, r->pattern, REG_EXTENDED);
+  if (e == 0)
+    return r->state = 1;
+  regerror (e, &r->re, buf, sizeof buf);
+  xasprintf (&r->error, "`%s`: invalid regex `%s`: %s", r->what, r->pattern, buf);
+  return r->state = -1;
+}
+
 static int
 parse_regex (struct ctx *c, json_t *v, const char *what, struct policy_regex *out,
              struct error **err)
 {
-  char buf[256];
-  int r;
-
   if (!json_is_string (v))
     return fail_at (c, false, err, "`%s` must be a string (a POSIX extended regex)", what);
-  /* No REG_NOSUB: the match offsets tell whether the whole value matched.  */
-  r = regcomp (&out->re, json_string_value (v), REG_EXTENDED);
-  if (r != 0)
-    {
-      regerror (r, &out->re, buf, sizeof buf);
-      return fail_at (c, false, err, "`%s`: invalid regex `%s`: %s", what, json_string_value (v),
-                      buf);
-    }
   out->pattern = xstrdup (json_string_value (v));
+  out->what = what;
+  if (!defer_regex && compile_regex (out) < 0)
+    return fail_at (c, false, err, "%s", out->error);
   return 0;
 }
 
@@ -669,9 +687,10 @@ policy_parse (const char *text, size_t len, const char *source, int last_cap, st
 static void
 regex_release (struct policy_regex *r)
 {
-  if (r->pattern)
+  if (r->state == 1)
     regfree (&r->re);
   free (r->pattern);
+  free (r->error);
 }
 
 void
@@ -776,17 +795,34 @@ policy_locate_setting (const struct policy *policy, const struct policy_rule *ru
 bool
 policy_regex_whole (const struct policy_regex *regex, const char *value)
 {
+  struct policy_regex *r = (struct policy_regex *)regex; /* compiled on first use */
   regmatch_t m;
 
-  if (value == NULL)
+  if (value == NULL || compile_regex (r) < 0)
     return false;
   /* POSIX picks the leftmost, then longest, match: if any match spans the
      whole value, that is the one reported.  Checking the span rather than
      wrapping the pattern in ^(...)$ keeps a pattern like `a)|(b` from
      escaping the anchors.  */
-  if (regexec (&regex->re, value, 1, &m, 0) != 0)
+  if (regexec (&r->re, value, 1, &m, 0) != 0)
     return false;
   return m.rm_so == 0 && (size_t)m.rm_eo == strlen (value);
+}
+
+/* The first of the rule's regexes that does not compile, or NULL.  */
+static const char *
+broken_regex (const struct policy_rule *rule)
+{
+  size_t i;
+  int f;
+
+  for (f = 0; f < POLICY_FIELD_COUNT; f++)
+    if (rule->has_field[f] && compile_regex ((struct policy_regex *)&rule->field[f]) < 0)
+      return rule->field[f].error;
+  for (i = 0; i < rule->n_annotations; i++)
+    if (compile_regex ((struct policy_regex *)&rule->annotations[i].value) < 0)
+      return rule->annotations[i].value.error;
+  return NULL;
 }
 
 static bool
@@ -811,12 +847,21 @@ rule_matches (const struct policy_rule *rule, const struct policy_subject *s)
 }
 
 const struct policy_rule *
-policy_select (const struct policy *policy, const struct policy_subject *subject)
+policy_select (const struct policy *policy, const struct policy_subject *subject,
+               const char **broken)
 {
   size_t i;
 
+  *broken = NULL;
   for (i = 0; i < policy->n_rules; i++)
-    if (rule_matches (&policy->rules[i], subject))
-      return &policy->rules[i];
+    {
+      /* A rule whose regex does not compile cannot say whether it
+         matches: the policy is invalid, and nothing is decided by it.  */
+      *broken = broken_regex (&policy->rules[i]);
+      if (*broken)
+        return NULL;
+      if (rule_matches (&policy->rules[i], subject))
+        return &policy->rules[i];
+    }
   return NULL;
 }

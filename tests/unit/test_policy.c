@@ -472,10 +472,11 @@ static const struct policy_rule *
 select_ns (const struct policy *p, const char *ns, const char *container)
 {
   struct policy_subject s = { 0 };
+  const char *broken;
 
   s.fields[POLICY_FIELD_NAMESPACE] = ns;
   s.fields[POLICY_FIELD_CONTAINER] = container;
-  return policy_select (p, &s);
+  return policy_select (p, &s, &broken);
 }
 
 static int
@@ -520,6 +521,7 @@ test_first_rule_wins_and_uid_annotations (void)
       NULL);
   json_auto_t *ann = json_pack ("{s:s}", "team", "network");
   json_auto_t *ann_bad = json_pack ("{s:s}", "team", "networks");
+  const char *broken;
   struct policy_subject s = { 0 };
   const struct policy_rule *r;
 
@@ -527,20 +529,20 @@ test_first_rule_wins_and_uid_annotations (void)
   s.has_uid = true;
   s.uid = 1000;
   s.fields[POLICY_FIELD_COMMAND] = "/bin/sh";
-  r = policy_select (p, &s);
+  r = policy_select (p, &s, &broken);
   EXPECT (r && strcmp (r->name, "uid") == 0);
   s.uid = 0;
-  r = policy_select (p, &s);
+  r = policy_select (p, &s, &broken);
   EXPECT (r && strcmp (r->name, "any") == 0);
   s.annotations = ann;
-  r = policy_select (p, &s);
+  r = policy_select (p, &s, &broken);
   EXPECT (r && strcmp (r->name, "ann") == 0);
   s.annotations = ann_bad;
-  r = policy_select (p, &s);
+  r = policy_select (p, &s, &broken);
   EXPECT (r && strcmp (r->name, "any") == 0);
   s.has_uid = false;
   s.uid = 1000;
-  r = policy_select (p, &s);
+  r = policy_select (p, &s, &broken);
   EXPECT (r && strcmp (r->name, "any") == 0);
   return 0;
 }
@@ -554,6 +556,33 @@ write_file (const char *path, const char *text, mode_t mode)
   if (fd < 0 || util_write_all (fd, text, strlen (text), &err) < 0)
     return -1;
   return fchmod (fd, mode);
+}
+
+static int
+test_deferred_regex_fails_closed (void)
+{
+  cleanup_policy struct policy *p = NULL;
+  struct policy_subject s = { 0 };
+  const char *broken;
+  const struct policy_rule *r;
+
+  policy_defer_regex (true);
+  p = parse (BASE ",\"rules\":[{\"name\":\"ok\",\"match\":{\"pod\":\"a\"}},"
+                  "{\"name\":\"bad\",\"match\":{\"pod\":\"b(\"}}]}",
+             NULL);
+  policy_defer_regex (false);
+  EXPECT (p != NULL);
+  /* Nothing was compiled at load.  */
+  EXPECT (p->rules[0].field[POLICY_FIELD_POD].state == 0);
+  s.fields[POLICY_FIELD_POD] = "a";
+  r = policy_select (p, &s, &broken);
+  EXPECT (r == &p->rules[0] && broken == NULL);
+  EXPECT (p->rules[1].field[POLICY_FIELD_POD].state == 0 && "a rule not reached is not compiled");
+  s.fields[POLICY_FIELD_POD] = "c";
+  r = policy_select (p, &s, &broken);
+  EXPECT (r == NULL && broken != NULL);
+  EXPECT_STR (broken, "`pod`: invalid regex `b(`: Unmatched ( or \\(");
+  return 0;
 }
 
 static int
@@ -654,5 +683,5 @@ TAP_MAIN (T (test_minimal_and_defaults), T (test_builtin_is_default_json),
           T (test_rule_overrides), T (test_seccomp_and_ping),
           T (test_seccomp_profile_checked_by_libseccomp), T (test_allow_and_add_exclusive),
           T (test_whole_value_matching), T (test_first_rule_wins_and_uid_annotations),
-          T (test_load_ownership_and_modes), T (test_default_path_falls_back_only_when_absent),
-          T (test_load_not_regular))
+          T (test_deferred_regex_fails_closed), T (test_load_ownership_and_modes),
+          T (test_default_path_falls_back_only_when_absent), T (test_load_not_regular))
