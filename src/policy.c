@@ -809,41 +809,41 @@ policy_regex_whole (const struct policy_regex *regex, const char *value)
   return m.rm_so == 0 && (size_t)m.rm_eo == strlen (value);
 }
 
-/* The first of the rule's regexes that does not compile, or NULL.  */
-static const char *
-broken_regex (const struct policy_rule *rule)
+/* Whether REGEX matches the whole of VALUE: 1, 0, or -1 when it does not
+   compile (*BROKEN says why).  A missing value never matches, and needs no
+   regex.  */
+static int
+whole_match (const struct policy_regex *regex, const char *value, const char **broken)
 {
-  size_t i;
-  int f;
-
-  for (f = 0; f < POLICY_FIELD_COUNT; f++)
-    if (rule->has_field[f] && compile_regex ((struct policy_regex *)&rule->field[f]) < 0)
-      return rule->field[f].error;
-  for (i = 0; i < rule->n_annotations; i++)
-    if (compile_regex ((struct policy_regex *)&rule->annotations[i].value) < 0)
-      return rule->annotations[i].value.error;
-  return NULL;
+  if (value == NULL)
+    return 0;
+  if (compile_regex ((struct policy_regex *)regex) < 0)
+    {
+      *broken = regex->error;
+      return -1;
+    }
+  return policy_regex_whole (regex, value);
 }
 
-static bool
-rule_matches (const struct policy_rule *rule, const struct policy_subject *s)
+static int
+rule_matches (const struct policy_rule *rule, const struct policy_subject *s, const char **broken)
 {
   size_t i;
-  int f;
+  int f, m;
 
   for (f = 0; f < POLICY_FIELD_COUNT; f++)
-    if (rule->has_field[f] && !policy_regex_whole (&rule->field[f], s->fields[f]))
-      return false;
+    if (rule->has_field[f] && (m = whole_match (&rule->field[f], s->fields[f], broken)) != 1)
+      return m;
   if (rule->has_uid && (!s->has_uid || s->uid != rule->uid))
-    return false;
+    return 0;
   for (i = 0; i < rule->n_annotations; i++)
     {
       json_t *v
           = s->annotations ? json_object_get (s->annotations, rule->annotations[i].key) : NULL;
-      if (!policy_regex_whole (&rule->annotations[i].value, json_string_value (v)))
-        return false;
+      if ((m = whole_match (&rule->annotations[i].value, json_string_value (v), broken)) != 1)
+        return m;
     }
-  return true;
+  return 1;
 }
 
 const struct policy_rule *
@@ -854,14 +854,16 @@ policy_select (const struct policy *policy, const struct policy_subject *subject
 
   *broken = NULL;
   for (i = 0; i < policy->n_rules; i++)
-    {
-      /* A rule whose regex does not compile cannot say whether it
-         matches: the policy is invalid, and nothing is decided by it.  */
-      *broken = broken_regex (&policy->rules[i]);
-      if (*broken)
-        return NULL;
-      if (rule_matches (&policy->rules[i], subject))
+    switch (rule_matches (&policy->rules[i], subject, broken))
+      {
+      case 1:
         return &policy->rules[i];
-    }
+      case -1:
+        /* A regex the decision needs does not compile: the policy is
+           invalid, and nothing is decided by it.  */
+        return NULL;
+      default:
+        break;
+      }
   return NULL;
 }
