@@ -253,12 +253,82 @@ compile_regex (struct policy_regex *r)
   return r->state = -1;
 }
 
+#define REGEX_MAX_LEN 1024
+#define REGEX_MAX_BOUND 255
+
+/* glibc's regcomp builds an automaton that can grow exponentially with
+   stacked repetitions (`a++++`, `a{200}{200}`): found by the fuzzer, a
+   short pattern took gigabytes.  POSIX leaves consecutive repetition
+   operators undefined anyway, so they are refused, as are long patterns
+   and large bounds.  Returns NULL or why not.  */
+static const char *
+regex_too_costly (const char *p)
+{
+  bool after_atom = false, after_repeat = false;
+  unsigned long bounds = 0;
+  size_t i;
+
+  if (strlen (p) > REGEX_MAX_LEN)
+    return "longer than 1024 characters";
+  for (i = 0; p[i]; i++)
+    {
+      char ch = p[i];
+
+      if (ch == '\\' && p[i + 1])
+        {
+          i++;
+          after_atom = true, after_repeat = false;
+        }
+      else if (ch == '[')
+        {
+          /* A bracket expression: `]` first (after an optional `^`) is literal.  */
+          i += p[i + 1] == '^' ? 2 : 1;
+          if (p[i] == ']')
+            i++;
+          while (p[i] && p[i] != ']')
+            i++;
+          if (!p[i])
+            return NULL; /* regcomp reports it */
+          after_atom = true, after_repeat = false;
+        }
+      else if (ch == '*' || ch == '+' || ch == '?' || ch == '{')
+        {
+          if (after_repeat)
+            return "two repetition operators in a row (undefined in POSIX regexes)";
+          if (ch == '{')
+            {
+              char *end;
+              unsigned long lo = strtoul (p + i + 1, &end, 10), hi = lo;
+              if (*end == ',')
+                hi = end[1] == '}' ? 0 : strtoul (end + 1, &end, 10);
+              /* Nested bounds multiply the automaton: their sum is capped.  */
+              bounds += lo > hi ? lo : hi;
+              if (lo > REGEX_MAX_BOUND || hi > REGEX_MAX_BOUND || bounds > REGEX_MAX_BOUND)
+                return "repetition bounds over 255 in all";
+              while (p[i] && p[i] != '}')
+                i++;
+              if (!p[i])
+                return NULL;
+            }
+          after_repeat = after_atom;
+        }
+      else
+        after_atom = ch != '(' && ch != '|', after_repeat = false;
+    }
+  return NULL;
+}
+
 static int
 parse_regex (struct ctx *c, json_t *v, const char *what, struct policy_regex *out,
              struct error **err)
 {
+  const char *costly;
+
   if (!json_is_string (v))
     return fail_at (c, false, err, "`%s` must be a string (a POSIX extended regex)", what);
+  costly = regex_too_costly (json_string_value (v));
+  if (costly)
+    return fail_at (c, false, err, "`%s`: regex refused: %s", what, costly);
   out->pattern = xstrdup (json_string_value (v));
   out->what = what;
   if (!defer_regex && compile_regex (out) < 0)

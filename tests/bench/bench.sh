@@ -1,41 +1,64 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Whole-process time of `capguard precreate` on a real podman config, in one hyperfine run beside
-# `cat` (the floor: a process that only copies stdin to stdout) and a jq filter that clamps the same
-# sets (what people write by hand).  Reports ratios, not absolute times: these machines are shared.
-#   bash tests/bench/bench.sh [CAPGUARD] [RUNS]
+# capguard's speed, as ratios and instruction counts (these machines are shared and noisy: no
+# absolute time is a result).  For each input and policy: the median paired wall-time ratio of
+# `capguard precreate` to `cat` (the floor) and of a jq filter doing the same clamp to capguard,
+# callgrind's instruction count, and the peak RSS.  Then `hook createRuntime`, the wrapper's
+# overhead on `create`, and `podman run` with and without the hook.
+#   bash tests/bench/bench.sh [CAPGUARD] [ROUNDS]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 capguard=$(realpath "${1:-$top/build/capguard}")
-runs=${2:-300}
-command -v hyperfine >/dev/null || { echo "bench.sh: hyperfine is not installed" >&2; exit 1; }
-
+rounds=${2:-200}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-chmod 755 "$tmp"
-config=$top/tests/fixtures/bundles/podman-privileged/config.json
-jq '.log.syslog = false' "$top/policy/default.json" > "$tmp/policy.json"
-chmod 644 "$tmp/policy.json"
+bash "$top/tests/bench/inputs.sh" "$tmp"
 allow='["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FOWNER","CAP_FSETID","CAP_KILL","CAP_NET_BIND_SERVICE","CAP_SETGID","CAP_SETPCAP","CAP_SETUID"]'
 cat > "$tmp/clamp.jq" <<EOS
 .process.capabilities |= with_entries(
   if .key == "inheritable" or .key == "ambient" then .value = [] else .value |= map(select(IN($allow[]))) end)
 EOS
 
-# Same answer first: the benchmark compares equals.
-"$capguard" --policy "$tmp/policy.json" precreate < "$config" | jq -S .process.capabilities > "$tmp/a"
-jq -c -f "$tmp/clamp.jq" "$config" | jq -S .process.capabilities > "$tmp/b"
-diff -u "$tmp/b" "$tmp/a" >&2 || { echo "bench.sh: capguard and the jq filter disagree" >&2; exit 1; }
+instructions ()
+{
+  valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null \
+    | sed -n 's/.*Collected : //p'
+}
 
-hyperfine --style basic --warmup 20 --runs "$runs" --export-json "$tmp/r.json" \
-  -n cat "cat < '$config' > /dev/null" \
-  -n jq "jq -c -f '$tmp/clamp.jq' < '$config' > /dev/null" \
-  -n capguard "'$capguard' --policy '$tmp/policy.json' precreate < '$config' > /dev/null" >&2
+peak_rss_kb ()
+{
+  python3 -c 'import resource, subprocess, sys
+with open(sys.argv[1], "rb") as f:
+    subprocess.run(sys.argv[2:], stdin=f, stdout=subprocess.DEVNULL)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$@"
+}
 
-jq -r '
-  (.results | map({(.command): .}) | add) as $r
-  | "capguard precreate on tests/fixtures/bundles/podman-privileged/config.json, \($runs) runs each:",
-    "  mean: cat \($r.cat.mean * 1e6 | floor) us, jq \($r.jq.mean * 1e6 | floor) us, capguard \($r.capguard.mean * 1e6 | floor) us",
-    "  capguard / cat = \(($r.capguard.mean / $r.cat.mean) * 100 | round / 100)",
-    "  capguard / jq  = \(($r.capguard.mean / $r.jq.mean) * 100 | round / 100)"' \
-  --arg runs "$runs" "$tmp/r.json"
+printf '%-22s %-12s %-28s %12s %9s\n' input policy "median paired ratios" instructions "peak RSS"
+for input in runc-spec podman-default podman-privileged generated-1mb; do
+  for n in 1 10 1000; do
+    [ "$input" = podman-default ] || [ "$n" = 10 ] || continue
+    cfg=$tmp/$input.json
+    pol=$tmp/policy-$n.json
+    r=$([ "$input" = generated-1mb ] && echo $((rounds / 10)) || echo "$rounds")
+    ratios=$(python3 "$top/tests/bench/paired.py" "$r" "$cfg" cat "cat=cat" \
+      "capguard=$capguard --policy $pol precreate" "jq=jq -c -f $tmp/clamp.jq")
+    ir=$(instructions "$capguard" --policy "$pol" precreate < "$cfg")
+    rss=$(peak_rss_kb "$cfg" "$capguard" --policy "$pol" precreate)
+    printf '%-22s %-12s %-28s %12s %7s KB\n' "$input ($(($(stat -c %s "$cfg") / 1024)) KB)" "$n rules" \
+      "$(sed 's/capguard\/cat=/cg\/cat=/; s/jq\/cat=\([0-9.]*\)/jq\/cat=\1/' <<<"$ratios")" "$ir" "$rss"
+  done
+done
+echo "(cat: $(instructions cat < "$tmp/podman-default.json") instructions on podman-default)"
+
+# hook createRuntime on the same config, against cat.
+mkdir -p "$tmp/b"
+cp "$tmp/podman-default.json" "$tmp/b/config.json"
+printf '{"id":"bench","bundle":"%s","pid":1}' "$tmp/b" > "$tmp/state.json"
+echo "hook createRuntime:      $(python3 "$top/tests/bench/paired.py" "$rounds" "$tmp/state.json" cat "cat=cat" \
+  "hook=$capguard --policy $tmp/policy-10.json hook createRuntime")" \
+  "instructions $(instructions "$capguard" --policy "$tmp/policy-10.json" hook createRuntime < "$tmp/state.json")"
+# The wrapper's overhead on create, against the runtime alone (/bin/true stands for runc).
+cp "$tmp/podman-default.json" "$tmp/b/config.orig"
+echo "wrapper create:          $(CAPGUARD_RUNTIME=/bin/true CAPGUARD_POLICY=$tmp/policy-10.json python3 "$top/tests/bench/paired.py" \
+  "$rounds" /dev/null runtime "runtime=/bin/true create --bundle $tmp/b x" \
+  "wrapper=$(dirname "$capguard")/capguard-runtime create --bundle $tmp/b x")"

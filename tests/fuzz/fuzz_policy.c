@@ -13,6 +13,7 @@ LLVMFuzzerTestOneInput (const unsigned char *data, size_t size)
   cleanup_error struct error *err = NULL;
   struct policy *p = policy_parse ((const char *)data, size, "fuzz", 40, &err);
   struct policy_subject s = { 0 };
+  const char *broken;
 
   if (p == NULL)
     {
@@ -23,7 +24,7 @@ LLVMFuzzerTestOneInput (const unsigned char *data, size_t size)
     }
   s.fields[POLICY_FIELD_NAMESPACE] = "kube-system";
   s.fields[POLICY_FIELD_COMMAND] = "/bin/sh";
-  policy_select (p, &s);
+  policy_select (p, &s, &broken);
   policy_free (p);
   return 0;
 }

@@ -559,6 +559,55 @@ write_file (const char *path, const char *text, mode_t mode)
 }
 
 static int
+test_costly_regexes_refused (void)
+{
+  static const struct
+  {
+    const char *pattern, *why;
+  } cases[] = {
+    { "kube-++++++++", "two repetition operators in a row (undefined in POSIX regexes)" },
+    { "a*+", "two repetition operators in a row (undefined in POSIX regexes)" },
+    { "a{2}{3}", "two repetition operators in a row (undefined in POSIX regexes)" },
+    { "a{256}", "repetition bounds over 255 in all" },
+    { "a{1,300}", "repetition bounds over 255 in all" },
+    { "((a{255}){255}){255}", "repetition bounds over 255 in all" },
+  };
+  static const char *const fine[]
+      = { "kube-system", "(ab)+c", "a|b*", "[+*]+", "x{2,}", "a{200}b{55}", "[]+]*", "(a+)+" };
+  size_t i;
+
+  for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    {
+      cleanup_free char *text = NULL, *msg = NULL;
+      xasprintf (&text, BASE ",\"rules\":[{\"name\":\"r\",\"match\":{\"pod\":\"%s\"}}]}",
+                 cases[i].pattern);
+      xasprintf (&msg, "`pod`: regex refused: %s", cases[i].why);
+      {
+        cleanup_free char *got = NULL;
+        cleanup_policy struct policy *p = parse (text, &got);
+        if (p != NULL || strstr (got, msg) == NULL)
+          {
+            fprintf (stderr, "# %s: %s\n", cases[i].pattern, got ? got : "accepted");
+            return -1;
+          }
+      }
+    }
+  for (i = 0; i < sizeof fine / sizeof fine[0]; i++)
+    {
+      cleanup_free char *text = NULL, *got = NULL;
+      cleanup_policy struct policy *p = NULL;
+      xasprintf (&text, BASE ",\"rules\":[{\"name\":\"r\",\"match\":{\"pod\":\"%s\"}}]}", fine[i]);
+      p = parse (text, &got);
+      if (p == NULL)
+        {
+          fprintf (stderr, "# %s refused: %s\n", fine[i], got);
+          return -1;
+        }
+    }
+  return 0;
+}
+
+static int
 test_deferred_regex_fails_closed (void)
 {
   cleanup_policy struct policy *p = NULL;
@@ -683,5 +732,6 @@ TAP_MAIN (T (test_minimal_and_defaults), T (test_builtin_is_default_json),
           T (test_rule_overrides), T (test_seccomp_and_ping),
           T (test_seccomp_profile_checked_by_libseccomp), T (test_allow_and_add_exclusive),
           T (test_whole_value_matching), T (test_first_rule_wins_and_uid_annotations),
-          T (test_deferred_regex_fails_closed), T (test_load_ownership_and_modes),
-          T (test_default_path_falls_back_only_when_absent), T (test_load_not_regular))
+          T (test_costly_regexes_refused), T (test_deferred_regex_fails_closed),
+          T (test_load_ownership_and_modes), T (test_default_path_falls_back_only_when_absent),
+          T (test_load_not_regular))
