@@ -11,7 +11,8 @@ packages=(
   podman runc containerd             # the real engines the tests drive
   busybox-static libcap2-bin         # the test rootfs, and capsh to decode live sets
   clang-format hyperfine man-db      # format check, benchmark, man -l
-  clang libclang-rt-14-dev valgrind  # libFuzzer targets, leak check
+  clang libclang-rt-14-dev valgrind  # libFuzzer targets, leak check, instruction counts
+  time                               # peak RSS in the benchmark
   python3 python3-yaml util-linux strace iproute2  # syslog socket, YAML, unshare, faults, netns
 )
 

@@ -25,12 +25,11 @@ instructions ()
     | sed -n 's/.*Collected : //p'
 }
 
+# peak_rss_kb INPUT COMMAND...: GNU time's maximum resident set size (KB).
 peak_rss_kb ()
 {
-  python3 -c 'import resource, subprocess, sys
-with open(sys.argv[1], "rb") as f:
-    subprocess.run(sys.argv[2:], stdin=f, stdout=subprocess.DEVNULL)
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$@"
+  local input=$1; shift
+  /usr/bin/time -f %M "$@" < "$input" 2>&1 >/dev/null | tail -1
 }
 
 printf '%-22s %-12s %-28s %12s %9s\n' input policy "median paired ratios" instructions "peak RSS"
@@ -62,3 +61,16 @@ cp "$tmp/podman-default.json" "$tmp/b/config.orig"
 echo "wrapper create:          $(CAPGUARD_RUNTIME=/bin/true CAPGUARD_POLICY=$tmp/policy-10.json python3 "$top/tests/bench/paired.py" \
   "$rounds" /dev/null runtime "runtime=/bin/true create --bundle $tmp/b x" \
   "wrapper=$(dirname "$capguard")/capguard-runtime create --bundle $tmp/b x")"
+
+# podman run with and without the precreate hook: the whole container start.
+if command -v podman >/dev/null && [ "$(id -u)" = 0 ]; then
+  bash "$top/tests/rootfs.sh" "$tmp/rootfs"
+  mkdir -p "$tmp/hooks" "$tmp/nohooks"
+  jq -n --arg path "$capguard" --arg policy "$tmp/policy-10.json" \
+    '{version: "1.0.0", hook: {path: $path, args: ["capguard", "--policy", $policy, "precreate"]},
+      when: {always: true}, stages: ["precreate"]}' > "$tmp/hooks/capguard.json"
+  podman_cmd="podman --root $tmp/podman/storage --runroot $tmp/podman/run --tmpdir $tmp/podman/tmp --storage-driver vfs --runtime runc --cgroup-manager cgroupfs --events-backend file"
+  run_args="run --rm --net none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --rootfs $tmp/rootfs /bin/true"
+  echo "podman run:              $(python3 "$top/tests/bench/paired.py" "$((rounds / 10 > 5 ? rounds / 10 : 5))" /dev/null without \
+    "without=$podman_cmd --hooks-dir $tmp/nohooks $run_args" "with=$podman_cmd --hooks-dir $tmp/hooks $run_args")"
+fi
