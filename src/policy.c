@@ -574,13 +574,12 @@ parse_match (struct ctx *c, json_t *m, struct policy_rule *rule, struct error **
             break;
           am = &rule->annotations[rule->n_annotations];
           push_key (c, key);
+          /* Counted before parsing, so policy_free releases it even when
+             parsing fails half way.  */
+          am->key = xstrdup (key);
+          rule->n_annotations++;
           r = parse_regex (c, pat, key, &am->value, err);
           pop (c);
-          if (r == 0)
-            {
-              am->key = xstrdup (key);
-              rule->n_annotations++;
-            }
         }
       pop (c);
       if (r < 0)
