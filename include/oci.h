@@ -90,7 +90,8 @@ json_t *oci_config_parse (const char *buf, size_t len, const char *source, struc
 json_t *oci_process_parse (const char *buf, size_t len, const char *source, json_t **process,
                            struct error **err);
 
-/* Extracts the facts of a parsed config; wrong types are errors.  */
+/* Extracts the facts of a parsed config; wrong types are errors, and
+   leave nothing to release.  */
 int oci_config_facts (json_t *config, int last_cap, struct oci_facts *facts, struct error **err);
 
 /* What a rewrite changes in a config.  */

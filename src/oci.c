@@ -420,8 +420,22 @@ oci_bundle_read_config (const char *bundle, char **buf, size_t *len, struct erro
   return 0;
 }
 
+static int read_facts (json_t *config, int last_cap, struct oci_facts *facts, struct error **err);
+
 int
 oci_config_facts (json_t *config, int last_cap, struct oci_facts *facts, struct error **err)
+{
+  /* On failure nothing is left for the caller to release.  */
+  if (read_facts (config, last_cap, facts, err) < 0)
+    {
+      oci_facts_release (facts);
+      return -1;
+    }
+  return 0;
+}
+
+static int
+read_facts (json_t *config, int last_cap, struct oci_facts *facts, struct error **err)
 {
   json_t *process = json_object_get (config, "process");
   json_t *caps, *v;
