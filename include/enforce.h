@@ -60,17 +60,12 @@ int enforce_apply (const struct policy *policy, const struct decision *d, json_t
                    struct error **err);
 
 /* The rewrite step of precreate and the runtime wrapper: the facts of
-   CONFIG, the decision on them, and when the decision is `rewritten` the
-   decision applied to CONFIG and CONFIG serialised (compact) into *OUT,
-   which stays NULL otherwise.  FACTS and D are filled even on failure and
-   must be released.  */
-int enforce_rewrite (const struct policy *policy, json_t *config, struct oci_facts *facts,
-                     struct decision *d, char **out, struct error **err);
-
-/* The same for CONFIG parsed from TEXT (LEN bytes): when only capability
-   sets change, *OUT is TEXT with the value of process.capabilities
-   replaced and every other byte as it was (*OUT_LEN bytes), which also
-   saves serialising the whole document; else the whole document.  */
+   CONFIG (parsed from TEXT, LEN bytes), the decision on them, and when the
+   decision is `rewritten` the conforming document in *OUT (*OUT_LEN bytes),
+   which stays NULL otherwise.  When only capability sets change, *OUT is
+   TEXT with the value of process.capabilities replaced and every other
+   byte as it was, which also saves serialising the whole document.  FACTS
+   and D must be released, even on failure.  */
 int enforce_rewrite_text (const struct policy *policy, const char *text, size_t len, json_t *config,
                           struct oci_facts *facts, struct decision *d, char **out, size_t *out_len,
                           struct error **err);

@@ -258,25 +258,6 @@ enforce_apply (const struct policy *policy, const struct decision *d, json_t *co
 }
 
 int
-enforce_rewrite (const struct policy *policy, json_t *config, struct oci_facts *facts,
-                 struct decision *d, char **out, struct error **err)
-{
-  memset (d, 0, sizeof *d);
-  *out = NULL;
-  if (oci_config_facts (config, policy->last_cap, facts, err) < 0)
-    return -1;
-  enforce_decide (policy, facts, ENFORCE_CAN_REWRITE, d);
-  if (d->outcome != ENFORCE_REWRITTEN)
-    return 0;
-  if (enforce_apply (policy, d, config, err) < 0)
-    return -1;
-  *out = json_dumps (config, JSON_COMPACT);
-  if (*out == NULL)
-    return make_error (err, ENOMEM, "cannot serialise the rewritten config");
-  return 0;
-}
-
-int
 enforce_rewrite_text (const struct policy *policy, const char *text, size_t len, json_t *config,
                       struct oci_facts *facts, struct decision *d, char **out, size_t *out_len,
                       struct error **err)

@@ -39,6 +39,7 @@ LLVMFuzzerTestOneInput (const unsigned char *data, size_t size)
 {
   cleanup_error struct error *err = NULL;
   cleanup_free char *out = NULL;
+  size_t out_len = 0;
   struct oci_facts facts = { 0 };
   struct decision d = { 0 };
   json_auto_t *config = NULL;
@@ -57,10 +58,17 @@ LLVMFuzzerTestOneInput (const unsigned char *data, size_t size)
   config = oci_config_parse ((const char *)data, size, "in", &err);
   if (config == NULL)
     return 0;
-  if (enforce_rewrite (policy, config, &facts, &d, &out, &err) == 0)
+  if (enforce_rewrite_text (policy, (const char *)data, size, config, &facts, &d, &out, &out_len,
+                            &err)
+      == 0)
     {
       if (d.outcome == ENFORCE_REWRITTEN)
-        check_output (out);
+        {
+          /* The spliced or serialised output is one whole document.  */
+          if (strlen (out) != out_len)
+            abort ();
+          check_output (out);
+        }
       else if (d.outcome == ENFORCE_ALLOWED)
         {
           /* Passed through unchanged: so the input itself must conform.  */
