@@ -29,6 +29,10 @@ int jsontext_span (const char *text, size_t len, const struct jsontext_step *pat
 /* 1-based line and column (in bytes) of OFFSET.  */
 void jsontext_line_col (const char *text, size_t offset, int *line, int *col);
 
+/* Appends the formatted text to ARRAY as a JSON string.  */
+void jsontext_append_printf (json_t *array, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
 /* Parses BUF (LEN bytes) as one JSON document, rejecting duplicate keys, and
    requires an object at the top.  Errors read `SOURCE:LINE:COLUMN: text`.  */
 json_t *jsontext_load_object (const char *buf, size_t len, const char *source, struct error **err);

@@ -73,6 +73,11 @@ int util_read_file_at (int dirfd, const char *name, size_t max, char **out, size
 int util_replace_file_at (int dirfd, const char *name, const char *buf, size_t len,
                           struct error **err);
 
+/* Appends the formatted text to *LIST (which may be NULL), after SEP when
+   *LIST is not empty.  */
+void util_append (char **list, const char *sep, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
 /* Writes all of BUF to FD, retrying on EINTR and short writes.  */
 int util_write_all (int fd, const char *buf, size_t len, struct error **err);
 

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/capability.h>
@@ -21,20 +20,6 @@ const char *
 enforce_outcome_name (enum enforce_outcome outcome)
 {
   return outcome_names[outcome];
-}
-
-static void __attribute__ ((format (printf, 2, 3)))
-add_reason (json_t *reasons, const char *fmt, ...)
-{
-  va_list ap;
-  char *msg;
-
-  va_start (ap, fmt);
-  if (vasprintf (&msg, fmt, ap) < 0)
-    abort ();
-  va_end (ap);
-  json_array_append_new (reasons, json_string (msg));
-  free (msg);
 }
 
 static uint64_t
@@ -85,7 +70,7 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
   subject.uid = facts->uid;
   subject.annotations = facts->annotations;
   if (facts->conflicts)
-    add_reason (d->reasons, "annotations disagree: %s", facts->conflicts);
+    jsontext_append_printf (d->reasons, "annotations disagree: %s", facts->conflicts);
 
   d->rule = policy_select (policy, &subject, &broken);
   d->settings = d->rule ? d->rule->settings : policy->defaults;
@@ -93,7 +78,7 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
   if (broken)
     {
       /* Fail closed: an invalid policy lets nothing through.  */
-      add_reason (d->reasons, "the policy is invalid: %s", broken);
+      jsontext_append_printf (d->reasons, "the policy is invalid: %s", broken);
       d->outcome = ENFORCE_REFUSED;
       return;
     }
@@ -105,8 +90,8 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
       if (hit)
         {
           cleanup_free char *names = capset_to_string (hit, " ");
-          add_reason (d->reasons, "%s holds %s, denied by capabilities.deny", capset_kind_name (k),
-                      names);
+          jsontext_append_printf (d->reasons, "%s holds %s, denied by capabilities.deny",
+                                  capset_kind_name (k), names);
           refuse = true;
         }
     }
@@ -117,15 +102,15 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
       if (excess[k])
         {
           cleanup_free char *names = capset_to_string (excess[k], " ");
-          add_reason (d->reasons, "%s holds %s, beyond %s", capset_kind_name (k), names,
-                      ceiling_key (k));
+          jsontext_append_printf (d->reasons, "%s holds %s, beyond %s", capset_kind_name (k), names,
+                                  ceiling_key (k));
           exceeds = true;
         }
       /* In a config, a name that is not a real capability is not allowed.  */
       if (facts->unknown[k])
         {
-          add_reason (d->reasons, "%s holds %s, not a capability of this kernel",
-                      capset_kind_name (k), facts->unknown[k]);
+          jsontext_append_printf (d->reasons, "%s holds %s, not a capability of this kernel",
+                                  capset_kind_name (k), facts->unknown[k]);
           exceeds = true;
           d->unknown_removed[k] = true;
         }
@@ -134,7 +119,8 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
 
   if (d->settings.no_new_privileges && facts->no_new_privileges != 1)
     {
-      add_reason (d->reasons, "process.noNewPrivileges is not set, required by noNewPrivileges");
+      jsontext_append_printf (d->reasons,
+                              "process.noNewPrivileges is not set, required by noNewPrivileges");
       exceeds = true;
       d->set_nnp = true;
     }
@@ -145,11 +131,11 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
      container escapes through kernel bugs begin (user_namespaces(7)).  */
   if (d->settings.seccomp == POLICY_SECCOMP_BASELINE && facts->seccomp != OCI_SECCOMP_CONFINED)
     {
-      add_reason (d->reasons, "%s: the node's seccomp baseline (%s) is required",
-                  facts->seccomp == OCI_SECCOMP_NONE
-                      ? "linux.seccomp is missing"
-                      : "linux.seccomp allows every syscall (unconfined)",
-                  d->settings.seccomp_profile_source);
+      jsontext_append_printf (d->reasons, "%s: the node's seccomp baseline (%s) is required",
+                              facts->seccomp == OCI_SECCOMP_NONE
+                                  ? "linux.seccomp is missing"
+                                  : "linux.seccomp allows every syscall (unconfined)",
+                              d->settings.seccomp_profile_source);
       exceeds = true;
       d->set_seccomp = true;
     }
@@ -157,10 +143,10 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
   /* seccomp: require cannot be met by a rewrite, so it refuses (SPEC §4).  */
   if (d->settings.seccomp == POLICY_SECCOMP_REQUIRE && facts->seccomp != OCI_SECCOMP_CONFINED)
     {
-      add_reason (d->reasons, "%s, required by seccomp: require",
-                  facts->seccomp == OCI_SECCOMP_NONE
-                      ? "linux.seccomp is missing"
-                      : "linux.seccomp allows every syscall (unconfined)");
+      jsontext_append_printf (d->reasons, "%s, required by seccomp: require",
+                              facts->seccomp == OCI_SECCOMP_NONE
+                                  ? "linux.seccomp is missing"
+                                  : "linux.seccomp allows every syscall (unconfined)");
       refuse = true;
     }
 
@@ -178,12 +164,12 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
       if (invariant && d->settings.action == POLICY_REWRITE && !refuse)
         {
           cleanup_free char *names = capset_to_string (invariant, " ");
-          add_reason (d->reasons, "%s loses %s, which the kernel would not grant (%s)",
-                      capset_kind_name (k), names,
-                      k == CAPSET_PERMITTED ? "permitted must stay within bounding"
-                      : k == CAPSET_EFFECTIVE
-                          ? "effective must stay within permitted"
-                          : "ambient must stay within permitted and inheritable");
+          jsontext_append_printf (d->reasons, "%s loses %s, which the kernel would not grant (%s)",
+                                  capset_kind_name (k), names,
+                                  k == CAPSET_PERMITTED ? "permitted must stay within bounding"
+                                  : k == CAPSET_EFFECTIVE
+                                      ? "effective must stay within permitted"
+                                      : "ambient must stay within permitted and inheritable");
         }
     }
 
@@ -196,7 +182,8 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
       && !capset_has (d->final[CAPSET_BOUNDING], CAP_NET_RAW)
       && d->settings.action == POLICY_REWRITE && stage == ENFORCE_CAN_REWRITE)
     {
-      add_reason (d->reasons, "net.ipv4.ping_group_range set to `" ENFORCE_PING_GROUP_RANGE
+      jsontext_append_printf (d->reasons,
+                              "net.ipv4.ping_group_range set to `" ENFORCE_PING_GROUP_RANGE
                               "`: CAP_NET_RAW is not held, and ping needs ICMP sockets");
       d->set_ping = true;
     }
@@ -216,7 +203,8 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
         {
           /* A check-only stage still seeing an excess means no rewrite
              step ran for this container: refuse rather than let it by.  */
-          add_reason (d->reasons, "no rewrite step ran for this container (is the precreate "
+          jsontext_append_printf (d->reasons,
+                                  "no rewrite step ran for this container (is the precreate "
                                   "hook or the runtime wrapper registered?)");
           d->outcome = ENFORCE_REFUSED;
         }
@@ -354,12 +342,7 @@ enforce_summary (const struct decision *d)
   char *out;
 
   json_array_foreach (d->reasons, i, r)
-    {
-      char *n;
-      xasprintf (&n, "%s%s%s", joined ? joined : "", joined ? "; " : "", json_string_value (r));
-      free (joined);
-      joined = n;
-    }
+    util_append (&joined, "; ", "%s", json_string_value (r));
   xasprintf (&out, "%s by %s (action %s): %s", enforce_outcome_name (d->outcome),
              d->rule ? d->rule->name : "the default policy",
              policy_action_name (d->settings.action), joined ? joined : "conforms");

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "jsontext.h"
@@ -250,6 +252,19 @@ jsontext_line_col (const char *text, size_t offset, int *line, int *col)
       else
         (*col)++;
     }
+}
+
+void
+jsontext_append_printf (json_t *array, const char *fmt, ...)
+{
+  cleanup_free char *text = NULL;
+  va_list ap;
+
+  va_start (ap, fmt);
+  if (vasprintf (&text, fmt, ap) < 0)
+    abort ();
+  va_end (ap);
+  json_array_append_new (array, json_string (text));
 }
 
 json_t *

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "enforce.h"
+#include "jsontext.h"
 #include "modes.h"
 #include "oci.h"
 #include "util.h"
@@ -34,19 +34,6 @@ ceiling_key (enum capset_kind k)
   return k == CAPSET_INHERITABLE ? "capabilities.inheritable"
          : k == CAPSET_AMBIENT   ? "capabilities.ambient"
                                  : "capabilities.allow";
-}
-
-static void __attribute__ ((format (printf, 2, 3)))
-add_warning (json_t *warnings, const char *fmt, ...)
-{
-  cleanup_free char *w = NULL;
-  va_list ap;
-
-  va_start (ap, fmt);
-  if (vasprintf (&w, fmt, ap) < 0)
-    abort ();
-  va_end (ap);
-  json_array_append_new (warnings, json_string (w));
 }
 
 static char *
@@ -278,10 +265,11 @@ mode_explain (const struct policy *policy, const char *path, char *const *annota
       if (lost)
         {
           cleanup_free char *names = capset_to_string (lost, " ");
-          add_warning (warnings,
-                       "uid %u will not hold %s after execve: a non-root process keeps only what "
-                       "ambient carries (add it to inheritable and ambient, kubernetes#56374)",
-                       facts.uid, names);
+          jsontext_append_printf (
+              warnings,
+              "uid %u will not hold %s after execve: a non-root process keeps only what "
+              "ambient carries (add it to inheritable and ambient, kubernetes#56374)",
+              facts.uid, names);
         }
     }
   else
@@ -291,10 +279,11 @@ mode_explain (const struct policy *policy, const char *path, char *const *annota
       if (gained)
         {
           cleanup_free char *names = capset_to_string (gained, " ");
-          add_warning (warnings,
-                       "root will hold %s after execve although the config's permitted set lacks "
-                       "it: root gets its whole bounding set, so only bounding limits it",
-                       names);
+          jsontext_append_printf (
+              warnings,
+              "root will hold %s after execve although the config's permitted set lacks "
+              "it: root gets its whole bounding set, so only bounding limits it",
+              names);
         }
     }
 

@@ -68,31 +68,14 @@ merge_annotations (json_t *config_ann, json_t *state_ann, char **conflicts)
         json_object_set (merged, key, v);
       else if (!json_equal (mine, v))
         {
-          char *n;
-          xasprintf (&n,
-                     "%s%sannotation `%s` is `%s` in the config but `%s` in the state; it "
-                     "matches nothing",
-                     *conflicts ? *conflicts : "", *conflicts ? "; " : "", key,
-                     json_string_value (mine), json_string_value (v));
-          free (*conflicts);
-          *conflicts = n;
+          util_append (conflicts, "; ",
+                       "annotation `%s` is `%s` in the config but `%s` in the state; it "
+                       "matches nothing",
+                       key, json_string_value (mine), json_string_value (v));
           json_object_del (merged, key);
         }
     }
   return merged;
-}
-
-static void
-append_conflicts (struct oci_facts *facts, const char *more)
-{
-  char *n;
-
-  if (more == NULL)
-    return;
-  xasprintf (&n, "%s%s%s", facts->conflicts ? facts->conflicts : "", facts->conflicts ? "; " : "",
-             more);
-  free (facts->conflicts);
-  facts->conflicts = n;
 }
 
 /* At poststart the kernel's sets replace the configured ones: what the
@@ -157,7 +140,8 @@ mode_hook (const struct policy *policy, const char *stage_name, int in_fd, struc
   merged = merge_annotations (facts.annotations, state.annotations, &merge_conflicts);
   if (oci_facts_set_annotations (&facts, merged, err) < 0)
     goto fail;
-  append_conflicts (&facts, merge_conflicts);
+  if (merge_conflicts)
+    util_append (&facts.conflicts, "; ", "%s", merge_conflicts);
 
   if (stage == STAGE_POSTSTART)
     {

@@ -179,21 +179,6 @@ oci_facts_release (struct oci_facts *facts)
   memset (facts, 0, sizeof *facts);
 }
 
-static void
-append_word (char **list, const char *word)
-{
-  char *n;
-
-  if (*list == NULL)
-    {
-      *list = xstrdup (word);
-      return;
-    }
-  xasprintf (&n, "%s %s", *list, word);
-  free (*list);
-  *list = n;
-}
-
 static int
 read_set (json_t *caps, enum capset_kind kind, int last_cap, struct oci_facts *facts,
           struct error **err)
@@ -217,7 +202,7 @@ read_set (json_t *caps, enum capset_kind kind, int last_cap, struct oci_facts *f
         {
           /* Quote it so a hostile name cannot forge log fields.  */
           cleanup_free char *q = json_dumps (v, JSON_ENCODE_ANY);
-          append_word (&facts->unknown[kind], q ? q : "?");
+          util_append (&facts->unknown[kind], " ", "%s", q ? q : "?");
         }
       else
         facts->sets[kind] |= capset_bit (cap);
@@ -268,12 +253,9 @@ read_fields (json_t *annotations, struct oci_facts *facts, struct error **err)
             continue;
           if (value && strcmp (value, sv) != 0)
             {
-              char *msg;
-              xasprintf (&msg, "%s%s`%s` is `%s` (%s) but `%s` (%s); it matches nothing",
-                         facts->conflicts ? facts->conflicts : "", facts->conflicts ? "; " : "",
-                         field_names[f], value, value_engine, sv, field_sources[s].engine);
-              free (facts->conflicts);
-              facts->conflicts = msg;
+              util_append (&facts->conflicts, "; ",
+                           "`%s` is `%s` (%s) but `%s` (%s); it matches nothing", field_names[f],
+                           value, value_engine, sv, field_sources[s].engine);
               value = NULL;
               break;
             }

@@ -58,6 +58,22 @@ xasprintf (char **out, const char *fmt, ...)
   return ret;
 }
 
+void
+util_append (char **list, const char *sep, const char *fmt, ...)
+{
+  cleanup_free char *item = NULL;
+  va_list ap;
+  char *n;
+
+  va_start (ap, fmt);
+  if (vasprintf (&item, fmt, ap) < 0)
+    abort ();
+  va_end (ap);
+  xasprintf (&n, "%s%s%s", *list ? *list : "", *list ? sep : "", item);
+  free (*list);
+  *list = n;
+}
+
 int
 util_read_fd (int fd, size_t max, const char *what, char **out, size_t *len, struct error **err)
 {
