@@ -74,7 +74,8 @@ int enforce_rewrite_text (const struct policy *policy, const char *text, size_t 
 json_t *enforce_record (const struct decision *d, const struct oci_facts *facts,
                         const char *command, const char *stage, const char *id);
 
-/* One human line: why the container was refused, or what was changed.  */
-char *enforce_summary (const struct decision *d);
+/* One human line: why the container was refused, or what was changed,
+   naming POLICY's file and the rule.  */
+char *enforce_summary (const struct policy *policy, const struct decision *d);
 
 #endif

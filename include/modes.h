@@ -44,9 +44,12 @@ int mode_explain (const struct policy *policy, const char *path, char *const *an
 
 /* Writes (or with UNINSTALL removes) ENGINE's registration files under
    ROOT (NULL: /), for capguard at BINARY (NULL: this binary), printing
-   what it wrote and what to restart; DRY_RUN writes nothing.  */
+   what it wrote and what to restart; CONFIG (NULL: the engine's default)
+   is containerd's config.toml or Docker's daemon.json under ROOT; DRY_RUN
+   writes nothing.  */
 int mode_install (const struct policy *policy, const char *engine, const char *root,
-                  const char *binary, bool dry_run, bool uninstall, FILE *out, struct error **err);
+                  const char *binary, const char *config, bool dry_run, bool uninstall, FILE *out,
+                  struct error **err);
 
 /* Prints the validated policy's effective ceilings, per rule.  */
 int mode_check (const struct policy *policy, FILE *out, struct error **err);

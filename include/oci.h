@@ -47,8 +47,11 @@ struct oci_facts
   char *conflicts;                     /* why a field was dropped, or NULL */
   const char *engine;                  /* "podman", "cri-o", "containerd" or "unknown" */
   enum oci_seccomp seccomp;
-  bool network_ns;  /* linux.namespaces has a network namespace (own or joined) */
-  bool ping_sysctl; /* linux.sysctl sets net.ipv4.ping_group_range */
+  bool network_ns; /* a network namespace of its own (new, or joined by a path that is not the
+                       host's) */
+  const char *network_unknown; /* a joined network namespace whose path cannot be read, or NULL */
+  bool ping_sysctl;            /* linux.sysctl sets net.ipv4.ping_group_range */
+  bool sandbox;                /* a CRI pod's sandbox (pause) container, by its engine's key */
 };
 
 void oci_facts_release (struct oci_facts *facts);

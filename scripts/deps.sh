@@ -8,7 +8,9 @@ packages=(
   cmake gcc make pkg-config          # build
   libcap-dev libjansson-dev libseccomp-dev  # the three libraries
   bats jq                            # tests
-  podman runc containerd             # the real engines the tests drive
+  podman runc containerd docker.io   # the real engines the tests drive
+  containernetworking-plugins        # CNI for containerd's pods
+  python3-grpcio python3-protobuf protobuf-compiler  # the tests' CRI client
   busybox-static libcap2-bin         # the test rootfs, and capsh to decode live sets
   clang-format hyperfine man-db      # format check, benchmark, man -l
   clang libclang-rt-14-dev valgrind  # libFuzzer targets, leak check, instruction counts

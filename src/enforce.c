@@ -55,7 +55,8 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
   struct policy_subject subject = { 0 };
   uint64_t excess[CAPSET_COUNT];
   const char *broken;
-  bool refuse = false, exceeds = false;
+  bool refuse = false, exceeds = false, sandbox;
+  enum policy_action action;
   int k;
 
   memset (d, 0, sizeof *d);
@@ -83,6 +84,16 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
       return;
     }
 
+  /* A CRI pod's sandbox (pause) container gets the engine's default
+     capabilities, which no pod spec can change, and needs none: refusing
+     it would stop every pod on the node, so it is rewritten down instead
+     (SPEC §4 "Pod sandboxes").  A caller who marks another container as a
+     sandbox only trades a refusal for a clamp.  */
+  sandbox = facts->sandbox && d->settings.action != POLICY_AUDIT;
+  if (sandbox)
+    jsontext_append_printf (d->reasons, "a pod sandbox: rewritten down, never refused for its "
+                                        "capabilities");
+
   /* deny wins over allow, and refuses whatever the action (SPEC §4).  */
   for (k = 0; k < CAPSET_COUNT; k++)
     {
@@ -92,7 +103,10 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
           cleanup_free char *names = capset_to_string (hit, " ");
           jsontext_append_printf (d->reasons, "%s holds %s, denied by capabilities.deny",
                                   capset_kind_name (k), names);
-          refuse = true;
+          if (sandbox)
+            exceeds = true;
+          else
+            refuse = true;
         }
     }
 
@@ -114,7 +128,8 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
           exceeds = true;
           d->unknown_removed[k] = true;
         }
-      d->final[k] = capset_intersect (facts->sets[k], ceiling_of (&d->settings, k));
+      d->final[k] = capset_subtract (
+          capset_intersect (facts->sets[k], ceiling_of (&d->settings, k)), d->settings.deny);
     }
 
   if (d->settings.no_new_privileges && facts->no_new_privileges != 1)
@@ -143,11 +158,12 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
   /* seccomp: require cannot be met by a rewrite, so it refuses (SPEC §4).  */
   if (d->settings.seccomp == POLICY_SECCOMP_REQUIRE && facts->seccomp != OCI_SECCOMP_CONFINED)
     {
-      jsontext_append_printf (d->reasons, "%s, required by seccomp: require",
-                              facts->seccomp == OCI_SECCOMP_NONE
-                                  ? "linux.seccomp is missing"
-                                  : "linux.seccomp allows every syscall (unconfined)");
-      refuse = true;
+      jsontext_append_printf (
+          d->reasons, "%s, required by seccomp: require%s",
+          facts->seccomp == OCI_SECCOMP_NONE ? "linux.seccomp is missing"
+                                             : "linux.seccomp allows every syscall (unconfined)",
+          sandbox ? " (not refused: the sandbox runs only the pause process)" : "");
+      refuse = refuse || !sandbox;
     }
 
   /* After clamping, restore what the kernel requires of a process's sets
@@ -161,7 +177,7 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
       d->removed[k] = capset_subtract (facts->sets[k], d->final[k]);
       d->changed[k] = d->removed[k] != 0 || d->unknown_removed[k];
       invariant = capset_subtract (d->removed[k], excess[k]);
-      if (invariant && d->settings.action == POLICY_REWRITE && !refuse)
+      if (invariant && (d->settings.action == POLICY_REWRITE || sandbox) && !refuse)
         {
           cleanup_free char *names = capset_to_string (invariant, " ");
           jsontext_append_printf (d->reasons, "%s loses %s, which the kernel would not grant (%s)",
@@ -180,7 +196,7 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
      sets it.  */
   if (d->settings.ping_group_range == POLICY_PING_AUTO && facts->network_ns && !facts->ping_sysctl
       && !capset_has (d->final[CAPSET_BOUNDING], CAP_NET_RAW)
-      && d->settings.action == POLICY_REWRITE && stage == ENFORCE_CAN_REWRITE)
+      && (d->settings.action == POLICY_REWRITE || sandbox) && stage == ENFORCE_CAN_REWRITE)
     {
       jsontext_append_printf (d->reasons,
                               "net.ipv4.ping_group_range set to `" ENFORCE_PING_GROUP_RANGE
@@ -188,7 +204,16 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
       d->set_ping = true;
     }
 
-  switch (d->settings.action)
+  action = sandbox ? POLICY_REWRITE : d->settings.action;
+  if (d->settings.ping_group_range == POLICY_PING_AUTO && facts->network_unknown
+      && !facts->ping_sysctl && (d->settings.action == POLICY_REWRITE || sandbox)
+      && stage == ENFORCE_CAN_REWRITE)
+    jsontext_append_printf (d->reasons,
+                            "net.ipv4.ping_group_range not set: the network namespace `%s` cannot "
+                            "be read, so it may be the host's",
+                            facts->network_unknown);
+
+  switch (action)
     {
     case POLICY_AUDIT:
       d->outcome = (refuse || exceeds) ? ENFORCE_AUDITED : ENFORCE_ALLOWED;
@@ -199,6 +224,11 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
     case POLICY_REWRITE:
       if (refuse)
         d->outcome = ENFORCE_REFUSED;
+      else if (exceeds && stage == ENFORCE_CHECK_ONLY && sandbox)
+        {
+          jsontext_append_printf (d->reasons, "no rewrite step ran for this sandbox; let through");
+          d->outcome = ENFORCE_AUDITED;
+        }
       else if (exceeds && stage == ENFORCE_CHECK_ONLY)
         {
           /* A check-only stage still seeing an excess means no rewrite
@@ -334,17 +364,20 @@ enforce_record (const struct decision *d, const struct oci_facts *facts, const c
 }
 
 char *
-enforce_summary (const struct decision *d)
+enforce_summary (const struct policy *policy, const struct decision *d)
 {
-  cleanup_free char *joined = NULL;
+  cleanup_free char *joined = NULL, *rule = NULL;
   json_t *r;
   size_t i;
   char *out;
 
   json_array_foreach (d->reasons, i, r)
     util_append (&joined, "; ", "%s", json_string_value (r));
-  xasprintf (&out, "%s by %s (action %s): %s", enforce_outcome_name (d->outcome),
-             d->rule ? d->rule->name : "the default policy",
-             policy_action_name (d->settings.action), joined ? joined : "conforms");
+  if (d->rule)
+    xasprintf (&rule, "rule `%s`", d->rule->name);
+  xasprintf (&out, "%s by %s (%s, action %s): %s", enforce_outcome_name (d->outcome),
+             strcmp (policy->source, "<built-in>") == 0 ? "the built-in policy" : policy->source,
+             rule ? rule : "top level", policy_action_name (d->settings.action),
+             joined ? joined : "conforms");
   return out;
 }

@@ -46,7 +46,7 @@ static const char usage_text[]
       "  explain [--annotation K=V]... [--json] [--diff] CONFIG-OR-BUNDLE\n"
       "                      what the policy would do to a config, set by set, and what\n"
       "                      the process will hold after execve; changes nothing\n"
-      "  install ENGINE [--root DIR] [--binary PATH] [--dry-run]\n"
+      "  install ENGINE [--root DIR] [--binary PATH] [--config FILE] [--dry-run]\n"
       "                      write the registration files for podman, crio, containerd or\n"
       "                      docker under DIR (default /); uninstall ENGINE removes them\n"
       "  check [POLICY]      validate a policy and print each rule's effective ceilings\n"
@@ -284,11 +284,12 @@ main (int argc, char **argv)
       static const struct option install_options[] = {
         { "root", required_argument, NULL, 'r' },
         { "binary", required_argument, NULL, 'b' },
+        { "config", required_argument, NULL, 'c' },
         { "dry-run", no_argument, NULL, 'n' },
         { NULL, 0, NULL, 0 },
       };
       static const char *const engines[] = { "podman", "crio", "containerd", "docker", NULL };
-      const char *root = NULL, *binary = NULL, *engine;
+      const char *root = NULL, *binary = NULL, *config = NULL, *engine;
       bool dry_run = false, known = false;
       size_t e;
 
@@ -301,6 +302,9 @@ main (int argc, char **argv)
             break;
           case 'b':
             binary = optarg;
+            break;
+          case 'c':
+            config = optarg;
             break;
           case 'n':
             dry_run = true;
@@ -318,8 +322,8 @@ main (int argc, char **argv)
       if (!known)
         usage_error ("unknown engine `%s` (podman, crio, containerd or docker)", engine);
       policy = load_policy (policy_path, command);
-      ret = mode_install (policy, engine, root, binary, dry_run, strcmp (command, "uninstall") == 0,
-                          stdout, &err);
+      ret = mode_install (policy, engine, root, binary, config, dry_run,
+                          strcmp (command, "uninstall") == 0, stdout, &err);
     }
   else if (strcmp (command, "explain") == 0)
     {

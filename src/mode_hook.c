@@ -180,7 +180,7 @@ mode_hook (const struct policy *policy, const char *stage_name, int in_fd, struc
   report_decision (policy, &d, &facts, "hook", stage_name, state.id);
   if (d.outcome == ENFORCE_REFUSED)
     {
-      cleanup_free char *summary = enforce_summary (&d);
+      cleanup_free char *summary = enforce_summary (policy, &d);
       make_error (err, 0, "container %s: %s", state.id, summary);
       ret = 1;
     }

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "modes.h"
+#include "tomledit.h"
 #include "util.h"
 
 /* capguard install ENGINE: the registration files of one engine, written
@@ -257,96 +258,324 @@ install_crio (const struct policy *policy, struct install *in, struct error **er
   return 0;
 }
 
+/* containerd: runc's BinaryName in config.toml itself.  An imported file
+   would not do: containerd 1.6 and 1.7 replace a whole plugin section with
+   an imported one (services/server/config: "Replace entire sections
+   instead of merging map's values"), so a conf.d file naming the CRI
+   plugin silently resets the node's sandbox_image, CNI directories,
+   SystemdCgroup and runc Root.  The edit touches one line (tomledit.h) and
+   keeps a copy of the file as it was.  */
+#define CONTAINERD_CONFIG "/etc/containerd/config.toml"
+#define BACKUP_SUFFIX ".capguard-backup"
+
+static const char *const containerd_v2_runc[]
+    = { "plugins", "io.containerd.grpc.v1.cri", "containerd", "runtimes", "runc", "options" };
+static const char *const containerd_v3_runc[]
+    = { "plugins", "io.containerd.cri.v1.runtime", "containerd", "runtimes", "runc", "options" };
+
+/* Writes CONTENT to ROOT+PATH only when there is nothing there yet: the
+   first backup is the file as the node had it.  */
 static int
-install_containerd (struct install *in, struct error **err)
+put_backup (struct install *in, const char *path, const char *content, struct error **err)
 {
-  cleanup_free char *conf = NULL, *main_conf = NULL, *existing = NULL;
+  cleanup_free char *full = NULL, *old = NULL;
 
-  xasprintf (&conf,
-             "# capguard: the CRI runc handler runs capguard's runtime wrapper (clamps create and\n"
-             "# exec).  config.toml must import this directory: imports = [\"/etc/containerd/"
-             "conf.d/*.toml\"]\n"
-             "version = 2\n\n"
-             "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc]\n"
-             "  runtime_type = \"io.containerd.runc.v2\"\n\n"
-             "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc.options]\n"
-             "  BinaryName = \"%s\"\n",
-             in->wrapper);
-  if (place_wrapper (in, err) < 0 || refusal_hooks (in, err) < 0
-      || place (in, "/etc/containerd/conf.d/capguard.toml", conf, err) < 0)
-    return -1;
-  xasprintf (&main_conf, "%s/etc/containerd/config.toml", in->root);
-  if (read_existing (main_conf, &existing, err) < 0)
-    return -1;
-  if (!in->uninstall && (existing == NULL || strstr (existing, "conf.d/*.toml") == NULL))
-    fprintf (in->out,
-             "add to %s: imports = [\"/etc/containerd/conf.d/*.toml\"] (capguard does not edit "
-             "it)\n",
-             main_conf);
-  fprintf (in->out, "restart containerd: systemctl restart containerd\n");
-  return 0;
-}
-
-static int
-install_docker (struct install *in, struct error **err)
-{
-  cleanup_free char *full = NULL, *old = NULL, *text = NULL;
-  json_auto_t *doc = NULL;
-  json_t *runtimes;
-
-  xasprintf (&full, "%s/etc/docker/daemon.json", in->root);
+  xasprintf (&full, "%s%s", in->root, path);
   if (read_existing (full, &old, err) < 0)
     return -1;
   if (old)
-    {
-      json_error_t jerr;
-      doc = json_loads (old, JSON_REJECT_DUPLICATES, &jerr);
-      if (!json_is_object (doc))
-        return make_error (err, 0, "%s:%d:%d: %s", full, jerr.line, jerr.column,
-                           doc ? "expected an object" : jerr.text);
-    }
-  else if (in->uninstall)
     return 0;
-  else
-    doc = json_object ();
-  runtimes = json_object_get (doc, "runtimes");
-  if (runtimes && !json_is_object (runtimes))
-    return make_error (err, 0, "%s: `runtimes` is not an object", full);
-  if (in->uninstall)
+  return put_file (in, path, content, err);
+}
+
+static char *
+toml_string (const char *s)
+{
+  char *out = xstrdup ("\"");
+
+  for (; *s; s++)
+    util_append (&out, "", (*s == '"' || *s == '\\') ? "\\%c" : "%c", *s);
+  util_append (&out, "", "\"");
+  return out;
+}
+
+static int
+uninstall_containerd (struct install *in, const char *config, struct error **err)
+{
+  cleanup_free char *full = NULL, *text = NULL, *reverted = NULL, *backup = NULL;
+  cleanup_free char *backup_path = NULL, *backup_text = NULL;
+  const char *now;
+
+  xasprintf (&full, "%s%s", in->root, config);
+  xasprintf (&backup_path, "%s" BACKUP_SUFFIX, config);
+  xasprintf (&backup, "%s%s", in->root, backup_path);
+  if (read_existing (full, &text, err) < 0 || read_existing (backup, &backup_text, err) < 0)
+    return -1;
+  if (text && tomledit_revert (text, &reverted, err) < 0)
+    return error_wrap (err, "%s", full);
+  if (reverted && reverted[strspn (reverted, " \t\r\n")] == '\0')
     {
-      const char *def = json_string_value (json_object_get (doc, "default-runtime"));
-      if (runtimes)
-        json_object_del (runtimes, "capguard");
-      if (def && strcmp (def, "capguard") == 0)
-        json_object_del (doc, "default-runtime");
-    }
-  else
-    {
-      if (runtimes == NULL)
-        json_object_set_new (doc, "runtimes", runtimes = json_object ());
-      json_object_set_new (runtimes, "capguard", json_pack ("{s:s}", "path", in->wrapper));
-      json_object_set_new (doc, "default-runtime", json_string ("capguard"));
-      if (place_wrapper (in, err) < 0)
+      /* install created the file: it goes.  */
+      if (remove_file (in, config, err) < 0)
         return -1;
     }
-  text = json_dumps (doc, JSON_INDENT (2));
-  {
-    char *withnl;
-    xasprintf (&withnl, "%s\n", text);
-    free (text);
-    text = withnl;
-  }
-  /* daemon.json holds the administrator's other settings: merged, never
-     removed.  */
-  if (put_file (in, "/etc/docker/daemon.json", text, err) < 0)
+  else if (reverted && put_file (in, config, reverted, err) < 0)
+    return -1;
+  now = reverted ? reverted : text;
+  if (backup_text == NULL)
+    return 0;
+  if (now && strcmp (now, backup_text) == 0)
+    return remove_file (in, backup_path, err);
+  fprintf (in->out, "kept       %s: %s was edited since install\n", backup, full);
+  return 0;
+}
+
+/* The [table] header line of the first DEPTH keys of TABLE.  */
+static char *
+toml_header (const char *const *table, size_t depth)
+{
+  char *out = xstrdup ("[");
+  size_t i;
+
+  for (i = 0; i < depth; i++)
+    {
+      bool bare
+          = strspn (table[i], "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+            == strlen (table[i]);
+      util_append (&out, i ? "." : "", bare ? "%s" : "\"%s\"", table[i]);
+    }
+  util_append (&out, "", "]");
+  return out;
+}
+
+static int
+install_containerd (const struct policy *policy, struct install *in, const char *config,
+                    struct error **err)
+{
+  cleanup_free char *full = NULL, *text = NULL, *version = NULL, *value = NULL, *old = NULL;
+  cleanup_free char *edited = NULL, *backup_path = NULL, *preamble = NULL;
+  struct tomledit_key k = { .key = "BinaryName", .depth = 6 };
+  bool created = false, has_table = false;
+
+  if (config == NULL)
+    config = CONTAINERD_CONFIG;
+  if (config[0] != '/')
+    return make_error (err, 0, "--config `%s` is not an absolute path", config);
+  /* The conf.d file of earlier capguard versions reset the node's CRI
+     section: it goes, both ways.  */
+  if (remove_file (in, "/etc/containerd/conf.d/capguard.toml", err) < 0
+      || refusal_hooks (in, err) < 0)
+    return -1;
+  if (in->uninstall)
+    {
+      if (uninstall_containerd (in, config, err) < 0)
+        return -1;
+      fprintf (in->out, "restart containerd: systemctl restart containerd\n");
+      return 0;
+    }
+
+  xasprintf (&full, "%s%s", in->root, config);
+  if (read_existing (full, &text, err) < 0)
+    return -1;
+  if (text == NULL || text[strspn (text, " \t\r\n")] == '\0')
+    {
+      free (text);
+      text = xstrdup ("version = 2  " TOMLEDIT_MARK "\n");
+      created = true;
+    }
+  version = tomledit_top_value (text, "version", err);
+  if (version == NULL && *err)
+    return error_wrap (err, "%s", full);
+  if (version && strcmp (version, "2") == 0)
+    k.table = containerd_v2_runc;
+  else if (version && strcmp (version, "3") == 0)
+    k.table = containerd_v3_runc;
+  else
+    return make_error (err, 0,
+                       "%s: config version %s: capguard edits versions 2 and 3 (containerd 1.6 "
+                       "and later); convert it first",
+                       full, version ? version : "1 (no `version` key)");
+  value = toml_string (in->wrapper);
+  k.value = value;
+
+  if (tomledit_get (text, &k, &old, &has_table, err) < 0)
+    return error_wrap (err, "%s", full);
+  /* The wrapper runs the policy's `runtime`, else runc from PATH: it must
+     not silently replace another BinaryName (a vendor's runc).  */
+  if (old && strcmp (old, value) != 0)
+    {
+      cleanup_free char *wanted = policy && policy->runtime ? toml_string (policy->runtime) : NULL;
+      if (wanted == NULL || strcmp (wanted, old) != 0)
+        return make_error (err, 0,
+                           "%s: runc's BinaryName is already %s; the wrapper would run `runc` from "
+                           "PATH instead: set the policy's \"runtime\" to that path and run "
+                           "install again",
+                           full, old);
+    }
+  if (!has_table)
+    {
+      /* A runc table of our own replaces containerd's default entry whole,
+         so it names the runtime type the default has.  */
+      struct tomledit_key parent = k;
+      cleanup_free char *type = NULL;
+      bool parent_table = false;
+
+      parent.depth = 5;
+      parent.key = "runtime_type";
+      if (tomledit_get (text, &parent, &type, &parent_table, err) < 0)
+        return error_wrap (err, "%s", full);
+      if (!parent_table)
+        {
+          cleanup_free char *head = toml_header (k.table, 5);
+          xasprintf (&preamble, "%s\n  runtime_type = \"io.containerd.runc.v2\"\n", head);
+          k.preamble = preamble;
+        }
+    }
+  if (tomledit_set (text, &k, &edited, err) < 0)
+    return error_wrap (err, "%s", full);
+  if (place_wrapper (in, err) < 0)
+    return -1;
+  if (edited == NULL)
+    fprintf (in->out, "unchanged  %s\n", full);
+  else
+    {
+      xasprintf (&backup_path, "%s" BACKUP_SUFFIX, config);
+      if ((!created && put_backup (in, backup_path, text, err) < 0)
+          || put_file (in, config, edited, err) < 0)
+        return -1;
+    }
+  fprintf (in->out, "check after the restart: containerd config dump | grep BinaryName\n"
+                    "restart containerd: systemctl restart containerd\n");
+  return 0;
+}
+
+/* Docker: the wrapper as a runtime of daemon.json and its default-runtime.
+   It can stand only in front of runc (the wrapper execs runc), so a node
+   whose default is another runtime is refused rather than changed.  The
+   file is kept as it was, so uninstall gives it back byte for byte.  */
+#define DOCKER_CONFIG "/etc/docker/daemon.json"
+
+static json_t *
+load_daemon_json (const char *full, const char *text, struct error **err)
+{
+  json_error_t jerr;
+  json_t *doc = json_loads (text, JSON_REJECT_DUPLICATES, &jerr);
+
+  if (!json_is_object (doc))
+    {
+      json_decref (doc);
+      return make_error (err, 0, "%s:%d:%d: %s", full, jerr.line, jerr.column,
+                         doc ? "expected an object" : jerr.text),
+             NULL;
+    }
+  if (json_object_get (doc, "runtimes") && !json_is_object (json_object_get (doc, "runtimes")))
+    {
+      json_decref (doc);
+      return make_error (err, 0, "%s: `runtimes` is not an object", full), NULL;
+    }
+  return doc;
+}
+
+static char *
+daemon_json_text (json_t *doc)
+{
+  cleanup_free char *text = json_dumps (doc, JSON_INDENT (2));
+  char *out;
+
+  xasprintf (&out, "%s\n", text);
+  return out;
+}
+
+static int
+uninstall_docker (struct install *in, const char *config, json_t *doc, const char *old,
+                  struct error **err)
+{
+  cleanup_free char *text = NULL, *backup_path = NULL, *backup = NULL, *backup_text = NULL;
+  json_auto_t *before = NULL;
+  json_t *runtimes = json_object_get (doc, "runtimes");
+  const char *def = json_string_value (json_object_get (doc, "default-runtime"));
+
+  xasprintf (&backup_path, "%s" BACKUP_SUFFIX, config);
+  xasprintf (&backup, "%s%s", in->root, backup_path);
+  if (read_existing (backup, &backup_text, err) < 0)
+    return -1;
+  if (backup_text && (before = load_daemon_json (backup, backup_text, err)) == NULL)
+    return -1;
+  if (runtimes)
+    json_object_del (runtimes, "capguard");
+  if (runtimes && json_object_size (runtimes) == 0
+      && (before == NULL || json_object_get (before, "runtimes") == NULL))
+    json_object_del (doc, "runtimes");
+  if (def && strcmp (def, "capguard") == 0)
+    {
+      json_t *prev = before ? json_object_get (before, "default-runtime") : NULL;
+      if (prev)
+        json_object_set (doc, "default-runtime", prev);
+      else
+        json_object_del (doc, "default-runtime");
+    }
+  /* Nothing else changed since install: the administrator's own text.  */
+  text = before && json_equal (doc, before) ? xstrdup (backup_text) : daemon_json_text (doc);
+  if (strcmp (text, old) != 0 && put_file (in, config, text, err) < 0)
+    return -1;
+  if (backup_text && remove_file (in, backup_path, err) < 0)
     return -1;
   fprintf (in->out, "restart dockerd: systemctl restart docker\n");
   return 0;
 }
 
+static int
+install_docker (struct install *in, const char *config, struct error **err)
+{
+  cleanup_free char *full = NULL, *old = NULL, *text = NULL, *backup_path = NULL;
+  json_auto_t *doc = NULL;
+  json_t *runtimes;
+  const char *def;
+
+  if (config == NULL)
+    config = DOCKER_CONFIG;
+  if (config[0] != '/')
+    return make_error (err, 0, "--config `%s` is not an absolute path", config);
+  xasprintf (&full, "%s%s", in->root, config);
+  if (read_existing (full, &old, err) < 0)
+    return -1;
+  if (old == NULL && in->uninstall)
+    return 0;
+  doc = old ? load_daemon_json (full, old, err) : json_object ();
+  if (doc == NULL)
+    return -1;
+  if (in->uninstall)
+    return uninstall_docker (in, config, doc, old, err);
+
+  runtimes = json_object_get (doc, "runtimes");
+  def = json_string_value (json_object_get (doc, "default-runtime"));
+  if (def && strcmp (def, "runc") != 0 && strcmp (def, "capguard") != 0)
+    return make_error (err, 0,
+                       "%s: default-runtime is `%s`: the wrapper execs runc and would replace "
+                       "it; nothing was changed (make a runc the default first, or leave "
+                       "Docker uncovered)",
+                       full, def);
+  if (runtimes == NULL)
+    json_object_set_new (doc, "runtimes", runtimes = json_object ());
+  json_object_set_new (runtimes, "capguard", json_pack ("{s:s}", "path", in->wrapper));
+  json_object_set_new (doc, "default-runtime", json_string ("capguard"));
+  text = daemon_json_text (doc);
+  xasprintf (&backup_path, "%s" BACKUP_SUFFIX, config);
+  if (place_wrapper (in, err) < 0
+      || (old && strcmp (old, text) != 0 && put_backup (in, backup_path, old, err) < 0))
+    return -1;
+  /* daemon.json holds the administrator's other settings: merged, never
+     removed.  */
+  if (put_file (in, config, text, err) < 0)
+    return -1;
+  fprintf (in->out, "not covered: `docker run --runtime runc` (Docker reserves that name)\n"
+                    "restart dockerd: systemctl restart docker\n");
+  return 0;
+}
+
 int
 mode_install (const struct policy *policy, const char *engine, const char *root, const char *binary,
-              bool dry_run, bool uninstall, FILE *out, struct error **err)
+              const char *config, bool dry_run, bool uninstall, FILE *out, struct error **err)
 {
   cleanup_free char *self = NULL, *root_copy = NULL, *bin_copy = NULL;
   struct install in = { .dry_run = dry_run, .uninstall = uninstall, .out = out };
@@ -385,9 +614,9 @@ mode_install (const struct policy *policy, const char *engine, const char *root,
   else if (strcmp (engine, "crio") == 0)
     ret = install_crio (policy, &in, err);
   else if (strcmp (engine, "containerd") == 0)
-    ret = install_containerd (&in, err);
+    ret = install_containerd (policy, &in, config, err);
   else if (strcmp (engine, "docker") == 0)
-    ret = install_docker (&in, err);
+    ret = install_docker (&in, config, err);
   else
     ret = make_error (err, 0, "unknown engine `%s` (podman, crio, containerd or docker)", engine);
   free (in.wrapper);

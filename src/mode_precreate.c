@@ -70,7 +70,7 @@ mode_precreate (const struct policy *policy, int in_fd, int out_fd, struct error
   report_decision (policy, &d, &facts, "precreate", "precreate", NULL);
   if (d.outcome == ENFORCE_REFUSED)
     {
-      cleanup_free char *summary = enforce_summary (&d);
+      cleanup_free char *summary = enforce_summary (policy, &d);
       make_error (err, 0, "%s", summary);
       ret = 1;
     }

@@ -135,7 +135,7 @@ report_and_summarise (const struct policy *policy, const struct decision *d,
   report_decision (policy, d, facts, "runtime", stage, id);
   if (d->outcome == ENFORCE_REFUSED)
     {
-      cleanup_free char *summary = enforce_summary (d);
+      cleanup_free char *summary = enforce_summary (policy, d);
       make_error (err, 0, "%s", summary);
     }
 }

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "jsontext.h"
 #include "oci.h"
@@ -218,6 +219,7 @@ read_fields (json_t *annotations, struct oci_facts *facts, struct error **err)
   size_t f, s;
 
   facts->engine = "unknown";
+  facts->sandbox = false;
   facts->annotations = NULL;
   free (facts->conflicts);
   facts->conflicts = NULL;
@@ -231,13 +233,22 @@ read_fields (json_t *annotations, struct oci_facts *facts, struct error **err)
       return make_error (err, 0, "annotations.%s: expected a string", key);
   facts->annotations = annotations;
 
+  /* The sandbox (pause) container, by the key its engine sets on every
+     container it makes (containerd: pkg/cri/annotations, CRI-O:
+     pkg/annotations); podman's configs carry only the caller's.  */
   v = json_object_get (annotations, "io.container.manager");
   if (json_is_string (v) && strcmp (json_string_value (v), "libpod") == 0)
     facts->engine = "podman";
-  else if (json_object_get (annotations, "io.kubernetes.cri.container-type"))
-    facts->engine = "containerd";
-  else if (json_object_get (annotations, "io.kubernetes.cri-o.ContainerType"))
-    facts->engine = "cri-o";
+  else if ((v = json_object_get (annotations, "io.kubernetes.cri.container-type")))
+    {
+      facts->engine = "containerd";
+      facts->sandbox = strcmp (json_string_value (v), "sandbox") == 0;
+    }
+  else if ((v = json_object_get (annotations, "io.kubernetes.cri-o.ContainerType")))
+    {
+      facts->engine = "cri-o";
+      facts->sandbox = strcmp (json_string_value (v), "sandbox") == 0;
+    }
 
   /* A pod can pass arbitrary annotations through, so it may set another
      engine's keys to claim a different namespace.  When two engines' keys
@@ -267,6 +278,37 @@ read_fields (json_t *annotations, struct oci_facts *facts, struct error **err)
   return 0;
 }
 
+/* A network namespace joined by path may be the host's: containerd
+   joins a hostNetwork pod's sandbox by /proc/PID/ns/net, CRI-O hands
+   pinns' pin of the host namespace to the infra container, Docker a path
+   under its exec root.  runc refuses a net.* sysctl there ("not allowed
+   in host network namespace"), comparing the path's inode with its own
+   /proc/self/ns/net; so does capguard, from the same mount namespace as
+   the runtime.  Annotations are not trusted for this: a pod can set
+   CRI-O's HostNetwork one.  */
+static int
+read_netns_path (json_t *ns, size_t i, struct oci_facts *facts, struct error **err)
+{
+  json_t *path = json_object_get (ns, "path");
+  struct stat self, joined;
+
+  if (path == NULL || json_is_null (path)
+      || (json_is_string (path) && json_string_value (path)[0] == '\0'))
+    {
+      facts->network_ns = true;
+      return 0;
+    }
+  if (!json_is_string (path))
+    return make_error (err, 0, "linux.namespaces[%zu].path: expected a string", i);
+  if (stat ("/proc/self/ns/net", &self) < 0 || stat (json_string_value (path), &joined) < 0)
+    {
+      facts->network_unknown = json_string_value (path);
+      return 0;
+    }
+  facts->network_ns = self.st_dev != joined.st_dev || self.st_ino != joined.st_ino;
+  return 0;
+}
+
 static int
 read_network (json_t *linux_obj, struct oci_facts *facts, struct error **err)
 {
@@ -285,8 +327,9 @@ read_network (json_t *linux_obj, struct oci_facts *facts, struct error **err)
           if (!json_is_object (ns) || !json_is_string (json_object_get (ns, "type")))
             return make_error (err, 0, "linux.namespaces[%zu]: expected an object with a `type`",
                                i);
-          if (strcmp (json_string_value (json_object_get (ns, "type")), "network") == 0)
-            facts->network_ns = true;
+          if (strcmp (json_string_value (json_object_get (ns, "type")), "network") == 0
+              && read_netns_path (ns, i, facts, err) < 0)
+            return -1;
         }
     }
   if (sysctl && !json_is_null (sysctl))

@@ -37,7 +37,7 @@ setup ()
   run_capguard_stdin 1 "$FIXTURES/bundles/podman-privileged/config.json" --policy "$POLICY" precreate
   assert "$output" == "" "still refused"
   assert "${stderr_lines[0]}" =~ "^capguard: warning: decision log: open log file \`$LOG\`: Is a directory$"
-  assert "${stderr_lines[1]}" =~ "^capguard: precreate: refused by the default policy"
+  assert "${stderr_lines[1]}" =~ "^capguard: precreate: refused by [^(]* \(top level"
   jq '.process.capabilities = {"bounding":["CAP_KILL"],"effective":["CAP_KILL"],"permitted":["CAP_KILL"]}' \
     "$FIXTURES/bundles/podman-default/config.json" > "$BATS_TEST_TMPDIR/ok.json"
   run_capguard_stdin 0 "$BATS_TEST_TMPDIR/ok.json" --policy "$POLICY" precreate

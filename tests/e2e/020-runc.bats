@@ -71,7 +71,7 @@ bundle ()
   echo "# $output / $stderr"
   assert "$status" != 0
   assert "$output" !~ RAN "the process never ran"
-  assert "$stderr" =~ "capguard: hook: container $ID: refused by the default policy \\(action rewrite\\): bounding holds CAP_AUDIT_WRITE, beyond capabilities.allow"
+  assert "$stderr" =~ "capguard: hook: container $ID: refused by [^(]* \\(top level, action rewrite\\): bounding holds CAP_AUDIT_WRITE, beyond capabilities.allow"
   run runc --root "$RUNC_ROOT" state "$ID"
   assert "$status" != 0 "nothing left behind"
   assert "$(jq -r .decision "$LOG")" == refused

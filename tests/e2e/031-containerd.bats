@@ -91,7 +91,7 @@ ctr_ () { ctr --address "$CD/sock" "$@"; }
   cat "$BATS_TEST_TMPDIR/saved.json" > "$CAPGUARD_POLICY"
   echo "# $status: $output / $stderr"
   assert "$status" != 0
-  assert "$stderr" =~ "OCI runtime create failed: container $ID: refused by the default policy \\(action rewrite\\): bounding holds CAP_NET_RAW, denied by capabilities.deny"
+  assert "$stderr" =~ "OCI runtime create failed: container $ID: refused by $CAPGUARD_POLICY \\(top level, action rewrite\\): bounding holds CAP_NET_RAW, denied by capabilities.deny"
   run ctr_ containers list -q
   assert "$output" !~ "$ID" "nothing left behind"
 }

@@ -49,7 +49,7 @@ builtin_profile () { jq -c '.syscalls |= map(del(.comment))' "$SRCDIR/policy/sec
 @test "seccomp baseline under enforce, audit, and in the createRuntime hook" {
   p=$(pol enforce ',"seccomp":"baseline"')
   run_capguard_stdin 1 "$BATS_TEST_TMPDIR/unconfined.json" --policy "$p" precreate
-  assert_one_error_line "\\(action enforce\\): linux.seccomp allows every syscall \\(unconfined\\): the node's seccomp baseline \\(<built-in baseline>\\) is required$"
+  assert_one_error_line ", action enforce\\): linux.seccomp allows every syscall \\(unconfined\\): the node's seccomp baseline \\(<built-in baseline>\\) is required$"
   run_capguard_stdin 0 "$DEFAULT" --policy "$p" precreate
   p=$(pol audit ',"seccomp":"baseline"')
   run_capguard_stdin 0 "$BATS_TEST_TMPDIR/unconfined.json" --policy "$p" precreate
@@ -90,10 +90,25 @@ builtin_profile () { jq -c '.syscalls |= map(del(.comment))' "$SRCDIR/policy/sec
   # Already set (podman sets "0 0"): kept.
   run_capguard_stdin 0 "$DEFAULT" --policy "$p" precreate
   assert "$(jq -c .linux.sysctl <<<"$output")" == '{"net.ipv4.ping_group_range":"0 0"}'
-  # A joined network namespace (a pod's) counts as the container's own.
-  jq '.linux.namespaces |= map(if .type == "network" then .path = "/var/run/netns/pod" else . end)' "$RUNC" > "$BATS_TEST_TMPDIR/joined.json"
+  # A joined network namespace that is not the host's (a pod's) counts as the container's own.
+  unshare --net sleep 60 3>&- &
+  local pid=$!
+  for _ in $(seq 50); do [ "$(readlink /proc/$pid/ns/net)" != "$(readlink /proc/self/ns/net)" ] && break; sleep 0.1; done
+  joined () { jq --arg p "$1" '.linux.namespaces |= map(if .type == "network" then .path = $p else . end)' "$RUNC" > "$BATS_TEST_TMPDIR/joined.json"; }
+  joined "/proc/$pid/ns/net"
   run_capguard_stdin 0 "$BATS_TEST_TMPDIR/joined.json" --policy "$p" precreate
   assert "$(jq -r '.linux.sysctl["net.ipv4.ping_group_range"]' <<<"$output")" == "0 2147483647"
+  kill $pid
+  # Joined by a path that is the host's namespace (containerd's hostNetwork sandbox, CRI-O's pinns,
+  # Docker's --network host): runc refuses a net.* sysctl there, so none is set.
+  joined "/proc/$$/ns/net"
+  run_capguard_stdin 0 "$BATS_TEST_TMPDIR/joined.json" --policy "$p" precreate
+  assert "$(jq -c .linux.sysctl <<<"$output")" == null "the host's namespace by path"
+  # A path that cannot be read may be the host's: no sysctl, and the log says why.
+  joined /var/run/netns/capguard-no-such-namespace
+  run_capguard_stdin 0 "$BATS_TEST_TMPDIR/joined.json" --policy "$p" precreate
+  assert "$(jq -c .linux.sysctl <<<"$output")" == null "an unreadable path"
+  assert "$(tail -n 1 "$LOG" | jq -r '.reasons[-1]')" == 'net.ipv4.ping_group_range not set: the network namespace `/var/run/netns/capguard-no-such-namespace` cannot be read, so it may be the host'"'"'s'
 }
 
 @test "pingGroupRange: not when NET_RAW stays, not under enforce or audit, not with keep" {

@@ -323,10 +323,9 @@ test_rules_select_settings_and_record (void)
   EXPECT_STR (json_string_value (json_array_get (
                   json_object_get (json_object_get (rec, "removed"), "bounding"), 0)),
               "CAP_NET_ADMIN");
-  summary = enforce_summary (&d);
-  EXPECT_STR (
-      summary,
-      "refused by net (action enforce): bounding holds CAP_NET_ADMIN, beyond capabilities.allow");
+  summary = enforce_summary (p, &d);
+  EXPECT_STR (summary, "refused by t.json (rule `net`, action enforce): bounding holds "
+                       "CAP_NET_ADMIN, beyond capabilities.allow");
   decision_release (&d);
 
   /* Another namespace falls through to the top level, which rewrites.  */
@@ -488,9 +487,62 @@ test_ping_not_when_net_raw_is_kept (void)
   return 0;
 }
 
-TAP_MAIN (T (test_seccomp_baseline), T (test_ping_group_range_auto),
-          T (test_ping_not_when_net_raw_is_kept), T (test_seccomp_require),
-          T (test_conforming_is_allowed_under_every_action),
+/* A pod sandbox is rewritten down, never refused for its capabilities
+   (SPEC §4): enforce clamps it, deny removes, a check-only stage lets it
+   through as audited, audit changes nothing.  */
+static int
+test_sandbox_is_rewritten_never_refused (void)
+{
+  static const struct
+  {
+    const char *action;
+    enum enforce_stage stage;
+    enum enforce_outcome want;
+  } cases[] = {
+    { "enforce", ENFORCE_CAN_REWRITE, ENFORCE_REWRITTEN },
+    { "rewrite", ENFORCE_CAN_REWRITE, ENFORCE_REWRITTEN },
+    { "enforce", ENFORCE_CHECK_ONLY, ENFORCE_AUDITED },
+    { "rewrite", ENFORCE_CHECK_ONLY, ENFORCE_AUDITED },
+    { "audit", ENFORCE_CAN_REWRITE, ENFORCE_AUDITED },
+  };
+  size_t i;
+
+  for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    {
+      cleanup_policy struct policy *p
+          = policy_with (cases[i].action, ",\"noNewPrivileges\":true,\"seccomp\":\"require\"");
+      struct oci_facts f;
+      struct decision d;
+
+      EXPECT (p != NULL);
+      facts_all (&f, KILL | NET_RAW | SYS_ADMIN);
+      f.sandbox = true;
+      enforce_decide (p, &f, cases[i].stage, &d);
+      if (d.outcome != cases[i].want)
+        fprintf (stderr, "# case %zu: %s\n", i, enforce_outcome_name (d.outcome));
+      EXPECT (d.outcome == cases[i].want);
+      EXPECT (reasons_have (&d, "denied by capabilities.deny"));
+      if (d.outcome == ENFORCE_REWRITTEN)
+        {
+          EXPECT (d.final[CAPSET_BOUNDING] == KILL);
+          EXPECT (d.set_nnp);
+          EXPECT (reasons_have (&d, "not refused: the sandbox runs only the pause process"));
+        }
+      decision_release (&d);
+
+      /* The same sets in an ordinary container are refused (not under audit).  */
+      f.sandbox = false;
+      enforce_decide (p, &f, cases[i].stage, &d);
+      EXPECT (d.outcome
+              == (strcmp (cases[i].action, "audit") == 0 ? ENFORCE_AUDITED : ENFORCE_REFUSED));
+      decision_release (&d);
+    }
+  return 0;
+}
+
+TAP_MAIN (T (test_sandbox_is_rewritten_never_refused), T (test_seccomp_baseline),
+          T (test_ping_group_range_auto), T (test_ping_not_when_net_raw_is_kept),
+          T (test_seccomp_require), T (test_conforming_is_allowed_under_every_action),
           T (test_rewrite_clamps_each_set_to_its_ceiling),
           T (test_deny_refuses_under_rewrite_and_enforce_not_audit), T (test_deny_wins_over_allow),
           T (test_enforce_refuses_excess_audit_reports_it),

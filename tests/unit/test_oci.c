@@ -424,7 +424,69 @@ test_network_facts_and_edits (void)
   return 0;
 }
 
-TAP_MAIN (T (test_network_facts_and_edits), T (test_state), T (test_seccomp_states),
-          T (test_runc_would_read_differently), T (test_bad_json), T (test_wrong_types),
-          T (test_facts_of_sets), T (test_fields_and_conflicts), T (test_captured_fixtures),
-          T (test_apply_touches_only_what_changed))
+/* A sandbox by its engine's own key; never from a config podman made,
+   where every annotation is the caller's.  A network namespace joined by
+   path is the container's own unless it is capguard's (the host's).  */
+static int
+test_sandbox_and_joined_network (void)
+{
+  static const struct
+  {
+    const char *text;
+    bool sandbox;
+  } cases[] = {
+    { "{\"annotations\":{\"io.kubernetes.cri.container-type\":\"sandbox\"}}", true },
+    { "{\"annotations\":{\"io.kubernetes.cri.container-type\":\"container\"}}", false },
+    { "{\"annotations\":{\"io.kubernetes.cri-o.ContainerType\":\"sandbox\"}}", true },
+    { "{\"annotations\":{\"io.container.manager\":\"libpod\","
+      "\"io.kubernetes.cri.container-type\":\"sandbox\"}}",
+      false },
+  };
+  char self[64];
+  size_t i;
+
+  for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    {
+      json_auto_t *doc = NULL;
+      struct oci_facts f;
+      EXPECT (facts_of (cases[i].text, &f, NULL, &doc) == 0);
+      EXPECT (f.sandbox == cases[i].sandbox);
+      oci_facts_release (&f);
+    }
+
+  snprintf (self, sizeof self, "/proc/%d/ns/net", (int)getpid ());
+  {
+    cleanup_free char *host = NULL;
+    json_auto_t *doc = NULL, *gone = NULL, *own = NULL;
+    struct oci_facts f;
+
+    xasprintf (&host, "{\"linux\":{\"namespaces\":[{\"type\":\"network\",\"path\":\"%s\"}]}}",
+               self);
+    EXPECT (facts_of (host, &f, NULL, &doc) == 0);
+    EXPECT (!f.network_ns && f.network_unknown == NULL);
+    oci_facts_release (&f);
+    EXPECT (facts_of ("{\"linux\":{\"namespaces\":[{\"type\":\"network\",\"path\":\"/nonexistent/"
+                      "ns\"}]}}",
+                      &f, NULL, &gone)
+            == 0);
+    EXPECT (!f.network_ns);
+    EXPECT_STR (f.network_unknown, "/nonexistent/ns");
+    oci_facts_release (&f);
+    /* Another namespace file: its inode is not the host's network one.  */
+    EXPECT (facts_of ("{\"linux\":{\"namespaces\":[{\"type\":\"network\",\"path\":\"/proc/self/"
+                      "ns/mnt\"}]}}",
+                      &f, NULL, &own)
+            == 0);
+    EXPECT (f.network_ns);
+    oci_facts_release (&f);
+  }
+  EXPECT (expect_facts_error ("{\"linux\":{\"namespaces\":[{\"type\":\"network\",\"path\":1}]}}",
+                              "linux.namespaces[0].path: expected a string")
+          == 0);
+  return 0;
+}
+
+TAP_MAIN (T (test_sandbox_and_joined_network), T (test_network_facts_and_edits), T (test_state),
+          T (test_seccomp_states), T (test_runc_would_read_differently), T (test_bad_json),
+          T (test_wrong_types), T (test_facts_of_sets), T (test_fields_and_conflicts),
+          T (test_captured_fixtures), T (test_apply_touches_only_what_changed))
