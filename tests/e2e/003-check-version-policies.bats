@@ -108,6 +108,25 @@ warning: rule \`everything\`: allow includes every capability, beyond every engi
   assert "$output" == "$(cat "$in")"
 }
 
+@test "every shipped policy rewrites containerd's real pod sandboxes down and never refuses one" {
+  for policy in default baseline restricted; do
+    p=$(policy_file "$SRCDIR/policy/$policy.json" "$BATS_TEST_TMPDIR/$policy/policy.json")
+    for sb in pod-sandbox hostnet-sandbox privileged-sandbox; do
+      in=$FIXTURES/bundles/containerd-cri-$sb/config.json
+      run_capguard_stdin 0 "$in" --policy "$p" precreate
+      allow=$("$CAPGUARD" --policy "$p" check | awk '/^(every container|otherwise)/ {top = 1} top && $1 == "allow" {print; exit}')
+      for cap in $(jq -r '.process.capabilities.bounding[]' <<<"$output"); do
+        assert "$allow" =~ "${cap#CAP_}" "$policy: $sb keeps only what the policy allows"
+      done
+      assert "$(jq -r '.process.capabilities.bounding | length' <<<"$output")" -lt 14 "$policy: $sb was clamped"
+    done
+    # The containers of those pods are judged as usual: under enforce, beyond the ceiling is refused.
+    if [ "$policy" != default ]; then
+      run_capguard_stdin 1 "$FIXTURES/bundles/containerd-cri-pod/config.json" --policy "$p" precreate
+    fi
+  done
+}
+
 @test "restricted policy: podman defaults refused for caps, no_new_privs; --cap-drop ALL with seccomp passes" {
   p=$(policy_file "$SRCDIR/policy/restricted.json")
   run_capguard_stdin 1 "$FIXTURES/bundles/podman-default/config.json" --policy "$p" precreate

@@ -5,9 +5,9 @@
 # operator.  Every check reads the sets the kernel gave, inside the container.
 
 load helpers
+load cri-helpers
 bats_require_minimum_version 1.5.0
 
-IMAGE=localhost/capguard-test/busybox:1
 DOCKER=/usr/bin/docker
 
 setup_file ()

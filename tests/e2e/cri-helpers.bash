@@ -143,3 +143,13 @@ task_config () { echo "$CRI_T/state/io.containerd.runtime.v2.task/k8s.io/$1/conf
 
 # The decision-log record of the last start of task ID.
 decision () { jq -c --arg id "$1" 'select(.id == $id and .stage != "exec")' "$DECISIONS" | tail -n 1; }
+
+# Unmounts whatever an engine left mounted under DIR (network namespaces, rootfs), deepest first, so
+# that bats can remove its temporary directory.
+unmount_under ()
+{
+  local m
+  for m in $(awk -v d="$1/" 'index($2, d) == 1 { print $2 }' /proc/self/mounts | sort -r); do
+    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+  done
+}

@@ -113,13 +113,3 @@ write_policy ()
 
 # The nine capabilities of CRI-O's default_capabilities, the built-in ceiling, sorted.
 CRIO_NINE="CAP_CHOWN CAP_DAC_OVERRIDE CAP_FOWNER CAP_FSETID CAP_KILL CAP_NET_BIND_SERVICE CAP_SETGID CAP_SETPCAP CAP_SETUID"
-
-# Unmounts whatever an engine left mounted under DIR (network namespaces, rootfs), deepest first, so
-# that bats can remove its temporary directory.
-unmount_under ()
-{
-  local m
-  for m in $(awk -v d="$1/" 'index($2, d) == 1 { print $2 }' /proc/self/mounts | sort -r); do
-    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
-  done
-}
