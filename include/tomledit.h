@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "error.h"
 
 /* A reversible, line-based edit of one key in an engine's TOML file
@@ -42,6 +44,12 @@ char *tomledit_top_value (const char *text, const char *key, struct error **err)
    read safely.  */
 int tomledit_get (const char *text, const struct tomledit_key *k, char **value, bool *has_table,
                   struct error **err);
+
+/* The strings of the array K->key holds in K->table (K->value unused), as
+   a JSON array in *OUT, or NULL when the key is absent.  Anything but an
+   array of plain strings is an error.  */
+int tomledit_get_strings (const char *text, const struct tomledit_key *k, json_t **out,
+                          struct error **err);
 
 /* TEXT with K->key set to K->value in K->table: the key's line replaced
    (the original kept as a comment), added under the table's header, or the

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -206,58 +207,6 @@ refusal_hooks (struct install *in, struct error **err)
   return place (in, OCI_HOOKS_DIR "/capguard-poststart.json", post, err);
 }
 
-static int
-install_podman (struct install *in, struct error **err)
-{
-  cleanup_free char *pre = hook_json (in->binary, "precreate");
-  static const char conf[]
-      = "# capguard: podman's precreate hook.  hooks_dir replaces podman's list, so its\n"
-        "# defaults are listed again; the precreate file has a directory of its own, which\n"
-        "# CRI-O and NRI's hook-injector never read (they reject the precreate stage).\n"
-        "[engine]\n"
-        "hooks_dir = [\n"
-        "  \"/usr/share/containers/oci/hooks.d\",\n"
-        "  \"" OCI_HOOKS_DIR "\",\n"
-        "  \"" PODMAN_HOOKS_DIR "\",\n"
-        "]\n";
-
-  if (place (in, PODMAN_HOOKS_DIR "/capguard-precreate.json", pre, err) < 0
-      || place (in, "/etc/containers/containers.conf.d/capguard-hooks.conf", conf, err) < 0)
-    return -1;
-  fprintf (in->out, "podman reads this on its next command: nothing to restart\n");
-  return 0;
-}
-
-static int
-install_crio (const struct policy *policy, struct install *in, struct error **err)
-{
-  cleanup_free char *defaults = NULL, *runtime = NULL;
-  char *text = NULL;
-  size_t size = 0;
-  FILE *mem = open_memstream (&text, &size);
-
-  if (mem == NULL)
-    return make_error (err, errno, "open_memstream: %s", strerror (errno));
-  mode_crio_conf (policy, mem, err);
-  fprintf (mem, "hooks_dir = [\n  \"/usr/share/containers/oci/hooks.d\",\n  \"" OCI_HOOKS_DIR
-                "\",\n]\n");
-  fclose (mem);
-  defaults = text;
-  xasprintf (
-      &runtime,
-      "# capguard: the runtime wrapper as CRI-O's default handler (clamps create and exec).\n"
-      "[crio.runtime]\ndefault_runtime = \"capguard\"\n\n"
-      "[crio.runtime.runtimes.capguard]\nruntime_path = \"%s\"\nruntime_type = \"oci\"\n"
-      "runtime_root = \"/run/runc\"\n",
-      in->wrapper);
-  if (place_wrapper (in, err) < 0 || refusal_hooks (in, err) < 0
-      || place (in, "/etc/crio/crio.conf.d/10-capguard.conf", defaults, err) < 0
-      || place (in, "/etc/crio/crio.conf.d/20-capguard-runtime.conf", runtime, err) < 0)
-    return -1;
-  fprintf (in->out, "restart CRI-O: systemctl restart crio\n");
-  return 0;
-}
-
 /* containerd: runc's BinaryName in config.toml itself.  An imported file
    would not do: containerd 1.6 and 1.7 replace a whole plugin section with
    an imported one (services/server/config: "Replace entire sections
@@ -297,6 +246,205 @@ toml_string (const char *s)
     util_append (&out, "", (*s == '"' || *s == '\\') ? "\\%c" : "%c", *s);
   util_append (&out, "", "\"");
   return out;
+}
+
+/* The hooks directories an engine reads: the last `hooks_dir` in TABLE of
+   its configuration files (MAIN, then DROPINS' *.conf in name order, as
+   CRI-O and containers.conf read them), skipping capguard's own drop-ins
+   (any name holding "capguard"), else DEFAULTS.  A file that is not TOML capguard can read is an error: a
+   list built without it could drop the node's hooks.  */
+static int
+engine_hooks_dirs (struct install *in, const char *main_file, const char *dropins,
+                   const char *const *table, size_t depth, const char *const *defaults,
+                   json_t **dirs, struct error **err)
+{
+  struct tomledit_key k = { .table = table, .depth = depth, .key = "hooks_dir" };
+  cleanup_free char *dir = NULL;
+  struct dirent **names = NULL;
+  json_t *found = NULL;
+  int n, i, ret = 0;
+
+  xasprintf (&dir, "%s%s", in->root, dropins);
+  n = scandir (dir, &names, NULL, alphasort);
+  for (i = -1; i < (n < 0 ? 0 : n) && ret == 0; i++)
+    {
+      cleanup_free char *path = NULL, *text = NULL;
+      json_t *list = NULL;
+
+      if (i < 0)
+        xasprintf (&path, "%s%s", in->root, main_file);
+      else
+        {
+          const char *name = names[i]->d_name;
+          size_t len = strlen (name);
+          if (len < 6 || strcmp (name + len - 5, ".conf") != 0 || strstr (name, "capguard"))
+            continue;
+          xasprintf (&path, "%s/%s", dir, name);
+        }
+      if (read_existing (path, &text, err) < 0)
+        ret = -1;
+      else if (text && tomledit_get_strings (text, &k, &list, err) < 0)
+        ret = error_wrap (err, "%s", path);
+      else if (list)
+        {
+          json_decref (found);
+          found = list;
+        }
+    }
+  for (i = 0; i < n; i++)
+    free (names[i]);
+  free (names);
+  if (ret < 0)
+    {
+      json_decref (found);
+      return -1;
+    }
+  if (found == NULL)
+    {
+      found = json_array ();
+      for (i = 0; defaults[i]; i++)
+        json_array_append_new (found, json_string (defaults[i]));
+    }
+  *dirs = found;
+  return 0;
+}
+
+static void
+toml_string_list (char **out, json_t *list)
+{
+  json_t *v;
+  size_t i;
+
+  json_array_foreach (list, i, v)
+    {
+      cleanup_free char *q = toml_string (json_string_value (v));
+      util_append (out, "", "  %s,\n", q);
+    }
+}
+
+static bool
+list_has (json_t *list, const char *s)
+{
+  json_t *v;
+  size_t i;
+
+  json_array_foreach (list, i, v)
+    if (strcmp (json_string_value (v), s) == 0)
+      return true;
+  return false;
+}
+
+/* podman: the precreate hook lives in a directory only podman reads, which
+   takes a containers.conf `hooks_dir`; that key replaces podman's list, so
+   the drop-in lists the node's own directories first (as configured in
+   containers.conf and its drop-ins, else podman's two defaults), and
+   capguard's last.  */
+static const char *const containers_engine[] = { "engine" };
+static const char *const podman_default_hooks[]
+    = { "/usr/share/containers/oci/hooks.d", OCI_HOOKS_DIR, NULL };
+
+static int
+install_podman (struct install *in, struct error **err)
+{
+  cleanup_free char *pre = hook_json (in->binary, "precreate"), *conf = NULL;
+  json_auto_t *dirs = NULL;
+
+  if (!in->uninstall)
+    {
+      if (engine_hooks_dirs (in, "/etc/containers/containers.conf",
+                             "/etc/containers/containers.conf.d", containers_engine, 1,
+                             podman_default_hooks, &dirs, err)
+          < 0)
+        return -1;
+      if (!list_has (dirs, PODMAN_HOOKS_DIR))
+        json_array_append_new (dirs, json_string (PODMAN_HOOKS_DIR));
+      conf = xstrdup (
+          "# capguard: podman's precreate hook, in a directory of its own that CRI-O and NRI's\n"
+          "# hook-injector never read (they reject the precreate stage).  hooks_dir replaces\n"
+          "# podman's list: these are the node's directories when capguard was installed, then\n"
+          "# capguard's.  Run `capguard install podman` again after changing hooks_dir.\n"
+          "[engine]\nhooks_dir = [\n");
+      toml_string_list (&conf, dirs);
+      util_append (&conf, "", "]\n");
+    }
+  if (place (in, PODMAN_HOOKS_DIR "/capguard-precreate.json", pre, err) < 0
+      || place (in, "/etc/containers/containers.conf.d/capguard-hooks.conf", conf, err) < 0)
+    return -1;
+  fprintf (in->out, "podman reads this on its next command: nothing to restart\n");
+  return 0;
+}
+
+/* CRI-O: the createRuntime and poststart files go into the first directory
+   of CRI-O's own hooks_dir (crio.conf and its drop-ins, else CRI-O's
+   default), so that the node's list is never replaced.  */
+static const char *const crio_runtime[] = { "crio", "runtime" };
+static const char *const crio_default_hooks[] = { "/usr/share/containers/oci/hooks.d", NULL };
+
+static int
+crio_hooks (struct install *in, struct error **err)
+{
+  cleanup_free char *create = hook_json (in->binary, "createRuntime");
+  cleanup_free char *post = hook_json (in->binary, "poststart");
+  json_auto_t *dirs = NULL;
+  json_t *v;
+  size_t i;
+
+  if (engine_hooks_dirs (in, "/etc/crio/crio.conf", "/etc/crio/crio.conf.d", crio_runtime, 2,
+                         crio_default_hooks, &dirs, err)
+      < 0)
+    return -1;
+  if (in->uninstall)
+    {
+      /* Wherever an install put them: the node's list may have changed.  */
+      json_array_append_new (dirs, json_string (OCI_HOOKS_DIR));
+      json_array_append_new (dirs, json_string ("/usr/share/containers/oci/hooks.d"));
+      json_array_foreach (dirs, i, v)
+        {
+          cleanup_free char *a = NULL, *b = NULL;
+          xasprintf (&a, "%s/capguard-createRuntime.json", json_string_value (v));
+          xasprintf (&b, "%s/capguard-poststart.json", json_string_value (v));
+          if (remove_file (in, a, err) < 0 || remove_file (in, b, err) < 0)
+            return -1;
+        }
+      return 0;
+    }
+  if (json_array_size (dirs) == 0)
+    return make_error (err, 0, "CRI-O's hooks_dir is empty: nowhere to put the hooks");
+  {
+    const char *first = json_string_value (json_array_get (dirs, 0));
+    cleanup_free char *a = NULL, *b = NULL;
+    xasprintf (&a, "%s/capguard-createRuntime.json", first);
+    xasprintf (&b, "%s/capguard-poststart.json", first);
+    return put_file (in, a, create, err) < 0 ? -1 : put_file (in, b, post, err);
+  }
+}
+
+static int
+install_crio (const struct policy *policy, struct install *in, struct error **err)
+{
+  cleanup_free char *defaults = NULL, *runtime = NULL;
+  char *text = NULL;
+  size_t size = 0;
+  FILE *mem = open_memstream (&text, &size);
+
+  if (mem == NULL)
+    return make_error (err, errno, "open_memstream: %s", strerror (errno));
+  mode_crio_conf (policy, mem, err);
+  fclose (mem);
+  defaults = text;
+  xasprintf (
+      &runtime,
+      "# capguard: the runtime wrapper as CRI-O's default handler (clamps create and exec).\n"
+      "[crio.runtime]\ndefault_runtime = \"capguard\"\n\n"
+      "[crio.runtime.runtimes.capguard]\nruntime_path = \"%s\"\nruntime_type = \"oci\"\n"
+      "runtime_root = \"/run/runc\"\n",
+      in->wrapper);
+  if (place_wrapper (in, err) < 0 || crio_hooks (in, err) < 0
+      || place (in, "/etc/crio/crio.conf.d/10-capguard.conf", defaults, err) < 0
+      || place (in, "/etc/crio/crio.conf.d/20-capguard-runtime.conf", runtime, err) < 0)
+    return -1;
+  fprintf (in->out, "restart CRI-O: systemctl restart crio\n");
+  return 0;
 }
 
 static int

@@ -21,8 +21,9 @@ struct line
   enum line_kind kind;
   char *path[16]; /* a header's table, or a key's dotted key */
   size_t depth;
-  bool array;        /* [[...]] */
-  const char *value; /* a key's value, up to the end of the line */
+  bool array;            /* [[...]] */
+  const char *value;     /* a key's value, from its first character */
+  const char *value_end; /* ...to the end of its last line */
 };
 
 struct scan
@@ -198,7 +199,7 @@ static int
 scan_text (const char *text, struct scan *s, struct error **err)
 {
   const char *p = text;
-  size_t cap = 0;
+  size_t cap = 0, open_key = (size_t)-1;
 
   memset (s, 0, sizeof *s);
   while (*p)
@@ -218,6 +219,15 @@ scan_text (const char *text, struct scan *s, struct error **err)
       l->len = len;
       if (scan_line (s, l, err) < 0)
         return error_wrap (err, "line %zu", s->n);
+      if (l->kind == LINE_KEY)
+        {
+          l->value_end = p + len;
+          open_key = s->n - 1;
+        }
+      else if (open_key != (size_t)-1)
+        s->lines[open_key].value_end = p + len;
+      if (!s->in_string && s->nesting == 0)
+        open_key = (size_t)-1;
       p += len;
     }
   if (s->in_string || s->nesting > 0)
@@ -539,4 +549,107 @@ tomledit_revert (const char *text, char **out, struct error **err)
     }
   *out = result;
   return 0;
+}
+
+/* One TOML string at *P (basic or literal, single-line), appended to ARR.  */
+static int
+parse_string (const char **p, const char *end, json_t *arr)
+{
+  char quote = **p;
+  cleanup_free char *buf = xmalloc0 (end - *p + 1);
+  size_t n = 0;
+  const char *q = *p + 1;
+
+  while (q < end && *q != quote && *q != '\n')
+    {
+      if (quote == '"' && *q == '\\')
+        {
+          if (++q >= end)
+            return -1;
+          switch (*q)
+            {
+            case 'n':
+              buf[n++] = '\n';
+              break;
+            case 't':
+              buf[n++] = '\t';
+              break;
+            case '"':
+            case '\\':
+              buf[n++] = *q;
+              break;
+            default:
+              return -1; /* \u and the rest: not in a path list */
+            }
+          q++;
+          continue;
+        }
+      buf[n++] = *q++;
+    }
+  if (q >= end || *q != quote)
+    return -1;
+  *p = q + 1;
+  json_array_append_new (arr, json_stringn (buf, n));
+  return 0;
+}
+
+int
+tomledit_get_strings (const char *text, const struct tomledit_key *k, json_t **out,
+                      struct error **err)
+{
+  struct scan s;
+  long header, keyline;
+  json_t *arr = NULL;
+  const char *p, *end;
+  bool want_value = true;
+  int ret = -1;
+
+  *out = NULL;
+  if (scan_text (text, &s, err) < 0 || locate (&s, k, &header, &keyline, err) < 0)
+    goto done;
+  ret = 0;
+  if (keyline < 0)
+    goto done;
+  p = s.lines[keyline].value;
+  end = s.lines[keyline].value_end;
+  arr = json_array ();
+  if (p >= end || *p++ != '[')
+    goto bad;
+  for (;;)
+    {
+      while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+        p++;
+      if (p < end && *p == '#')
+        {
+          while (p < end && *p != '\n')
+            p++;
+          continue;
+        }
+      if (p >= end)
+        goto bad;
+      if (*p == ']')
+        break;
+      if (want_value && (*p == '"' || *p == '\''))
+        {
+          if (parse_string (&p, end, arr) < 0)
+            goto bad;
+          want_value = false;
+        }
+      else if (!want_value && *p == ',')
+        {
+          p++;
+          want_value = true;
+        }
+      else
+        goto bad;
+    }
+  *out = arr;
+  arr = NULL;
+  goto done;
+bad:
+  ret = make_error (err, 0, "line %ld: `%s` is not an array of strings", keyline + 1, k->key);
+done:
+  json_decref (arr);
+  scan_release (&s);
+  return ret;
 }

@@ -166,6 +166,64 @@ TOML
   cmp "$BATS_TEST_TMPDIR/before" "$ROOT/etc/containerd/config.toml"
 }
 
+@test "CRI-O: the hooks go into a directory CRI-O already reads; the node's hooks_dir is never replaced" {
+  mkdir -p "$ROOT/etc/crio/crio.conf.d"
+  printf '[crio.runtime]\nhooks_dir = ["/usr/share/containers/oci/hooks.d"]\n' > "$ROOT/etc/crio/crio.conf"
+  printf '[crio.runtime]\nhooks_dir = [\n  "/etc/gpu/hooks.d",  # the vendor'"'"'s\n  "/usr/share/containers/oci/hooks.d",\n]\n' \
+    > "$ROOT/etc/crio/crio.conf.d/50-gpu.conf"
+  inst 0 install crio
+  assert "$(jq -r .hook.path "$ROOT/etc/gpu/hooks.d/capguard-createRuntime.json")" == "$BIN"
+  assert "$(jq -c .stages "$ROOT/etc/gpu/hooks.d/capguard-poststart.json")" == '["poststart"]'
+  run grep -rl hooks_dir "$ROOT/etc/crio/crio.conf.d"
+  assert "$output" == "$ROOT/etc/crio/crio.conf.d/50-gpu.conf" "capguard sets no hooks_dir"
+  inst 0 uninstall crio
+  run find "$ROOT/etc/gpu" "$ROOT/etc/crio/crio.conf.d" -type f
+  assert "$output" == "$ROOT/etc/crio/crio.conf.d/50-gpu.conf" "uninstall removed what install wrote"
+  # Without any hooks_dir, CRI-O's default directory.
+  rm "$ROOT/etc/crio/crio.conf.d/50-gpu.conf" "$ROOT/etc/crio/crio.conf"
+  inst 0 install crio
+  [ -f "$ROOT/usr/share/containers/oci/hooks.d/capguard-createRuntime.json" ]
+  inst 0 uninstall crio
+  run find "$ROOT/usr/share" "$ROOT/etc/crio" -type f
+  assert "$output" == "" "uninstall removed the hooks"
+  printf '[crio.runtime]\nhooks_dir = "/not/an/array"\n' > "$ROOT/etc/crio/crio.conf.d/50-gpu.conf"
+  inst 3 install crio
+  assert_one_error_line "50-gpu.conf: line 2: \`hooks_dir\` is not an array of strings"
+}
+
+@test "podman: the drop-in keeps the node's hooks directories, and real podman runs the node's hook and capguard's" {
+  command -v podman >/dev/null || skip_or_fail "podman is not installed"
+  [ "$(id -u)" = 0 ] || skip_or_fail "podman with runc and cgroupfs needs root here"
+  real=$(realpath "$CAPGUARD")
+  mkdir -p "$ROOT$(dirname "$real")" "$ROOT/etc/containers/containers.conf.d" && cp "$real" "$ROOT$real"
+  vendor=$BATS_TEST_TMPDIR/vendor-hooks
+  printf '[engine]\nhooks_dir = ["%s"]\n' "$vendor" > "$ROOT/etc/containers/containers.conf"
+  printf '[engine]\nevents_logger = "file"\n' > "$ROOT/etc/containers/containers.conf.d/00-node.conf"
+  inst 0 install podman
+  conf=$ROOT/etc/containers/containers.conf.d/capguard-hooks.conf
+  run "$PYTHON" -c 'import sys, tomllib; print(" ".join(tomllib.load(open(sys.argv[1], "rb"))["engine"]["hooks_dir"]))' "$conf"
+  assert "$output" == "$vendor /etc/containers/capguard/hooks.d" "the node's list, then capguard's"
+  # A hook of the node's own, which must still run: it leaves a mark.
+  mkdir -p "$vendor"
+  printf '#!/bin/sh\ntouch %s/vendor-ran\n' "$BATS_TEST_TMPDIR" > "$BATS_TEST_TMPDIR/vendor.sh"
+  chmod 755 "$BATS_TEST_TMPDIR/vendor.sh"
+  printf '{"version":"1.0.0","hook":{"path":"%s"},"when":{"always":true},"stages":["prestart"]}\n' \
+    "$BATS_TEST_TMPDIR/vendor.sh" > "$vendor/vendor.json"
+  # podman reads only the file CONTAINERS_CONF names; capguard's directory is under ROOT here.
+  sed "s|\"/etc/containers/capguard/hooks.d\"|\"$ROOT/etc/containers/capguard/hooks.d\"|" "$conf" > "$BATS_TEST_TMPDIR/podman.conf"
+  jq --arg p "$real" '.hook.path = $p' "$ROOT/etc/containers/capguard/hooks.d/capguard-precreate.json" > "$BATS_TEST_TMPDIR/pre.json"
+  cp "$BATS_TEST_TMPDIR/pre.json" "$ROOT/etc/containers/capguard/hooks.d/capguard-precreate.json"
+  bash "$SRCDIR/tests/rootfs.sh" "$BATS_TEST_TMPDIR/rootfs"
+  run --separate-stderr env CONTAINERS_CONF="$BATS_TEST_TMPDIR/podman.conf" podman \
+    --root "$BATS_TEST_TMPDIR/podman/storage" --runroot "$BATS_TEST_TMPDIR/podman/run" \
+    --tmpdir "$BATS_TEST_TMPDIR/podman/tmp" --storage-driver vfs --runtime runc --cgroup-manager cgroupfs \
+    --events-backend file run --rm --net none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
+    --cap-add SYS_ADMIN --rootfs "$BATS_TEST_TMPDIR/rootfs" /bin/grep ^CapBnd /proc/self/status
+  echo "# $status: $output / $stderr"
+  assert "$output" =~ "^CapBnd:[[:space:]]+00000000000005fb$" "capguard's precreate hook clamped it"
+  [ -e "$BATS_TEST_TMPDIR/vendor-ran" ] || { echo "the node's own hook did not run"; return 1; }
+}
+
 @test "uninstall removes what install wrote, and only that" {
   for e in podman crio containerd; do inst 0 install "$e"; done
   touch "$ROOT/etc/containers/oci/hooks.d/other-hook.json"

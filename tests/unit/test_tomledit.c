@@ -180,6 +180,27 @@ test_revert_without_edits (void)
   return 0;
 }
 
+static int
+test_get_strings (void)
+{
+  static const char *const engine[] = { "crio", "runtime" };
+  const struct tomledit_key k = { .table = engine, .depth = 2, .key = "hooks_dir" };
+  cleanup_error struct error *err = NULL;
+  json_auto_t *list = NULL, *none = NULL;
+  cleanup_free char *dump = NULL;
+
+  EXPECT (tomledit_get_strings ("[crio.runtime]\nhooks_dir = [\n  \"/a\",  # one\n\n  '/b\\c', "
+                                "\"q\\\"d\"\n]\nx = 1\n",
+                                &k, &list, &err)
+          == 0);
+  dump = json_dumps (list, JSON_COMPACT);
+  EXPECT_STR (dump, "[\"/a\",\"/b\\\\c\",\"q\\\"d\"]");
+  EXPECT (tomledit_get_strings ("[crio]\nhooks_dir = 1\n", &k, &none, &err) == 0 && none == NULL);
+  EXPECT (tomledit_get_strings ("[crio.runtime]\nhooks_dir = [1]\n", &k, &none, &err) < 0);
+  EXPECT_STR (err->msg, "line 2: `hooks_dir` is not an array of strings");
+  return 0;
+}
+
 int
 main (void)
 {
@@ -192,6 +213,7 @@ main (void)
     { "unsafe files are refused with the line", test_refused },
     { "get and the top-level value", test_get_and_top_value },
     { "revert without edits", test_revert_without_edits },
+    { "an array of strings over several lines", test_get_strings },
   };
   return tap_run (tests, sizeof tests / sizeof tests[0]);
 }
