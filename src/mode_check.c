@@ -104,6 +104,26 @@ warn_settings (FILE *out, const char *who, const struct policy_settings *s, int 
   return n;
 }
 
+/* CAP_SETPCAP lets a process raise its inheritable set up to its bounding
+   set, and then its ambient set within permitted and inheritable
+   (capabilities(7), capset(2)): narrower inheritable and ambient ceilings
+   hold when the container starts, not after.  Nothing beyond allow becomes
+   reachable, so this is a note, not a warning.  */
+static int
+note_setpcap (FILE *out, const char *who, const struct policy_settings *s)
+{
+  uint64_t wider = capset_subtract (s->allow, s->inheritable) | capset_subtract (s->allow, s->ambient);
+
+  if (!capset_has (s->allow, CAP_SETPCAP) || capset_has (s->deny, CAP_SETPCAP) || wider == 0)
+    return 0;
+  fprintf (out,
+           "note: %s: allow includes CAP_SETPCAP, so a process can raise its inheritable and "
+           "then its ambient set up to what allow gives it after it starts: the inheritable "
+           "and ambient ceilings hold at start only\n",
+           who);
+  return 1;
+}
+
 /* Warnings for what is legal but surprising; returns how many.  */
 static int
 print_warnings (const struct policy *policy, FILE *out)
@@ -112,6 +132,7 @@ print_warnings (const struct policy *policy, FILE *out)
   int f, n;
 
   n = warn_settings (out, "the top level", &policy->defaults, policy->last_cap);
+  note_setpcap (out, "the top level", &policy->defaults);
   for (i = 0; i < policy->n_rules; i++)
     {
       const struct policy_rule *r = &policy->rules[i];
@@ -120,6 +141,7 @@ print_warnings (const struct policy *policy, FILE *out)
 
       xasprintf (&who, "rule `%s`", r->name);
       n += warn_settings (out, who, &r->settings, policy->last_cap);
+      note_setpcap (out, who, &r->settings);
       for (f = 0; f < POLICY_FIELD_COUNT; f++)
         always = always && !r->has_field[f];
       /* Rules are tried in order: after one that matches everything, no

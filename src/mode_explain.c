@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/stat.h>
 
 #include "enforce.h"
@@ -286,6 +287,16 @@ mode_explain (const struct policy *policy, const char *path, char *const *annota
               names);
         }
     }
+
+  /* capabilities(7): with CAP_SETPCAP the process may fill inheritable up
+     to bounding, then ambient, after it starts.  */
+  if (capset_has (d.final[CAPSET_EFFECTIVE], CAP_SETPCAP)
+      && (capset_subtract (d.final[CAPSET_BOUNDING], d.final[CAPSET_INHERITABLE])
+          || capset_subtract (d.final[CAPSET_BOUNDING], d.final[CAPSET_AMBIENT])))
+    jsontext_append_printf (warnings,
+                            "the process holds CAP_SETPCAP: after it starts it can raise its "
+                            "inheritable set up to its bounding set and then its ambient set, "
+                            "beyond the inheritable and ambient ceilings (not beyond allow)");
 
   report = json_object ();
   json_object_set_new (report, "config", json_string (display));
