@@ -214,6 +214,7 @@ read_set (json_t *caps, enum capset_kind kind, int last_cap, struct oci_facts *f
 static int
 read_fields (json_t *annotations, struct oci_facts *facts, struct error **err)
 {
+  const struct field_source *vouching = NULL;
   const char *key;
   json_t *v;
   size_t f, s;
@@ -233,47 +234,60 @@ read_fields (json_t *annotations, struct oci_facts *facts, struct error **err)
       return make_error (err, 0, "annotations.%s: expected a string", key);
   facts->annotations = annotations;
 
-  /* The sandbox (pause) container, by the key its engine sets on every
-     container it makes (containerd: pkg/cri/annotations, CRI-O:
-     pkg/annotations); podman's configs carry only the caller's.  */
-  v = json_object_get (annotations, "io.container.manager");
-  if (json_is_string (v) && strcmp (json_string_value (v), "libpod") == 0)
-    facts->engine = "podman";
-  else if ((v = json_object_get (annotations, "io.kubernetes.cri.container-type")))
-    {
-      facts->engine = "containerd";
-      facts->sandbox = strcmp (json_string_value (v), "sandbox") == 0;
-    }
-  else if ((v = json_object_get (annotations, "io.kubernetes.cri-o.ContainerType")))
-    {
-      facts->engine = "cri-o";
-      facts->sandbox = strcmp (json_string_value (v), "sandbox") == 0;
-    }
+  /* Who made the config, by the key each engine sets on every container
+     it makes (containerd: pkg/cri/annotations, CRI-O: pkg/annotations;
+     podman: io.container.manager).  Pods can pass annotations through
+     (CRI-O copies them, containerd when pod_annotations allows), so both
+     CRI engines' keys together say nothing: no engine vouches.  */
+  {
+    json_t *manager = json_object_get (annotations, "io.container.manager");
+    json_t *cd = json_object_get (annotations, "io.kubernetes.cri.container-type");
+    json_t *crio = json_object_get (annotations, "io.kubernetes.cri-o.ContainerType");
 
-  /* A pod can pass arbitrary annotations through, so it may set another
-     engine's keys to claim a different namespace.  When two engines' keys
-     for one field disagree, the field matches nothing (SPEC §4).  */
+    if (manager && strcmp (json_string_value (manager), "libpod") == 0)
+      facts->engine = "podman";
+    else if (cd && crio)
+      facts->engine = "unknown";
+    else if (cd || crio)
+      {
+        facts->engine = cd ? "containerd" : "cri-o";
+        facts->sandbox = strcmp (json_string_value (cd ? cd : crio), "sandbox") == 0;
+        vouching = cd ? &field_sources[0] : &field_sources[1];
+      }
+  }
+
+  /* Only a CRI engine fills the Kubernetes identity from the kubelet's
+     request: under podman, ctr, Docker and plain runc every annotation is
+     the caller's, who could claim kube-system (SPEC §4 "Who vouches for
+     an identity").  From a CRI engine, only its own keys count; the other
+     engine's key for a field, passed through by a pod, makes the field
+     match nothing when it disagrees.  */
   for (f = 0; f < OCI_FIELD_COUNT; f++)
     {
-      const char *value = NULL, *value_engine = NULL;
+      json_t *own = vouching ? json_object_get (annotations, vouching->keys[f]) : NULL;
+      bool disputed = false;
+
       for (s = 0; s < sizeof field_sources / sizeof field_sources[0]; s++)
         {
           json_t *a = json_object_get (annotations, field_sources[s].keys[f]);
-          const char *sv = a ? json_string_value (a) : NULL;
-          if (sv == NULL)
+          if (a == NULL || &field_sources[s] == vouching)
             continue;
-          if (value && strcmp (value, sv) != 0)
+          if (vouching == NULL)
+            util_append (&facts->conflicts, "; ",
+                         "`%s` from `%s` ignored: no CRI engine made this config (%s), so "
+                         "nobody vouches for it",
+                         field_names[f], field_sources[s].keys[f], facts->engine);
+          else if (own && strcmp (json_string_value (own), json_string_value (a)) != 0)
             {
               util_append (&facts->conflicts, "; ",
                            "`%s` is `%s` (%s) but `%s` (%s); it matches nothing", field_names[f],
-                           value, value_engine, sv, field_sources[s].engine);
-              value = NULL;
-              break;
+                           json_string_value (own), vouching->engine, json_string_value (a),
+                           field_sources[s].engine);
+              disputed = true;
             }
-          value = sv;
-          value_engine = field_sources[s].engine;
         }
-      facts->fields[f] = value;
+      if (own && !disputed)
+        facts->fields[f] = json_string_value (own);
     }
   return 0;
 }

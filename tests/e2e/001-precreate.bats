@@ -72,11 +72,21 @@ precreate_fixture ()
 }
 
 @test "kube-system is audited by the built-in policy: config passes byte for byte, the log says what would change" {
-  in=$FIXTURES/bundles/podman-k8s-kube-system/config.json
+  # A real kube-system pod's container from containerd's CRI plugin, which vouches for the namespace.
+  in=$FIXTURES/bundles/containerd-cri-kube-proxy/config.json
   run_capguard_stdin 0 "$in" --policy "$POLICY" precreate
   assert "$output" == "$(cat "$in")" "audit changes nothing, not even whitespace"
   run jq -c '[.rule, .decision, .namespace, .pod, .container, .engine, .removed.bounding]' "$LOG"
-  assert "$output" == '["kube-system audited","audited","kube-system","kube-proxy-x","kube-proxy","podman",["CAP_NET_ADMIN","CAP_NET_RAW","CAP_SYS_CHROOT","CAP_SETFCAP"]]'
+  assert "$output" == '["kube-system audited","audited","kube-system","kube-proxy-x","kube-proxy","containerd",["CAP_NET_ADMIN","CAP_NET_RAW","CAP_SYS_CHROOT","CAP_MKNOD","CAP_AUDIT_WRITE","CAP_SETFCAP"]]'
+}
+
+@test "podman --annotation io.kubernetes.pod.namespace=kube-system is the caller's claim: rewritten, the log says why" {
+  in=$FIXTURES/bundles/podman-k8s-kube-system/config.json
+  run_capguard_stdin 0 "$in" --policy "$POLICY" precreate
+  assert "$(jq -r '.process.capabilities.bounding | sort | join(" ")' <<<"$output")" == "$CRIO_NINE"
+  run jq -c '[.rule, .decision, .namespace, .engine]' "$LOG"
+  assert "$output" == '["default","rewritten",null,"podman"]'
+  assert "$(jq -r '.reasons[0]' "$LOG")" =~ '`namespace` from `io.kubernetes.pod.namespace` ignored: no CRI engine made this config \(podman\), so nobody vouches for it'
 }
 
 @test "a conforming config is passed through byte for byte and logged as allowed" {

@@ -109,8 +109,9 @@ refuse_input ()
 
 @test "a pod claiming another namespace through a second engine's annotation matches nothing" {
   POLICY=$(write_policy "{\"version\":1,\"capabilities\":{\"allow\":[\"KILL\"]},\"log\":{\"syslog\":false,\"file\":\"$LOG\"},\"rules\":[{\"name\":\"system\",\"match\":{\"namespace\":\"kube-system\"},\"action\":\"audit\"}]}")
-  jq '.annotations["io.kubernetes.cri.sandbox-namespace"] = "tenant-a"' \
-    "$FIXTURES/bundles/podman-k8s-kube-system/config.json" > "$BATS_TEST_TMPDIR/in.json"
+  # containerd's own key says tenant-a; CRI-O's, passed through by the pod, says kube-system.
+  jq '.annotations["io.kubernetes.cri.sandbox-namespace"] = "tenant-a" | .annotations["io.kubernetes.pod.namespace"] = "kube-system"' \
+    "$FIXTURES/bundles/containerd-cri-kube-proxy/config.json" > "$BATS_TEST_TMPDIR/in.json"
   run_capguard_stdin 0 "$BATS_TEST_TMPDIR/in.json" --policy "$POLICY" precreate
   assert "$(jq -c .process.capabilities.bounding <<<"$output")" == '["CAP_KILL"]' "not audited: the rule did not match"
   assert "$(jq -r '[.rule, .decision, (.namespace // "null")] | join(" ")' "$LOG")" == "default rewritten null"

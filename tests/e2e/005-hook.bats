@@ -60,14 +60,14 @@ hook ()
 }
 
 @test "createRuntime: a rule matches through the state's annotations (CRI-O's sandbox annotations)" {
-  s=$(state kube-system-from-state "$FIXTURES/bundles/podman-default")
+  s=$(state kube-system-from-state "$FIXTURES/bundles/containerd-ctr-default")
   hook 0 "$s"
   run jq -r '[.rule, .decision, .namespace, .pod, .container] | join(" ")' "$LOG"
   assert "$output" == "kube-system audited audited kube-system kube-proxy-x kube-proxy"
 }
 
 @test "createRuntime: config and state disagreeing on an annotation match nothing" {
-  jq '.annotations["io.kubernetes.pod.namespace"] = "tenant-a"' "$FIXTURES/bundles/podman-default/config.json" \
+  jq '.annotations["io.kubernetes.pod.namespace"] = "tenant-a"' "$FIXTURES/bundles/containerd-ctr-default/config.json" \
     > "$BATS_TEST_TMPDIR/config.json"
   mkdir "$BATS_TEST_TMPDIR/b" && mv "$BATS_TEST_TMPDIR/config.json" "$BATS_TEST_TMPDIR/b/"
   s=$(state kube-system-from-state "$BATS_TEST_TMPDIR/b")

@@ -159,7 +159,7 @@ recorded () { paste -sd' ' "$BATS_TEST_TMPDIR/argv"; }
 
 @test "exec: the rule comes from the container, and without --process the container's own process is checked" {
   export FAKE_BUNDLE=$BUNDLE
-  cp "$FIXTURES/bundles/podman-k8s-kube-system/config.json" "$BUNDLE/config.json"
+  cp "$FIXTURES/bundles/containerd-cri-kube-proxy/config.json" "$BUNDLE/config.json"
   jq '.capabilities.deny = ["SYS_ADMIN"]' "$CAPGUARD_POLICY" > "$BATS_TEST_TMPDIR/x" && cat "$BATS_TEST_TMPDIR/x" > "$CAPGUARD_POLICY"
   # kube-system is audited by the default policy: even a denied --cap is only recorded.
   wrap 0 exec --cap CAP_SYS_ADMIN c1 /bin/sh -c 'echo -p --cap'

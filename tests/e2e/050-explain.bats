@@ -34,9 +34,15 @@ setup ()
   assert "$(jq -r '.sets.bounding.kept | length' <<<"$output")" == 9
   assert "$(jq -r '.sets.bounding.ceiling_at' <<<"$output")" == "$POLICY:5:5"
   assert "$(jq -r '.sets.ambient.ceiling_at' <<<"$output")" == "$POLICY:8:5"
+  assert "$(jq -r '.warnings[]' <<<"$output")" =~ "the process holds CAP_SETPCAP: after it starts it can raise its inheritable set up to its bounding set and then its ambient set" "the nine include SETPCAP"
   assert "$(jq -c 'keys' <<<"$output")" == '["action","after_execve","config","decision","identity","noNewPrivileges","ping_group_range","policy","reasons","rule","rule_at","seccomp","sets","warnings"]'
+  # An identity counts only when a CRI engine vouches for it: its own container-type key too.
   run_capguard 0 --policy "$POLICY" explain --json --annotation io.kubernetes.pod.namespace=kube-system \
     "$FIXTURES/bundles/containerd-ctr-default/config.json"
+  assert "$(jq -r '[.rule, .decision, .identity.namespace // "none"] | join(" ")' <<<"$output")" == "default rewritten none"
+  assert "$(jq -r '.reasons[0]' <<<"$output")" =~ "ignored: no CRI engine made this config"
+  run_capguard 0 --policy "$POLICY" explain --json --annotation io.kubernetes.pod.namespace=kube-system \
+    --annotation io.kubernetes.cri-o.ContainerType=container "$FIXTURES/bundles/containerd-ctr-default/config.json"
   assert "$(jq -r '[.rule, .rule_at, .decision, .identity.namespace] | join(" ")' <<<"$output")" == "kube-system audited $POLICY:15:7 audited kube-system"
   run_capguard 2 --policy "$POLICY" explain --annotation novalue "$FIXTURES/bundles/runc-spec/config.json"
   assert_one_error_line '^capguard: --annotation `novalue`: expected KEY=VALUE$'

@@ -217,6 +217,49 @@ test_fields_and_conflicts (void)
   EXPECT_STR (f.fields[OCI_FIELD_CONTAINER], "web");
   EXPECT (f.fields[OCI_FIELD_POD] == NULL);
   oci_facts_release (&f);
+
+  {
+    static const struct
+    {
+      const char *text, *engine, *ns, *why;
+    } cases[] = {
+      /* CRI-O's marker: CRI-O's keys, not containerd's (a pod's pass-through).  */
+      { "{\"annotations\":{\"io.kubernetes.cri-o.ContainerType\":\"container\","
+        "\"io.kubernetes.pod.namespace\":\"prod\"}}",
+        "cri-o", "prod", NULL },
+      { "{\"annotations\":{\"io.kubernetes.cri-o.ContainerType\":\"container\","
+        "\"io.kubernetes.cri.sandbox-namespace\":\"kube-system\"}}",
+        "cri-o", NULL, NULL },
+      /* Both engines' markers: nobody can tell which engine made it.  */
+      { "{\"annotations\":{\"io.kubernetes.cri-o.ContainerType\":\"container\","
+        "\"io.kubernetes.cri.container-type\":\"container\","
+        "\"io.kubernetes.cri.sandbox-namespace\":\"kube-system\"}}",
+        "unknown", NULL, "no CRI engine made this config (unknown)" },
+      /* No marker (ctr, plain runc): the caller's claim.  */
+      { "{\"annotations\":{\"io.kubernetes.pod.namespace\":\"kube-system\"}}", "unknown", NULL,
+        "`namespace` from `io.kubernetes.pod.namespace` ignored" },
+      /* podman with CRI keys.  */
+      { "{\"annotations\":{\"io.container.manager\":\"libpod\","
+        "\"io.kubernetes.cri.container-type\":\"container\","
+        "\"io.kubernetes.cri.sandbox-namespace\":\"kube-system\"}}",
+        "podman", NULL, "no CRI engine made this config (podman)" },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+      {
+        json_auto_t *d = NULL;
+        EXPECT (facts_of (cases[i].text, &f, NULL, &d) == 0);
+        EXPECT_STR (f.engine, cases[i].engine);
+        if (cases[i].ns)
+          EXPECT_STR (f.fields[OCI_FIELD_NAMESPACE], cases[i].ns);
+        else
+          EXPECT (f.fields[OCI_FIELD_NAMESPACE] == NULL);
+        if (cases[i].why)
+          EXPECT (f.conflicts && strstr (f.conflicts, cases[i].why));
+        oci_facts_release (&f);
+      }
+  }
   return 0;
 }
 
@@ -239,8 +282,9 @@ static int
 test_captured_fixtures (void)
 {
   static const char *const names[]
-      = { "podman-default",         "podman-privileged",      "podman-cap-add",
-          "podman-k8s-kube-system", "containerd-ctr-default", "runc-spec" };
+      = { "podman-default",         "podman-privileged",         "podman-cap-add",
+          "podman-k8s-kube-system", "containerd-ctr-default",    "runc-spec",
+          "containerd-cri-pod",     "containerd-cri-pod-sandbox" };
   size_t i, len;
 
   for (i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -259,9 +303,19 @@ test_captured_fixtures (void)
         EXPECT_STR (f.engine, "podman");
       if (strcmp (names[i], "podman-k8s-kube-system") == 0)
         {
-          EXPECT_STR (f.fields[OCI_FIELD_NAMESPACE], "kube-system");
-          EXPECT_STR (f.fields[OCI_FIELD_CONTAINER], "kube-proxy");
-          EXPECT_STR (f.fields[OCI_FIELD_POD], "kube-proxy-x");
+          /* podman run --annotation io.kubernetes.pod.namespace=kube-system: the
+             caller's own claim, which no CRI engine vouches for.  */
+          EXPECT (f.fields[OCI_FIELD_NAMESPACE] == NULL && f.fields[OCI_FIELD_POD] == NULL);
+          EXPECT (f.fields[OCI_FIELD_CONTAINER] == NULL);
+          EXPECT (f.conflicts && strstr (f.conflicts, "no CRI engine made this config (podman)"));
+        }
+      if (strncmp (names[i], "containerd-cri-pod", 18) == 0)
+        {
+          EXPECT_STR (f.engine, "containerd");
+          EXPECT_STR (f.fields[OCI_FIELD_NAMESPACE], "default");
+          EXPECT_STR (f.fields[OCI_FIELD_POD], "capture");
+          EXPECT (f.sandbox == (strstr (names[i], "sandbox") != NULL));
+          EXPECT (f.conflicts == NULL);
         }
       if (strcmp (names[i], "containerd-ctr-default") == 0)
         EXPECT (capset_count (f.sets[CAPSET_BOUNDING]) == 14);
