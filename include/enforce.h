@@ -29,6 +29,7 @@ enum enforce_stage
 {
   ENFORCE_CAN_REWRITE,
   ENFORCE_CHECK_ONLY,
+  ENFORCE_RESTORED, /* check only: the live sets of a process CRIU restored */
 };
 
 struct decision

@@ -23,14 +23,16 @@ int mode_hook (const struct policy *policy, const char *stage, int in_fd, struct
 bool mode_hook_stage_known (const char *stage);
 
 /* The runtime wrapper.  ARGV is the runtime's command line (ARGV[0] its
-   name).  Rewrites what create, run and exec will read, then execs the
-   real runtime (EXPLICIT, else $CAPGUARD_RUNTIME, else the policy's, else
-   runc on PATH) with the same arguments; returns only on failure: 1
-   refused, -1 bad input, -2 usage error (exit 2).  POLICY may be NULL for
-   a command that is only passed through.  */
+   name).  Rewrites what create, run, exec and restore will read, then
+   execs the real runtime (EXPLICIT, else $CAPGUARD_RUNTIME, else the
+   policy's, else runc on PATH) with the same arguments.  For restore it
+   runs the runtime as a child instead, judges the restored process live,
+   and returns 0 with the runtime's exit status in *EXIT_STATUS.  Otherwise
+   returns only on failure: 1 refused, -1 bad input, -2 usage error (exit
+   2).  POLICY may be NULL for a command that is only passed through.  */
 int mode_runtime (const struct policy *policy, const char *explicit_runtime, int argc, char **argv,
-                  struct error **err);
-/* Whether ARGV is a command capguard rewrites (create, run, exec), or one
+                  int *exit_status, struct error **err);
+/* Whether ARGV is a command capguard rewrites (create, run, exec, restore), or one
    it cannot parse: those need the policy; the rest are passed through.  */
 bool mode_runtime_needs_policy (int argc, char **argv);
 /* Appends MSG to the runtime's --log file named in ARGV, if any.  */

@@ -8,6 +8,7 @@
 
 #include "capset.h"
 #include "error.h"
+#include "oci.h"
 
 /* What the kernel holds for a running process.  */
 struct proc_live
@@ -41,5 +42,9 @@ int proc_kill (const struct proc_handle *h, struct error **err);
 /* Parses the Cap*, NoNewPrivs and Seccomp lines of a /proc/PID/status text
    into LIVE (all five sets).  */
 int proc_parse_status (const char *text, struct proc_live *live, struct error **err);
+
+/* What the kernel holds replaces what a config said: the live sets, no_new_privs
+   and whether a seccomp filter is on.  */
+void proc_facts_from_live (struct oci_facts *facts, const struct proc_live *live);
 
 #endif

@@ -224,18 +224,21 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
     case POLICY_REWRITE:
       if (refuse)
         d->outcome = ENFORCE_REFUSED;
-      else if (exceeds && stage == ENFORCE_CHECK_ONLY && sandbox)
+      else if (exceeds && stage != ENFORCE_CAN_REWRITE && sandbox)
         {
           jsontext_append_printf (d->reasons, "no rewrite step ran for this sandbox; let through");
           d->outcome = ENFORCE_AUDITED;
         }
-      else if (exceeds && stage == ENFORCE_CHECK_ONLY)
+      else if (exceeds && stage != ENFORCE_CAN_REWRITE)
         {
           /* A check-only stage still seeing an excess means no rewrite
              step ran for this container: refuse rather than let it by.  */
           jsontext_append_printf (d->reasons,
-                                  "no rewrite step ran for this container (is the precreate "
-                                  "hook or the runtime wrapper registered?)");
+                                  stage == ENFORCE_RESTORED
+                                      ? "the restored process holds the credentials saved in its "
+                                        "checkpoint, which no rewrite of config.json reaches"
+                                      : "no rewrite step ran for this container (is the precreate "
+                                        "hook or the runtime wrapper registered?)");
           d->outcome = ENFORCE_REFUSED;
         }
       else

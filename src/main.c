@@ -103,7 +103,7 @@ run_wrapper (const char *policy_path, const char *runtime, int argc, char **argv
   cleanup_error struct error *err = NULL;
   cleanup_policy struct policy *policy
       = (policy_defer_regex (true), policy_load (policy_path, util_cap_last_cap (), &err));
-  int ret;
+  int ret, exit_status = 0;
 
   if (policy == NULL && !mode_runtime_needs_policy (argc, argv))
     {
@@ -118,7 +118,9 @@ run_wrapper (const char *policy_path, const char *runtime, int argc, char **argv
       mode_runtime_log_failure (argc, argv, err->msg);
       fail (EXIT_USAGE, "runtime", err);
     }
-  ret = mode_runtime (policy, runtime, argc, argv, &err);
+  ret = mode_runtime (policy, runtime, argc, argv, &exit_status, &err);
+  if (ret == 0)
+    exit (exit_status);
   fail (ret == 1 ? EXIT_REFUSED : ret == -2 ? EXIT_USAGE : EXIT_BAD_INPUT, "runtime", err);
 }
 

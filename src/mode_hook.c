@@ -78,25 +78,6 @@ merge_annotations (json_t *config_ann, json_t *state_ann, char **conflicts)
   return merged;
 }
 
-/* At poststart the kernel's sets replace the configured ones: what the
-   container holds now is what counts.  */
-static void
-facts_from_live (struct oci_facts *facts, const struct proc_live *live)
-{
-  int k;
-
-  for (k = 0; k < CAPSET_COUNT; k++)
-    {
-      facts->sets[k] = live->sets[k];
-      facts->set_present[k] = true;
-      free (facts->unknown[k]);
-      facts->unknown[k] = NULL;
-    }
-  facts->caps_present = true;
-  facts->no_new_privileges = live->no_new_privs;
-  facts->seccomp = live->seccomp_mode == 2 ? OCI_SECCOMP_CONFINED : OCI_SECCOMP_NONE;
-}
-
 int
 mode_hook (const struct policy *policy, const char *stage_name, int in_fd, struct error **err)
 {
@@ -158,7 +139,7 @@ mode_hook (const struct policy *policy, const char *stage_name, int in_fd, struc
           goto fail;
         }
       if (!gone)
-        facts_from_live (&facts, &live);
+        proc_facts_from_live (&facts, &live);
     }
 
   if (gone)

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "log.h"
 #include "modes.h"
 #include "oci.h"
+#include "proc.h"
 #include "report.h"
 #include "runtime.h"
 #include "util.h"
@@ -243,15 +245,49 @@ runtime_state (const char *runtime, const struct runtime_args *ra, const char *i
   return out;
 }
 
+/* Writes DOC (a config, or {"process": ...} whose PROCESS is written) to
+   NAME in DIRFD, atomically.  */
+static int
+write_json_at (int dirfd, const char *name, json_t *doc, struct error **err)
+{
+  cleanup_free char *out = json_dumps (doc, JSON_COMPACT);
+
+  if (out == NULL)
+    return make_error (err, ENOMEM, "cannot serialise `%s`", name);
+  return util_replace_file_at (dirfd, name, out, strlen (out), err);
+}
+
+/* The capability edit that gives a process whose config holds SETS
+   exactly what decision D keeps of them.  */
+static void
+exec_edit (const struct decision *d, const uint64_t *sets, uint64_t *keep, bool *changed)
+{
+  int k;
+
+  for (k = 0; k < CAPSET_COUNT; k++)
+    {
+      keep[k] = d->final[k] & sets[k];
+      changed[k] = keep[k] != sets[k] || d->unknown_removed[k];
+    }
+}
+
 /* exec: the rule is the container's (its config and annotations, as at
-   create), the sets are the exec'd process's: the --process file if given,
-   else the container's own process as runc would copy it, plus the --cap
-   flags (runc adds them to bounding, effective and permitted).  */
+   create), the sets are the exec'd process's, and what capguard decides is
+   what runc applies:
+   - with --process FILE, the file is rewritten; a file with no
+     capabilities (or null) makes runc fall back to the container's stored
+     sets, so capguard writes them in, clamped, whatever they were;
+   - without it, runc builds the process from the bundle's config.json
+     (runc exec.go getProcess), so that file's process is rewritten;
+   - --cap flags (added to bounding, effective and permitted) beyond the
+     policy are dropped from the command line.
+   seccomp and sysctls are the container's, judged at create: an exec can
+   change neither, so they are left out of its decision.  */
 static int
 rewrite_exec (const struct policy *policy, const char *runtime, const struct runtime_args *ra,
               char **argv, bool *drop, const char *id, struct error **err)
 {
-  cleanup_free char *state_buf = NULL, *config_buf = NULL, *proc_buf = NULL, *out = NULL;
+  cleanup_free char *state_buf = NULL, *config_buf = NULL, *proc_buf = NULL;
   cleanup_free char *proc_dir = NULL, *proc_name = NULL;
   struct oci_facts facts = { 0 }, exec_facts = { 0 };
   struct oci_state state;
@@ -259,7 +295,8 @@ rewrite_exec (const struct policy *policy, const char *runtime, const struct run
   json_auto_t *state_doc = NULL, *config = NULL, *proc_doc = NULL, *merged = NULL;
   json_t *process = NULL, *ann;
   size_t state_len, config_len, proc_len, i;
-  uint64_t flag_caps = 0;
+  uint64_t flag_caps = 0, container_sets[CAPSET_COUNT];
+  bool fill_caps = false;
   int ret = -1, k;
 
   state_buf = runtime_state (runtime, ra, id, &state_len, err);
@@ -278,6 +315,10 @@ rewrite_exec (const struct policy *policy, const char *runtime, const struct run
       error_wrap (err, "bundle `%s`: config.json", state.bundle);
       goto done;
     }
+  memcpy (container_sets, facts.sets, sizeof container_sets);
+  facts.seccomp = OCI_SECCOMP_CONFINED;
+  facts.network_ns = false;
+  facts.network_unknown = NULL;
   /* The container's identity: its annotations with the runtime's view.  */
   ann = facts.annotations;
   merged = json_is_object (ann) ? json_copy (ann) : json_object ();
@@ -310,15 +351,33 @@ rewrite_exec (const struct policy *policy, const char *runtime, const struct run
           error_wrap (err, "`%s`", ra->process);
           goto done;
         }
-      /* The exec'd process's sets and no_new_privs; the container's identity.  */
-      for (k = 0; k < CAPSET_COUNT; k++)
+      if (exec_facts.caps_present)
         {
-          facts.sets[k] = exec_facts.sets[k];
-          facts.set_present[k] = exec_facts.set_present[k];
-          free (facts.unknown[k]);
-          facts.unknown[k] = steal_pointer (&exec_facts.unknown[k]);
+          /* The exec'd process's sets; the container's identity.  */
+          for (k = 0; k < CAPSET_COUNT; k++)
+            {
+              facts.sets[k] = exec_facts.sets[k];
+              facts.set_present[k] = exec_facts.set_present[k];
+              free (facts.unknown[k]);
+              facts.unknown[k] = steal_pointer (&exec_facts.unknown[k]);
+            }
+          memcpy (container_sets, exec_facts.sets, sizeof container_sets);
         }
-      facts.caps_present = exec_facts.caps_present;
+      else
+        {
+          /* runc would apply the container's stored sets: judge the
+             config's, and write them into the file.  */
+          json_t *caps = json_object_get (json_object_get (config, "process"), "capabilities");
+          fill_caps = true;
+          if (json_object_set_new (process, "capabilities",
+                                   json_is_object (caps) ? json_deep_copy (caps) : json_object ())
+              < 0)
+            {
+              make_error (err, ENOMEM, "out of memory");
+              goto done;
+            }
+        }
+      facts.caps_present = true;
       facts.no_new_privileges = exec_facts.no_new_privileges;
     }
 
@@ -340,43 +399,44 @@ rewrite_exec (const struct policy *policy, const char *runtime, const struct run
 
   enforce_decide (policy, &facts, ENFORCE_CAN_REWRITE, &d);
   if (d.outcome == ENFORCE_REWRITTEN)
+    /* A --cap flag stays only when what it adds is kept.  */
+    for (i = 0; i < ra->n_caps; i++)
+      {
+        int cap = capset_parse_config_name (runtime_args_cap_value (ra, argv, i), policy->last_cap);
+        if (!capset_has (d.final[CAPSET_BOUNDING], cap))
+          {
+            drop[ra->caps[i]] = true;
+            if (!ra->cap_joined[i])
+              drop[ra->caps[i] + 1] = true;
+          }
+      }
+  if (d.outcome == ENFORCE_REWRITTEN || (fill_caps && d.outcome != ENFORCE_REFUSED))
     {
-      /* A --cap flag stays only when what it adds is kept.  */
-      for (i = 0; i < ra->n_caps; i++)
+      uint64_t keep[CAPSET_COUNT];
+      bool changed[CAPSET_COUNT];
+      struct oci_edit edit = { .keep = keep, .changed = changed };
+      cleanup_close int dirfd = -1;
+      json_t *target = process ? proc_doc : config;
+
+      exec_edit (&d, container_sets, keep, changed);
+      if (fill_caps && d.outcome != ENFORCE_REWRITTEN)
+        memset (changed, 0, sizeof changed);
+      edit.set_nnp = d.outcome == ENFORCE_REWRITTEN && d.set_nnp;
+      if (oci_config_apply (target, &edit, policy->last_cap, err) < 0)
+        goto done;
+      dirfd = open (process ? proc_dir : state.bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (dirfd < 0)
         {
-          int cap
-              = capset_parse_config_name (runtime_args_cap_value (ra, argv, i), policy->last_cap);
-          if (!capset_has (d.final[CAPSET_BOUNDING], cap))
-            {
-              drop[ra->caps[i]] = true;
-              if (!ra->cap_joined[i])
-                drop[ra->caps[i] + 1] = true;
-            }
+          make_error (err, errno, "open `%s`: %s", process ? proc_dir : state.bundle,
+                      strerror (errno));
+          goto done;
         }
-      if (process)
+      if (write_json_at (dirfd, process ? proc_name : "config.json", process ? process : config,
+                         err)
+          < 0)
         {
-          uint64_t keep[CAPSET_COUNT];
-          bool changed[CAPSET_COUNT];
-          cleanup_close int dirfd = -1;
-
-          for (k = 0; k < CAPSET_COUNT; k++)
-            {
-              keep[k] = d.final[k] & exec_facts.sets[k];
-              changed[k] = keep[k] != exec_facts.sets[k] || d.unknown_removed[k];
-            }
-          struct oci_edit edit = { .keep = keep, .changed = changed, .set_nnp = d.set_nnp };
-
-          if (oci_config_apply (proc_doc, &edit, policy->last_cap, err) < 0)
-            goto done;
-          out = json_dumps (process, JSON_COMPACT);
-          dirfd = open (proc_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-          if (out == NULL || dirfd < 0
-              || util_replace_file_at (dirfd, proc_name, out, strlen (out), err) < 0)
-            {
-              if (*err == NULL)
-                make_error (err, errno, "rewrite `%s`", ra->process);
-              goto done;
-            }
+          error_wrap (err, "%s", process ? ra->process : state.bundle);
+          goto done;
         }
     }
   report_and_summarise (policy, &d, &facts, "exec", id, err);
@@ -389,11 +449,153 @@ done:
 }
 
 static bool
+is (const char *command, const char *name)
+{
+  return command && strcmp (command, name) == 0;
+}
+
+static bool
 rewrites (const char *command)
 {
-  return command
-         && (strcmp (command, "create") == 0 || strcmp (command, "run") == 0
-             || strcmp (command, "exec") == 0);
+  return is (command, "create") || is (command, "run") || is (command, "exec")
+         || is (command, "restore");
+}
+
+/* The restore's child runtime, for the signal forwarder.  */
+static volatile pid_t restore_child = -1;
+
+static void
+forward_signal (int sig)
+{
+  if (restore_child > 0)
+    kill (restore_child, sig);
+}
+
+/* Judges the restored container's init live, as poststart does: its config
+   gives the rule, the kernel its sets.  Returns 1 when judged (*REFUSED set
+   and the process killed when it exceeds the policy), 0 when there is no
+   running process to judge yet, -1 on error.  */
+static int
+judge_restored (const struct policy *policy, const char *runtime, const struct runtime_args *ra,
+                const char *id, bool *refused, struct error **err)
+{
+  cleanup_free char *state_buf = NULL, *config_buf = NULL;
+  cleanup_error struct error *ignored = NULL;
+  struct proc_handle proc = { .pid = 0, .pidfd = -1 };
+  struct oci_facts facts = { 0 };
+  struct oci_state state;
+  struct decision d = { 0 };
+  struct proc_live live;
+  json_auto_t *state_doc = NULL, *config = NULL;
+  size_t state_len, config_len;
+  bool gone = false;
+  int ret = -1;
+
+  state_buf = runtime_state (runtime, ra, id, &state_len, &ignored);
+  if (state_buf == NULL)
+    return 0; /* not there (yet) */
+  {
+    /* Not running yet, or no more (runc reports pid 0 then): nothing to
+       judge, which the strict parser below would call bad input.  */
+    json_auto_t *peek = json_loadb (state_buf, state_len, 0, NULL);
+    const char *status = json_string_value (json_object_get (peek, "status"));
+    if (status == NULL || strcmp (status, "running") != 0)
+      return 0;
+  }
+  state_doc = oci_state_parse (state_buf, state_len, "runtime state", &state, err);
+  if (state_doc == NULL)
+    return -1;
+  if (oci_bundle_read_config (state.bundle, &config_buf, &config_len, err) < 0)
+    return -1;
+  config = oci_config_parse (config_buf, config_len, "config.json", err);
+  if (config == NULL || oci_config_facts (config, policy->last_cap, &facts, err) < 0
+      || proc_open ((pid_t)state.pid, &proc, &gone, err) < 0)
+    goto done;
+  if (gone)
+    {
+      ret = 1;
+      goto done;
+    }
+  if (proc_read_live (&proc, &live, err) < 0)
+    {
+      /* Fail closed: a process we cannot read is not let run.  */
+      cleanup_error struct error *kerr = NULL;
+      *refused = true;
+      if (proc_kill (&proc, &kerr) < 0)
+        log_warning ("%s", kerr->msg);
+      goto done;
+    }
+  proc_facts_from_live (&facts, &live);
+  enforce_decide (policy, &facts, ENFORCE_RESTORED, &d);
+  if (d.outcome == ENFORCE_REFUSED)
+    {
+      *refused = true;
+      if (proc_kill (&proc, err) < 0)
+        goto done;
+      json_array_append_new (d.reasons, json_string ("killed the restored process (SIGKILL)"));
+    }
+  report_and_summarise (policy, &d, &facts, "restored", id, err);
+  ret = 1;
+done:
+  proc_close (&proc);
+  decision_release (&d);
+  oci_facts_release (&facts);
+  return ret;
+}
+
+/* restore: CRIU gives the restored process the credentials saved in the
+   checkpoint image, not those of config.json, so the config's rewrite is
+   not enough.  The runtime runs as a child; once it reports the container
+   running, its init is judged live and killed when it exceeds the policy,
+   and the restore fails.  Signals the engine sends the wrapper go on to
+   the runtime.  */
+static int
+restore_and_judge (const struct policy *policy, const char *runtime, const struct runtime_args *ra,
+                   char **argv, const char *id, int *exit_status, struct error **err)
+{
+  static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+  struct sigaction sa = { .sa_handler = forward_signal, .sa_flags = SA_RESTART };
+  bool judged = false, refused = false, failed = false;
+  int status = 0, r;
+  size_t i;
+  pid_t child;
+
+  fflush (NULL);
+  child = fork ();
+  if (child < 0)
+    return make_error (err, errno, "fork: %s", strerror (errno));
+  if (child == 0)
+    {
+      execv (runtime, argv);
+      fprintf (stderr, "capguard: exec `%s`: %s\n", runtime, strerror (errno));
+      _exit (127);
+    }
+  restore_child = child;
+  for (i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+    sigaction (forwarded[i], &sa, NULL);
+
+  for (;;)
+    {
+      pid_t w = waitpid (child, &status, WNOHANG);
+      if (w < 0 && errno != EINTR)
+        return make_error (err, errno, "wait for `%s`: %s", runtime, strerror (errno));
+      if (!judged && !failed)
+        {
+          r = judge_restored (policy, runtime, ra, id, &refused, err);
+          judged = r == 1;
+          failed = r < 0;
+        }
+      if (w == child)
+        break;
+      usleep (20 * 1000);
+    }
+  restore_child = -1;
+  if (failed)
+    return -1;
+  if (refused)
+    return 1;
+  *exit_status = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+  return 0;
 }
 
 bool
@@ -422,7 +624,7 @@ mode_runtime_log_failure (int argc, char **argv, const char *msg)
 
 int
 mode_runtime (const struct policy *policy, const char *explicit_runtime, int argc, char **argv,
-              struct error **err)
+              int *exit_status, struct error **err)
 {
   struct runtime_args ra;
   cleanup_free char *runtime = NULL;
@@ -452,7 +654,7 @@ mode_runtime (const struct policy *policy, const char *explicit_runtime, int arg
       make_error (err, 0, "internal error: no policy for `%s`", command);
       ret = -1;
     }
-  else if (command && (strcmp (command, "create") == 0 || strcmp (command, "run") == 0))
+  else if (is (command, "create") || is (command, "run") || is (command, "restore"))
     ret = rewrite_bundle (policy, &ra, command, id, err);
   else if (command && strcmp (command, "exec") == 0)
     {
@@ -470,7 +672,6 @@ mode_runtime (const struct policy *policy, const char *explicit_runtime, int arg
       runtime_args_release (&ra);
       return ret;
     }
-  runtime_args_release (&ra);
 
   next = xmalloc0 (sizeof *next * (argc + 1));
   next[n++] = runtime;
@@ -478,6 +679,18 @@ mode_runtime (const struct policy *policy, const char *explicit_runtime, int arg
     if (!drop[i])
       next[n++] = argv[i];
   next[n] = NULL;
+  if (is (command, "restore"))
+    {
+      if (id == NULL)
+        ret = make_error (err, 0, "restore: no container id");
+      else
+        ret = restore_and_judge (policy, runtime, &ra, next, id, exit_status, err);
+      if (ret != 0)
+        ret = refuse (policy, &ra, command, id, ret, err);
+      runtime_args_release (&ra);
+      return ret;
+    }
+  runtime_args_release (&ra);
   fflush (NULL);
   execv (runtime, next);
   return make_error (err, errno, "exec `%s`: %s", runtime, strerror (errno));

@@ -150,3 +150,20 @@ proc_kill (const struct proc_handle *h, struct error **err)
     return make_error (err, errno, "kill %d: %s", (int)h->pid, strerror (errno));
   return 0;
 }
+
+void
+proc_facts_from_live (struct oci_facts *facts, const struct proc_live *live)
+{
+  int k;
+
+  for (k = 0; k < CAPSET_COUNT; k++)
+    {
+      facts->sets[k] = live->sets[k];
+      facts->set_present[k] = true;
+      free (facts->unknown[k]);
+      facts->unknown[k] = NULL;
+    }
+  facts->caps_present = true;
+  facts->no_new_privileges = live->no_new_privs;
+  facts->seccomp = live->seccomp_mode == 2 ? OCI_SECCOMP_CONFINED : OCI_SECCOMP_NONE;
+}

@@ -13,7 +13,8 @@ static const char *const global_bool[]
     = { "debug", "systemd-cgroup", "help", "h", "version", "v", NULL };
 
 /* The value-taking options of the subcommands capguard reads (runc create,
-   run and exec --help); the rest are booleans or positionals.  */
+   run, exec, restore and checkpoint --help); the rest are booleans or
+   positionals.  */
 static const char *const command_value[] = { "bundle",
                                              "b",
                                              "console-socket",
@@ -34,6 +35,13 @@ static const char *const command_value[] = { "bundle",
                                              "cap",
                                              "c",
                                              "cgroup",
+                                             "image-path",
+                                             "work-path",
+                                             "parent-path",
+                                             "manage-cgroups-mode",
+                                             "empty-ns",
+                                             "lsm-profile",
+                                             "lsm-mount-context",
                                              NULL };
 
 static bool

@@ -48,6 +48,25 @@ test_containerd_create (void)
   return 0;
 }
 
+/* containerd's shim restoring a checkpoint: the value options of restore
+   are skipped, so the id and bundle are found.  */
+static int
+test_restore (void)
+{
+  char *argv[] = { "runc",        "--root",       "/r",
+                   "restore",     "--image-path", "/img",
+                   "--work-path", "/w",           "--manage-cgroups-mode",
+                   "soft",        "--detach",     "--bundle",
+                   "/b",          "abc",          NULL };
+  struct runtime_args ra;
+
+  EXPECT (parse (argv, &ra, NULL) == 0);
+  EXPECT (ra.command == 3 && ra.id == 13);
+  EXPECT_STR (ra.bundle, "/b");
+  runtime_args_release (&ra);
+  return 0;
+}
+
 static int
 test_bundle_spellings_and_order (void)
 {
@@ -134,5 +153,5 @@ test_errors_and_passthrough (void)
   return 0;
 }
 
-TAP_MAIN (T (test_containerd_create), T (test_bundle_spellings_and_order),
+TAP_MAIN (T (test_restore), T (test_containerd_create), T (test_bundle_spellings_and_order),
           T (test_exec_stops_at_the_id), T (test_errors_and_passthrough))
