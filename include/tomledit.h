@@ -51,6 +51,12 @@ int tomledit_get (const char *text, const struct tomledit_key *k, char **value, 
 int tomledit_get_strings (const char *text, const struct tomledit_key *k, json_t **out,
                           struct error **err);
 
+/* The names of the tables directly under PREFIX (DEPTH keys) that have
+   headers of their own or below them, in file order: the runtimes of
+   [plugins."io.containerd.grpc.v1.cri".containerd.runtimes], say.  */
+int tomledit_tables (const char *text, const char *const *prefix, size_t depth, json_t **names,
+                     struct error **err);
+
 /* TEXT with K->key set to K->value in K->table: the key's line replaced
    (the original kept as a comment), added under the table's header, or the
    table appended at the end.  *OUT is NULL when TEXT already holds it.  */

@@ -218,9 +218,9 @@ refusal_hooks (struct install *in, struct error **err)
 #define BACKUP_SUFFIX ".capguard-backup"
 
 static const char *const containerd_v2_runc[]
-    = { "plugins", "io.containerd.grpc.v1.cri", "containerd", "runtimes", "runc", "options" };
+    = { "plugins", "io.containerd.grpc.v1.cri", "containerd", "runtimes" };
 static const char *const containerd_v3_runc[]
-    = { "plugins", "io.containerd.cri.v1.runtime", "containerd", "runtimes", "runc", "options" };
+    = { "plugins", "io.containerd.cri.v1.runtime", "containerd", "runtimes" };
 
 /* Writes CONTENT to ROOT+PATH only when there is nothing there yet: the
    first backup is the file as the node had it.  */
@@ -248,28 +248,24 @@ toml_string (const char *s)
   return out;
 }
 
-/* The hooks directories an engine reads: the last `hooks_dir` in TABLE of
-   its configuration files (MAIN, then DROPINS' *.conf in name order, as
-   CRI-O and containers.conf read them), skipping capguard's own drop-ins
-   (any name holding "capguard"), else DEFAULTS.  A file that is not TOML capguard can read is an error: a
-   list built without it could drop the node's hooks.  */
+/* The texts of an engine's configuration files in the order it reads them
+   (MAIN, then DROPINS' *.conf in name order, as CRI-O and containers.conf
+   do), leaving out capguard's own drop-ins (any name holding "capguard"):
+   an array of [path, text].  */
 static int
-engine_hooks_dirs (struct install *in, const char *main_file, const char *dropins,
-                   const char *const *table, size_t depth, const char *const *defaults,
-                   json_t **dirs, struct error **err)
+engine_files (struct install *in, const char *main_file, const char *dropins, json_t **files,
+              struct error **err)
 {
-  struct tomledit_key k = { .table = table, .depth = depth, .key = "hooks_dir" };
   cleanup_free char *dir = NULL;
   struct dirent **names = NULL;
-  json_t *found = NULL;
   int n, i, ret = 0;
 
+  *files = json_array ();
   xasprintf (&dir, "%s%s", in->root, dropins);
   n = scandir (dir, &names, NULL, alphasort);
   for (i = -1; i < (n < 0 ? 0 : n) && ret == 0; i++)
     {
       cleanup_free char *path = NULL, *text = NULL;
-      json_t *list = NULL;
 
       if (i < 0)
         xasprintf (&path, "%s%s", in->root, main_file);
@@ -281,31 +277,81 @@ engine_hooks_dirs (struct install *in, const char *main_file, const char *dropin
             continue;
           xasprintf (&path, "%s/%s", dir, name);
         }
-      if (read_existing (path, &text, err) < 0)
-        ret = -1;
-      else if (text && tomledit_get_strings (text, &k, &list, err) < 0)
-        ret = error_wrap (err, "%s", path);
-      else if (list)
-        {
-          json_decref (found);
-          found = list;
-        }
+      ret = read_existing (path, &text, err);
+      if (ret == 0 && text)
+        json_array_append_new (*files, json_pack ("[s,s]", path, text));
     }
   for (i = 0; i < n; i++)
     free (names[i]);
   free (names);
   if (ret < 0)
     {
-      json_decref (found);
-      return -1;
+      json_decref (*files);
+      *files = NULL;
     }
-  if (found == NULL)
+  return ret;
+}
+
+/* The last value of K in FILES, as a string array (ARRAY) or the raw TOML
+   value; NULL when no file sets it.  A file capguard cannot read is an
+   error: a list built without it could drop the node's settings.  */
+static int
+engine_setting (json_t *files, const struct tomledit_key *k, bool array, json_t **value,
+                struct error **err)
+{
+  json_t *f;
+  size_t i;
+
+  *value = NULL;
+  json_array_foreach (files, i, f)
     {
-      found = json_array ();
-      for (i = 0; defaults[i]; i++)
-        json_array_append_new (found, json_string (defaults[i]));
+      const char *path = json_string_value (json_array_get (f, 0));
+      const char *text = json_string_value (json_array_get (f, 1));
+      json_t *v = NULL;
+      char *raw = NULL;
+      bool has_table;
+
+      if (array ? tomledit_get_strings (text, k, &v, err) < 0
+                : tomledit_get (text, k, &raw, &has_table, err) < 0)
+        {
+          json_decref (*value);
+          *value = NULL;
+          return error_wrap (err, "%s", path);
+        }
+      if (raw)
+        {
+          v = json_string (raw);
+          free (raw);
+        }
+      if (v)
+        {
+          json_decref (*value);
+          *value = v;
+        }
     }
-  *dirs = found;
+  return 0;
+}
+
+/* The hooks directories an engine reads: the last `hooks_dir` in TABLE of
+   its configuration files, else DEFAULTS.  */
+static int
+engine_hooks_dirs (struct install *in, const char *main_file, const char *dropins,
+                   const char *const *table, size_t depth, const char *const *defaults,
+                   json_t **dirs, struct error **err)
+{
+  struct tomledit_key k = { .table = table, .depth = depth, .key = "hooks_dir" };
+  json_auto_t *files = NULL;
+  size_t i;
+
+  if (engine_files (in, main_file, dropins, &files, err) < 0
+      || engine_setting (files, &k, true, dirs, err) < 0)
+    return -1;
+  if (*dirs == NULL)
+    {
+      *dirs = json_array ();
+      for (i = 0; defaults[i]; i++)
+        json_array_append_new (*dirs, json_string (defaults[i]));
+    }
   return 0;
 }
 
@@ -343,18 +389,69 @@ static const char *const containers_engine[] = { "engine" };
 static const char *const podman_default_hooks[]
     = { "/usr/share/containers/oci/hooks.d", OCI_HOOKS_DIR, NULL };
 
-static int
-install_podman (struct install *in, struct error **err)
+/* A TOML string value as written ("x" or 'x', no escapes), unquoted; NULL
+   for anything else.  */
+static char *
+toml_unquote (const char *raw)
 {
-  cleanup_free char *pre = hook_json (in->binary, "precreate"), *conf = NULL;
-  json_auto_t *dirs = NULL;
+  size_t len = raw ? strlen (raw) : 0;
+
+  if (len < 2 || (raw[0] != '"' && raw[0] != '\'') || raw[len - 1] != raw[0] || strchr (raw, '\\'))
+    return NULL;
+  return xstrndup (raw + 1, len - 2);
+}
+
+/* podman's runtime: the configured `engine.runtime`, else what podman picks
+   when none is set (crun when it is installed, else runc).  */
+static char *
+podman_runtime (struct install *in, json_t *files, struct error **err)
+{
+  static const char *const crun[]
+      = { "/usr/bin/crun", "/usr/sbin/crun", "/usr/local/bin/crun", "/usr/local/sbin/crun", NULL };
+  struct tomledit_key k = { .table = containers_engine, .depth = 1, .key = "runtime" };
+  json_auto_t *raw = NULL;
+  size_t i;
+
+  if (engine_setting (files, &k, false, &raw, err) < 0)
+    return NULL;
+  if (raw)
+    {
+      char *name = toml_unquote (json_string_value (raw));
+      if (name == NULL)
+        make_error (err, 0, "containers.conf: engine.runtime %s is not a plain string",
+                    json_string_value (raw));
+      return name;
+    }
+  for (i = 0; crun[i]; i++)
+    {
+      cleanup_free char *path = NULL;
+      xasprintf (&path, "%s%s", in->root, crun[i]);
+      if (access (path, X_OK) == 0)
+        return xstrdup ("crun");
+    }
+  return xstrdup ("runc");
+}
+
+static int
+install_podman (const struct policy *policy, struct install *in, struct error **err)
+{
+  cleanup_free char *pre = hook_json (in->binary, "precreate"), *conf = NULL, *runtime = NULL;
+  cleanup_free char *wrapper = NULL;
+  json_auto_t *dirs = NULL, *files = NULL;
+  bool wrap = false;
 
   if (!in->uninstall)
     {
       if (engine_hooks_dirs (in, "/etc/containers/containers.conf",
                              "/etc/containers/containers.conf.d", containers_engine, 1,
                              podman_default_hooks, &dirs, err)
-          < 0)
+              < 0
+          || engine_files (in, "/etc/containers/containers.conf",
+                           "/etc/containers/containers.conf.d", &files, err)
+                 < 0)
+        return -1;
+      runtime = podman_runtime (in, files, err);
+      if (runtime == NULL)
         return -1;
       if (!list_has (dirs, PODMAN_HOOKS_DIR))
         json_array_append_new (dirs, json_string (PODMAN_HOOKS_DIR));
@@ -366,10 +463,31 @@ install_podman (struct install *in, struct error **err)
           "[engine]\nhooks_dir = [\n");
       toml_string_list (&conf, dirs);
       util_append (&conf, "", "]\n");
+      /* No hook stage sees `podman exec` (its --privileged included):
+         only the runtime does, so the wrapper becomes podman's runtime.
+         It runs runc (or the policy's runtime), so it stands in only for a
+         podman that runs runc, or for the runtime the policy names.  */
+      wrap = strcmp (runtime, "runc") == 0 || (policy && policy->runtime);
+      if (wrap)
+        {
+          wrapper = toml_string (in->wrapper);
+          util_append (
+              &conf, "",
+              "# The runtime wrapper as podman's runtime: it clamps create and exec, then\n"
+              "# runs %s.\n"
+              "runtime = \"capguard\"\n\n[engine.runtimes]\ncapguard = [%s]\n",
+              policy && policy->runtime ? policy->runtime : "runc", wrapper);
+        }
     }
-  if (place (in, PODMAN_HOOKS_DIR "/capguard-precreate.json", pre, err) < 0
+  if ((wrap && place_wrapper (in, err) < 0)
+      || place (in, PODMAN_HOOKS_DIR "/capguard-precreate.json", pre, err) < 0
       || place (in, "/etc/containers/containers.conf.d/capguard-hooks.conf", conf, err) < 0)
     return -1;
+  if (!in->uninstall && !wrap)
+    fprintf (in->out,
+             "not covered: podman exec (podman runs `%s`, and the wrapper runs runc: set the "
+             "policy's \"runtime\" to %s's path and run install again)\n",
+             runtime, runtime);
   fprintf (in->out, "podman reads this on its next command: nothing to restart\n");
   return 0;
 }
@@ -443,6 +561,9 @@ install_crio (const struct policy *policy, struct install *in, struct error **er
       || place (in, "/etc/crio/crio.conf.d/10-capguard.conf", defaults, err) < 0
       || place (in, "/etc/crio/crio.conf.d/20-capguard-runtime.conf", runtime, err) < 0)
     return -1;
+  if (!in->uninstall)
+    fprintf (in->out, "not covered: CRI-O's other handlers (`runc` and any in crio.conf): a "
+                      "RuntimeClass naming one reaches it directly\n");
   fprintf (in->out, "restart CRI-O: systemctl restart crio\n");
   return 0;
 }
@@ -496,14 +617,79 @@ toml_header (const char *const *table, size_t depth)
   return out;
 }
 
+/* Sets BinaryName = the wrapper in the options of CRI handler NAME (whose
+   table path starts with the 4 keys of RUNTIMES), in *TEXT.  Only handlers
+   that run runc can have it (their shim execs BinaryName with runc's
+   argv); another type is reported as not covered.  */
+static int
+wrap_handler (const struct policy *policy, struct install *in, const char *full,
+              const char *const *runtimes, const char *name, char **text, struct error **err)
+{
+  const char *table[6] = { runtimes[0], runtimes[1], runtimes[2], runtimes[3], name, "options" };
+  struct tomledit_key k = { .table = table, .depth = 6, .key = "BinaryName" };
+  struct tomledit_key type_key = { .table = table, .depth = 5, .key = "runtime_type" };
+  cleanup_free char *value = toml_string (in->wrapper), *old = NULL, *type = NULL;
+  cleanup_free char *edited = NULL, *preamble = NULL;
+  bool has_table = false, has_handler = false;
+
+  k.value = value;
+  if (tomledit_get (*text, &type_key, &type, &has_handler, err) < 0
+      || tomledit_get (*text, &k, &old, &has_table, err) < 0)
+    return error_wrap (err, "%s", full);
+  /* containerd's own `runc` handler, when the file does not name it, is
+     runc.v2.  */
+  if (type == NULL && !has_handler && strcmp (name, "runc") == 0)
+    type = xstrdup ("\"io.containerd.runc.v2\"");
+  if (type == NULL
+      || (strcmp (type, "\"io.containerd.runc.v2\"") != 0
+          && strcmp (type, "\"io.containerd.runc.v1\"") != 0))
+    {
+      fprintf (in->out, "not covered: CRI handler `%s` (runtime_type %s does not run runc)\n", name,
+               type ? type : "(none)");
+      return 0;
+    }
+  /* The wrapper runs the policy's `runtime`, else runc from PATH: it must
+     not silently replace another BinaryName (a vendor's runc).  */
+  if (old && strcmp (old, value) != 0)
+    {
+      cleanup_free char *wanted = policy && policy->runtime ? toml_string (policy->runtime) : NULL;
+      if (wanted == NULL || strcmp (wanted, old) != 0)
+        return make_error (err, 0,
+                           "%s: handler `%s`'s BinaryName is already %s; the wrapper would run "
+                           "`runc` from PATH instead: set the policy's \"runtime\" to that path "
+                           "and run install again",
+                           full, name, old);
+    }
+  if (!has_table && !has_handler)
+    {
+      /* A handler table of our own replaces containerd's default entry
+         whole, so it names the runtime type the default has.  */
+      cleanup_free char *head = toml_header (table, 5);
+      xasprintf (&preamble, "%s\n  runtime_type = \"io.containerd.runc.v2\"\n", head);
+      k.preamble = preamble;
+    }
+  if (tomledit_set (*text, &k, &edited, err) < 0)
+    return error_wrap (err, "%s", full);
+  if (edited)
+    {
+      free (*text);
+      *text = steal_pointer (&edited);
+    }
+  fprintf (in->out, "covered:   CRI handler `%s`\n", name);
+  return 0;
+}
+
 static int
 install_containerd (const struct policy *policy, struct install *in, const char *config,
                     struct error **err)
 {
-  cleanup_free char *full = NULL, *text = NULL, *version = NULL, *value = NULL, *old = NULL;
-  cleanup_free char *edited = NULL, *backup_path = NULL, *preamble = NULL;
-  struct tomledit_key k = { .key = "BinaryName", .depth = 6 };
-  bool created = false, has_table = false;
+  cleanup_free char *full = NULL, *text = NULL, *version = NULL, *original = NULL;
+  cleanup_free char *backup_path = NULL;
+  json_auto_t *handlers = NULL;
+  const char *const *runtimes;
+  bool created = false, has_runc = false;
+  json_t *v;
+  size_t i;
 
   if (config == NULL)
     config = CONTAINERD_CONFIG;
@@ -535,65 +721,42 @@ install_containerd (const struct policy *policy, struct install *in, const char 
   if (version == NULL && *err)
     return error_wrap (err, "%s", full);
   if (version && strcmp (version, "2") == 0)
-    k.table = containerd_v2_runc;
+    runtimes = containerd_v2_runc;
   else if (version && strcmp (version, "3") == 0)
-    k.table = containerd_v3_runc;
+    runtimes = containerd_v3_runc;
   else
     return make_error (err, 0,
                        "%s: config version %s: capguard edits versions 2 and 3 (containerd 1.6 "
                        "and later); convert it first",
                        full, version ? version : "1 (no `version` key)");
-  value = toml_string (in->wrapper);
-  k.value = value;
 
-  if (tomledit_get (text, &k, &old, &has_table, err) < 0)
+  /* Every handler a RuntimeClass can name: containerd's own `runc`, and
+     each one the file defines.  */
+  if (tomledit_tables (text, runtimes, 4, &handlers, err) < 0)
     return error_wrap (err, "%s", full);
-  /* The wrapper runs the policy's `runtime`, else runc from PATH: it must
-     not silently replace another BinaryName (a vendor's runc).  */
-  if (old && strcmp (old, value) != 0)
-    {
-      cleanup_free char *wanted = policy && policy->runtime ? toml_string (policy->runtime) : NULL;
-      if (wanted == NULL || strcmp (wanted, old) != 0)
-        return make_error (err, 0,
-                           "%s: runc's BinaryName is already %s; the wrapper would run `runc` from "
-                           "PATH instead: set the policy's \"runtime\" to that path and run "
-                           "install again",
-                           full, old);
-    }
-  if (!has_table)
-    {
-      /* A runc table of our own replaces containerd's default entry whole,
-         so it names the runtime type the default has.  */
-      struct tomledit_key parent = k;
-      cleanup_free char *type = NULL;
-      bool parent_table = false;
-
-      parent.depth = 5;
-      parent.key = "runtime_type";
-      if (tomledit_get (text, &parent, &type, &parent_table, err) < 0)
-        return error_wrap (err, "%s", full);
-      if (!parent_table)
-        {
-          cleanup_free char *head = toml_header (k.table, 5);
-          xasprintf (&preamble, "%s\n  runtime_type = \"io.containerd.runc.v2\"\n", head);
-          k.preamble = preamble;
-        }
-    }
-  if (tomledit_set (text, &k, &edited, err) < 0)
-    return error_wrap (err, "%s", full);
+  json_array_foreach (handlers, i, v)
+    has_runc = has_runc || strcmp (json_string_value (v), "runc") == 0;
+  if (!has_runc)
+    json_array_insert_new (handlers, 0, json_string ("runc"));
+  original = xstrdup (text);
+  json_array_foreach (handlers, i, v)
+    if (wrap_handler (policy, in, full, runtimes, json_string_value (v), &text, err) < 0)
+      return -1;
   if (place_wrapper (in, err) < 0)
     return -1;
-  if (edited == NULL)
+  if (strcmp (original, text) == 0)
     fprintf (in->out, "unchanged  %s\n", full);
   else
     {
       xasprintf (&backup_path, "%s" BACKUP_SUFFIX, config);
-      if ((!created && put_backup (in, backup_path, text, err) < 0)
-          || put_file (in, config, edited, err) < 0)
+      if ((!created && put_backup (in, backup_path, original, err) < 0)
+          || put_file (in, config, text, err) < 0)
         return -1;
     }
-  fprintf (in->out, "check after the restart: containerd config dump | grep BinaryName\n"
-                    "restart containerd: systemctl restart containerd\n");
+  fprintf (in->out,
+           "not covered: `ctr run` without --runc-binary (containerd's own runc, outside CRI)\n"
+           "check after the restart: containerd config dump | grep BinaryName\n"
+           "restart containerd: systemctl restart containerd\n");
   return 0;
 }
 
@@ -716,6 +879,13 @@ install_docker (struct install *in, const char *config, struct error **err)
      removed.  */
   if (put_file (in, config, text, err) < 0)
     return -1;
+  {
+    const char *name;
+    json_t *v;
+    json_object_foreach (runtimes, name, v)
+      if (strcmp (name, "capguard") != 0)
+        fprintf (in->out, "not covered: `docker run --runtime %s`\n", name);
+  }
   fprintf (in->out, "not covered: `docker run --runtime runc` (Docker reserves that name)\n"
                     "restart dockerd: systemctl restart docker\n");
   return 0;
@@ -758,7 +928,7 @@ mode_install (const struct policy *policy, const char *engine, const char *root,
   xasprintf (&in.wrapper, "%s/capguard-runtime", dirname (bin_copy));
 
   if (strcmp (engine, "podman") == 0)
-    ret = install_podman (&in, err);
+    ret = install_podman (policy, &in, err);
   else if (strcmp (engine, "crio") == 0)
     ret = install_crio (policy, &in, err);
   else if (strcmp (engine, "containerd") == 0)

@@ -653,3 +653,36 @@ done:
   scan_release (&s);
   return ret;
 }
+
+int
+tomledit_tables (const char *text, const char *const *prefix, size_t depth, json_t **names,
+                 struct error **err)
+{
+  struct scan s;
+  size_t i;
+
+  *names = NULL;
+  if (scan_text (text, &s, err) < 0)
+    {
+      scan_release (&s);
+      return -1;
+    }
+  *names = json_array ();
+  for (i = 0; i < s.n; i++)
+    {
+      const struct line *l = &s.lines[i];
+      json_t *v;
+      size_t j;
+      bool seen = false;
+
+      if (l->kind != LINE_HEADER || l->array || l->depth <= depth
+          || !path_equal (l->path, depth, prefix, depth))
+        continue;
+      json_array_foreach (*names, j, v)
+        seen = seen || strcmp (json_string_value (v), l->path[depth]) == 0;
+      if (!seen)
+        json_array_append_new (*names, json_string (l->path[depth]));
+    }
+  scan_release (&s);
+  return 0;
+}

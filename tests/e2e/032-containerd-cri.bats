@@ -89,14 +89,14 @@ check_sets ()
   run diff "$CRI_T/dump.before" "$CRI_T/dump.after"
   local bin
   bin=$(cd "$(dirname "$CAPGUARD")" && pwd)
-  assert "${#lines[@]}" == 2 "one line of difference"
-  assert "${lines[0]}" =~ '^[0-9]+a[0-9]+$'
-  assert "${lines[1]}" =~ "^>  +BinaryName = \"$bin/capguard-runtime\"\$" "the dumps differ by the BinaryName line only"
+  assert "$(grep -c '^<' <<<"$output")" == 0 "nothing of the node's is lost"
+  assert "$(grep '^>' <<<"$output" | sort -u)" =~ "^>  +BinaryName = \"$bin/capguard-runtime\"\$" "only BinaryName lines added"
+  assert "$(grep -c '^>' <<<"$output")" == 2 "one for each handler: runc and runc-fast"
   for key in 'sandbox_image = "localhost/capguard-test/busybox:1"' "conf_dir = \"$CRI_T/cni\"" \
     'SystemdCgroup = false' "Root = \"$CRI_T/runc\"" 'restrict_oom_score_adj = true'; do
     grep -qF "$key" "$CRI_T/dump.after" || { echo "lost: $key"; return 1; }
   done
-  assert "$(grep -c capguard-install "$NODE/etc/containerd/config.toml")" == 1 "one line added"
+  assert "$(grep -c capguard-install "$NODE/etc/containerd/config.toml")" == 2 "one line added for each handler"
   cmp "$CRI_T/config.toml.orig" "$NODE/etc/containerd/config.toml.capguard-backup"
 }
 
@@ -177,6 +177,20 @@ check_sets ()
   assert "$stderr" =~ "refused by $CAPGUARD_POLICY \\(top level, action enforce\\): bounding holds .*CAP_SYS_ADMIN"
   assert "$(decision "$CID" | jq -r .decision)" == refused
   assert "$(decision "$POD" | jq -r .decision)" == rewritten "the sandbox was rewritten, not refused"
+}
+
+@test "a pod of another handler (a RuntimeClass naming runc-fast) is clamped too" {
+  local pod ctr
+  pod=$(pod_json fast default)
+  ctr=$(ctr_json fast '.linux.securityContext.capabilities.addCapabilities = ["SYS_ADMIN"]')
+  POD=$(cri_ --handler runc-fast runp "$pod")
+  CID=$(cri_ create "$POD" "$ctr" "$pod")
+  cri_ start "$CID"
+  [ -d "$CRI_T/runc-fast/k8s.io/$CID" ] || { echo "not run by the runc-fast handler"; return 1; }
+  run -0 cri_ exec "$CID" cat /proc/1/status
+  check_sets "runc-fast container" "$CRIO_NINE" "$CRIO_NINE" "$CRIO_NINE" "" ""
+  run -0 cat "/proc/$(sandbox_pid "$POD")/status"
+  check_sets "runc-fast sandbox" "$CRIO_NINE" "$CRIO_NINE" "$CRIO_NINE" "" ""
 }
 
 @test "20 pods started at once: each container clamped, the decision log whole" {

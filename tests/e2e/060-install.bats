@@ -148,7 +148,7 @@ TOML
   }
   refused '[plugins.cri]\n  x = 1\n' 3 'config version 1 \(no `version` key\): capguard edits versions 2 and 3'
   refused 'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]\nBinaryName = "/usr/local/bin/vendor-runc"\n' \
-    3 'runc.s BinaryName is already "/usr/local/bin/vendor-runc"; the wrapper would run `runc` from PATH instead'
+    3 'handler `runc`.s BinaryName is already "/usr/local/bin/vendor-runc"; the wrapper would run `runc` from PATH instead'
   refused 'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes]\nrunc = { runtime_type = "io.containerd.runc.v2", options = { SystemdCgroup = true } }\n' \
     3 'line 3: the table is also set as a key of a parent table'
   refused 'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]\noptions.SystemdCgroup = true\n' \
@@ -162,6 +162,26 @@ TOML
   inst 0 install containerd
   assert "$(sed -n 3,4p "$ROOT/etc/containerd/config.toml")" == '# capguard-saved:   BinaryName = "/usr/local/bin/vendor-runc"
   BinaryName = "/opt/capguard/capguard-runtime"  # capguard-install'
+  inst 0 uninstall containerd
+  cmp "$BATS_TEST_TMPDIR/before" "$ROOT/etc/containerd/config.toml"
+}
+
+@test "containerd: every handler that runs runc gets the wrapper; another kind is reported, not covered" {
+  command -v containerd >/dev/null || skip_or_fail "containerd is not installed"
+  kubeadm_toml
+  cat >> "$ROOT/etc/containerd/config.toml" <<'TOML'
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc-fast]
+      runtime_type = "io.containerd.runc.v2"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.kata]
+      runtime_type = "io.containerd.kata.v2"
+TOML
+  cp "$ROOT/etc/containerd/config.toml" "$BATS_TEST_TMPDIR/before"
+  inst 0 install containerd
+  assert "$output" =~ "covered:   CRI handler \`runc\`"
+  assert "$output" =~ "covered:   CRI handler \`runc-fast\`"
+  assert "$output" =~ "not covered: CRI handler \`kata\` \(runtime_type \"io.containerd.kata.v2\" does not run runc\)"
+  run -0 containerd --config "$ROOT/etc/containerd/config.toml" config dump
+  assert "$(grep -c 'BinaryName = "/opt/capguard/capguard-runtime"' <<<"$output")" == 2 "runc and runc-fast"
   inst 0 uninstall containerd
   cmp "$BATS_TEST_TMPDIR/before" "$ROOT/etc/containerd/config.toml"
 }

@@ -47,6 +47,11 @@ state = "$t/state"
           [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
             SystemdCgroup = false
             Root = "$t/runc"
+        # A second handler for a RuntimeClass, also runc.
+        [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc-fast]
+          runtime_type = "io.containerd.runc.v2"
+          [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc-fast.options]
+            Root = "$t/runc-fast"
 TOML
   # A bridge of the test's own; no gateway, no masquerade: pods talk to nothing outside.
   mkdir -p "$t/cni"
