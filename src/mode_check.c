@@ -112,7 +112,8 @@ warn_settings (FILE *out, const char *who, const struct policy_settings *s, int 
 static int
 note_setpcap (FILE *out, const char *who, const struct policy_settings *s)
 {
-  uint64_t wider = capset_subtract (s->allow, s->inheritable) | capset_subtract (s->allow, s->ambient);
+  uint64_t wider
+      = capset_subtract (s->allow, s->inheritable) | capset_subtract (s->allow, s->ambient);
 
   if (!capset_has (s->allow, CAP_SETPCAP) || capset_has (s->deny, CAP_SETPCAP) || wider == 0)
     return 0;
