@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "engines.h"
 #include "modes.h"
 #include "tomledit.h"
 #include "util.h"
@@ -17,9 +18,6 @@
    under a root directory (a node's /, or /host from a DaemonSet), each
    atomically and only when its content changes.  No file naming the
    precreate stage ever goes where CRI-O or NRI's hook-injector read.  */
-
-#define PODMAN_HOOKS_DIR "/etc/containers/capguard/hooks.d"
-#define OCI_HOOKS_DIR "/etc/containers/oci/hooks.d"
 
 struct install
 {
@@ -50,21 +48,6 @@ mkdirs (const char *path, struct error **err)
   return 0;
 }
 
-/* Reads PATH into *TEXT; *TEXT NULL when there is no such file.  */
-static int
-read_existing (const char *path, char **text, struct error **err)
-{
-  cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  size_t len;
-
-  *text = NULL;
-  if (fd < 0 && errno == ENOENT)
-    return 0;
-  if (fd < 0)
-    return make_error (err, errno, "open `%s`: %s", path, strerror (errno));
-  return util_read_fd (fd, CAPGUARD_MAX_CONFIG, path, text, &len, err);
-}
-
 /* Writes CONTENT to ROOT+PATH unless it already holds exactly that.  */
 static int
 put_file (struct install *in, const char *path, const char *content, struct error **err)
@@ -73,7 +56,7 @@ put_file (struct install *in, const char *path, const char *content, struct erro
   cleanup_close int dirfd = -1, fd = -1;
 
   xasprintf (&full, "%s%s", in->root, path);
-  if (read_existing (full, &old, err) < 0)
+  if (engines_read (full, &old, err) < 0)
     return -1;
   if (old && strcmp (old, content) == 0)
     {
@@ -202,9 +185,9 @@ refusal_hooks (struct install *in, struct error **err)
   cleanup_free char *create = hook_json (in->binary, "createRuntime");
   cleanup_free char *post = hook_json (in->binary, "poststart");
 
-  if (place (in, OCI_HOOKS_DIR "/capguard-createRuntime.json", create, err) < 0)
+  if (place (in, ENGINES_OCI_HOOKS_DIR "/capguard-createRuntime.json", create, err) < 0)
     return -1;
-  return place (in, OCI_HOOKS_DIR "/capguard-poststart.json", post, err);
+  return place (in, ENGINES_OCI_HOOKS_DIR "/capguard-poststart.json", post, err);
 }
 
 /* containerd: runc's BinaryName in config.toml itself.  An imported file
@@ -214,13 +197,7 @@ refusal_hooks (struct install *in, struct error **err)
    plugin silently resets the node's sandbox_image, CNI directories,
    SystemdCgroup and runc Root.  The edit touches one line (tomledit.h) and
    keeps a copy of the file as it was.  */
-#define CONTAINERD_CONFIG "/etc/containerd/config.toml"
 #define BACKUP_SUFFIX ".capguard-backup"
-
-static const char *const containerd_v2_runc[]
-    = { "plugins", "io.containerd.grpc.v1.cri", "containerd", "runtimes" };
-static const char *const containerd_v3_runc[]
-    = { "plugins", "io.containerd.cri.v1.runtime", "containerd", "runtimes" };
 
 /* Writes CONTENT to ROOT+PATH only when there is nothing there yet: the
    first backup is the file as the node had it.  */
@@ -230,129 +207,11 @@ put_backup (struct install *in, const char *path, const char *content, struct er
   cleanup_free char *full = NULL, *old = NULL;
 
   xasprintf (&full, "%s%s", in->root, path);
-  if (read_existing (full, &old, err) < 0)
+  if (engines_read (full, &old, err) < 0)
     return -1;
   if (old)
     return 0;
   return put_file (in, path, content, err);
-}
-
-static char *
-toml_string (const char *s)
-{
-  char *out = xstrdup ("\"");
-
-  for (; *s; s++)
-    util_append (&out, "", (*s == '"' || *s == '\\') ? "\\%c" : "%c", *s);
-  util_append (&out, "", "\"");
-  return out;
-}
-
-/* The texts of an engine's configuration files in the order it reads them
-   (MAIN, then DROPINS' *.conf in name order, as CRI-O and containers.conf
-   do), leaving out capguard's own drop-ins (any name holding "capguard"):
-   an array of [path, text].  */
-static int
-engine_files (struct install *in, const char *main_file, const char *dropins, json_t **files,
-              struct error **err)
-{
-  cleanup_free char *dir = NULL;
-  struct dirent **names = NULL;
-  int n, i, ret = 0;
-
-  *files = json_array ();
-  xasprintf (&dir, "%s%s", in->root, dropins);
-  n = scandir (dir, &names, NULL, alphasort);
-  for (i = -1; i < (n < 0 ? 0 : n) && ret == 0; i++)
-    {
-      cleanup_free char *path = NULL, *text = NULL;
-
-      if (i < 0)
-        xasprintf (&path, "%s%s", in->root, main_file);
-      else
-        {
-          const char *name = names[i]->d_name;
-          size_t len = strlen (name);
-          if (len < 6 || strcmp (name + len - 5, ".conf") != 0 || strstr (name, "capguard"))
-            continue;
-          xasprintf (&path, "%s/%s", dir, name);
-        }
-      ret = read_existing (path, &text, err);
-      if (ret == 0 && text)
-        json_array_append_new (*files, json_pack ("[s,s]", path, text));
-    }
-  for (i = 0; i < n; i++)
-    free (names[i]);
-  free (names);
-  if (ret < 0)
-    {
-      json_decref (*files);
-      *files = NULL;
-    }
-  return ret;
-}
-
-/* The last value of K in FILES, as a string array (ARRAY) or the raw TOML
-   value; NULL when no file sets it.  A file capguard cannot read is an
-   error: a list built without it could drop the node's settings.  */
-static int
-engine_setting (json_t *files, const struct tomledit_key *k, bool array, json_t **value,
-                struct error **err)
-{
-  json_t *f;
-  size_t i;
-
-  *value = NULL;
-  json_array_foreach (files, i, f)
-    {
-      const char *path = json_string_value (json_array_get (f, 0));
-      const char *text = json_string_value (json_array_get (f, 1));
-      json_t *v = NULL;
-      char *raw = NULL;
-      bool has_table;
-
-      if (array ? tomledit_get_strings (text, k, &v, err) < 0
-                : tomledit_get (text, k, &raw, &has_table, err) < 0)
-        {
-          json_decref (*value);
-          *value = NULL;
-          return error_wrap (err, "%s", path);
-        }
-      if (raw)
-        {
-          v = json_string (raw);
-          free (raw);
-        }
-      if (v)
-        {
-          json_decref (*value);
-          *value = v;
-        }
-    }
-  return 0;
-}
-
-/* The hooks directories an engine reads: the last `hooks_dir` in TABLE of
-   its configuration files, else DEFAULTS.  */
-static int
-engine_hooks_dirs (struct install *in, const char *main_file, const char *dropins,
-                   const char *const *table, size_t depth, const char *const *defaults,
-                   json_t **dirs, struct error **err)
-{
-  struct tomledit_key k = { .table = table, .depth = depth, .key = "hooks_dir" };
-  json_auto_t *files = NULL;
-  size_t i;
-
-  if (engine_files (in, main_file, dropins, &files, err) < 0
-      || engine_setting (files, &k, true, dirs, err) < 0)
-    return -1;
-  if (*dirs == NULL)
-    {
-      *dirs = json_array ();
-      for (i = 0; defaults[i]; i++)
-        json_array_append_new (*dirs, json_string (defaults[i]));
-    }
-  return 0;
 }
 
 static void
@@ -363,7 +222,7 @@ toml_string_list (char **out, json_t *list)
 
   json_array_foreach (list, i, v)
     {
-      cleanup_free char *q = toml_string (json_string_value (v));
+      cleanup_free char *q = engines_toml_string (json_string_value (v));
       util_append (out, "", "  %s,\n", q);
     }
 }
@@ -385,52 +244,6 @@ list_has (json_t *list, const char *s)
    the drop-in lists the node's own directories first (as configured in
    containers.conf and its drop-ins, else podman's two defaults), and
    capguard's last.  */
-static const char *const containers_engine[] = { "engine" };
-static const char *const podman_default_hooks[]
-    = { "/usr/share/containers/oci/hooks.d", OCI_HOOKS_DIR, NULL };
-
-/* A TOML string value as written ("x" or 'x', no escapes), unquoted; NULL
-   for anything else.  */
-static char *
-toml_unquote (const char *raw)
-{
-  size_t len = raw ? strlen (raw) : 0;
-
-  if (len < 2 || (raw[0] != '"' && raw[0] != '\'') || raw[len - 1] != raw[0] || strchr (raw, '\\'))
-    return NULL;
-  return xstrndup (raw + 1, len - 2);
-}
-
-/* podman's runtime: the configured `engine.runtime`, else what podman picks
-   when none is set (crun when it is installed, else runc).  */
-static char *
-podman_runtime (struct install *in, json_t *files, struct error **err)
-{
-  static const char *const crun[]
-      = { "/usr/bin/crun", "/usr/sbin/crun", "/usr/local/bin/crun", "/usr/local/sbin/crun", NULL };
-  struct tomledit_key k = { .table = containers_engine, .depth = 1, .key = "runtime" };
-  json_auto_t *raw = NULL;
-  size_t i;
-
-  if (engine_setting (files, &k, false, &raw, err) < 0)
-    return NULL;
-  if (raw)
-    {
-      char *name = toml_unquote (json_string_value (raw));
-      if (name == NULL)
-        make_error (err, 0, "containers.conf: engine.runtime %s is not a plain string",
-                    json_string_value (raw));
-      return name;
-    }
-  for (i = 0; crun[i]; i++)
-    {
-      cleanup_free char *path = NULL;
-      xasprintf (&path, "%s%s", in->root, crun[i]);
-      if (access (path, X_OK) == 0)
-        return xstrdup ("crun");
-    }
-  return xstrdup ("runc");
-}
 
 static int
 install_podman (const struct policy *policy, struct install *in, struct error **err)
@@ -442,19 +255,19 @@ install_podman (const struct policy *policy, struct install *in, struct error **
 
   if (!in->uninstall)
     {
-      if (engine_hooks_dirs (in, "/etc/containers/containers.conf",
-                             "/etc/containers/containers.conf.d", containers_engine, 1,
-                             podman_default_hooks, &dirs, err)
+      if (engines_hooks_dirs (in->root, "/etc/containers/containers.conf",
+                              "/etc/containers/containers.conf.d", engines_containers_engine, 1,
+                              engines_podman_default_hooks, &dirs, err)
               < 0
-          || engine_files (in, "/etc/containers/containers.conf",
-                           "/etc/containers/containers.conf.d", &files, err)
+          || engines_files (in->root, ENGINES_CONTAINERS_CONF, ENGINES_CONTAINERS_CONF_D, false,
+                            &files, err)
                  < 0)
         return -1;
-      runtime = podman_runtime (in, files, err);
+      runtime = engines_podman_runtime (in->root, files, err);
       if (runtime == NULL)
         return -1;
-      if (!list_has (dirs, PODMAN_HOOKS_DIR))
-        json_array_append_new (dirs, json_string (PODMAN_HOOKS_DIR));
+      if (!list_has (dirs, ENGINES_PODMAN_HOOKS_DIR))
+        json_array_append_new (dirs, json_string (ENGINES_PODMAN_HOOKS_DIR));
       conf = xstrdup (
           "# capguard: podman's precreate hook, in a directory of its own that CRI-O and NRI's\n"
           "# hook-injector never read (they reject the precreate stage).  hooks_dir replaces\n"
@@ -470,7 +283,7 @@ install_podman (const struct policy *policy, struct install *in, struct error **
       wrap = strcmp (runtime, "runc") == 0 || (policy && policy->runtime);
       if (wrap)
         {
-          wrapper = toml_string (in->wrapper);
+          wrapper = engines_toml_string (in->wrapper);
           util_append (
               &conf, "",
               "# The runtime wrapper as podman's runtime: it clamps create and exec, then\n"
@@ -480,7 +293,7 @@ install_podman (const struct policy *policy, struct install *in, struct error **
         }
     }
   if ((wrap && place_wrapper (in, err) < 0)
-      || place (in, PODMAN_HOOKS_DIR "/capguard-precreate.json", pre, err) < 0
+      || place (in, ENGINES_PODMAN_HOOKS_DIR "/capguard-precreate.json", pre, err) < 0
       || place (in, "/etc/containers/containers.conf.d/capguard-hooks.conf", conf, err) < 0)
     return -1;
   if (!in->uninstall && !wrap)
@@ -495,8 +308,6 @@ install_podman (const struct policy *policy, struct install *in, struct error **
 /* CRI-O: the createRuntime and poststart files go into the first directory
    of CRI-O's own hooks_dir (crio.conf and its drop-ins, else CRI-O's
    default), so that the node's list is never replaced.  */
-static const char *const crio_runtime[] = { "crio", "runtime" };
-static const char *const crio_default_hooks[] = { "/usr/share/containers/oci/hooks.d", NULL };
 
 static int
 crio_hooks (struct install *in, struct error **err)
@@ -507,14 +318,14 @@ crio_hooks (struct install *in, struct error **err)
   json_t *v;
   size_t i;
 
-  if (engine_hooks_dirs (in, "/etc/crio/crio.conf", "/etc/crio/crio.conf.d", crio_runtime, 2,
-                         crio_default_hooks, &dirs, err)
+  if (engines_hooks_dirs (in->root, "/etc/crio/crio.conf", "/etc/crio/crio.conf.d",
+                          engines_crio_runtime, 2, engines_crio_default_hooks, &dirs, err)
       < 0)
     return -1;
   if (in->uninstall)
     {
       /* Wherever an install put them: the node's list may have changed.  */
-      json_array_append_new (dirs, json_string (OCI_HOOKS_DIR));
+      json_array_append_new (dirs, json_string (ENGINES_OCI_HOOKS_DIR));
       json_array_append_new (dirs, json_string ("/usr/share/containers/oci/hooks.d"));
       json_array_foreach (dirs, i, v)
         {
@@ -578,7 +389,7 @@ uninstall_containerd (struct install *in, const char *config, struct error **err
   xasprintf (&full, "%s%s", in->root, config);
   xasprintf (&backup_path, "%s" BACKUP_SUFFIX, config);
   xasprintf (&backup, "%s%s", in->root, backup_path);
-  if (read_existing (full, &text, err) < 0 || read_existing (backup, &backup_text, err) < 0)
+  if (engines_read (full, &text, err) < 0 || engines_read (backup, &backup_text, err) < 0)
     return -1;
   if (text && tomledit_revert (text, &reverted, err) < 0)
     return error_wrap (err, "%s", full);
@@ -628,7 +439,7 @@ wrap_handler (const struct policy *policy, struct install *in, const char *full,
   const char *table[6] = { runtimes[0], runtimes[1], runtimes[2], runtimes[3], name, "options" };
   struct tomledit_key k = { .table = table, .depth = 6, .key = "BinaryName" };
   struct tomledit_key type_key = { .table = table, .depth = 5, .key = "runtime_type" };
-  cleanup_free char *value = toml_string (in->wrapper), *old = NULL, *type = NULL;
+  cleanup_free char *value = engines_toml_string (in->wrapper), *old = NULL, *type = NULL;
   cleanup_free char *edited = NULL, *preamble = NULL;
   bool has_table = false, has_handler = false;
 
@@ -652,7 +463,8 @@ wrap_handler (const struct policy *policy, struct install *in, const char *full,
      not silently replace another BinaryName (a vendor's runc).  */
   if (old && strcmp (old, value) != 0)
     {
-      cleanup_free char *wanted = policy && policy->runtime ? toml_string (policy->runtime) : NULL;
+      cleanup_free char *wanted
+          = policy && policy->runtime ? engines_toml_string (policy->runtime) : NULL;
       if (wanted == NULL || strcmp (wanted, old) != 0)
         return make_error (err, 0,
                            "%s: handler `%s`'s BinaryName is already %s; the wrapper would run "
@@ -692,7 +504,7 @@ install_containerd (const struct policy *policy, struct install *in, const char 
   size_t i;
 
   if (config == NULL)
-    config = CONTAINERD_CONFIG;
+    config = ENGINES_CONTAINERD_CONFIG;
   if (config[0] != '/')
     return make_error (err, 0, "--config `%s` is not an absolute path", config);
   /* The conf.d file of earlier capguard versions reset the node's CRI
@@ -709,7 +521,7 @@ install_containerd (const struct policy *policy, struct install *in, const char 
     }
 
   xasprintf (&full, "%s%s", in->root, config);
-  if (read_existing (full, &text, err) < 0)
+  if (engines_read (full, &text, err) < 0)
     return -1;
   if (text == NULL || text[strspn (text, " \t\r\n")] == '\0')
     {
@@ -721,9 +533,9 @@ install_containerd (const struct policy *policy, struct install *in, const char 
   if (version == NULL && *err)
     return error_wrap (err, "%s", full);
   if (version && strcmp (version, "2") == 0)
-    runtimes = containerd_v2_runc;
+    runtimes = engines_containerd_v2_runtimes;
   else if (version && strcmp (version, "3") == 0)
-    runtimes = containerd_v3_runc;
+    runtimes = engines_containerd_v3_runtimes;
   else
     return make_error (err, 0,
                        "%s: config version %s: capguard edits versions 2 and 3 (containerd 1.6 "
@@ -764,28 +576,6 @@ install_containerd (const struct policy *policy, struct install *in, const char 
    It can stand only in front of runc (the wrapper execs runc), so a node
    whose default is another runtime is refused rather than changed.  The
    file is kept as it was, so uninstall gives it back byte for byte.  */
-#define DOCKER_CONFIG "/etc/docker/daemon.json"
-
-static json_t *
-load_daemon_json (const char *full, const char *text, struct error **err)
-{
-  json_error_t jerr;
-  json_t *doc = json_loads (text, JSON_REJECT_DUPLICATES, &jerr);
-
-  if (!json_is_object (doc))
-    {
-      json_decref (doc);
-      return make_error (err, 0, "%s:%d:%d: %s", full, jerr.line, jerr.column,
-                         doc ? "expected an object" : jerr.text),
-             NULL;
-    }
-  if (json_object_get (doc, "runtimes") && !json_is_object (json_object_get (doc, "runtimes")))
-    {
-      json_decref (doc);
-      return make_error (err, 0, "%s: `runtimes` is not an object", full), NULL;
-    }
-  return doc;
-}
 
 static char *
 daemon_json_text (json_t *doc)
@@ -808,9 +598,9 @@ uninstall_docker (struct install *in, const char *config, json_t *doc, const cha
 
   xasprintf (&backup_path, "%s" BACKUP_SUFFIX, config);
   xasprintf (&backup, "%s%s", in->root, backup_path);
-  if (read_existing (backup, &backup_text, err) < 0)
+  if (engines_read (backup, &backup_text, err) < 0)
     return -1;
-  if (backup_text && (before = load_daemon_json (backup, backup_text, err)) == NULL)
+  if (backup_text && (before = engines_load_daemon_json (backup, backup_text, err)) == NULL)
     return -1;
   if (runtimes)
     json_object_del (runtimes, "capguard");
@@ -844,15 +634,15 @@ install_docker (struct install *in, const char *config, struct error **err)
   const char *def;
 
   if (config == NULL)
-    config = DOCKER_CONFIG;
+    config = ENGINES_DOCKER_CONFIG;
   if (config[0] != '/')
     return make_error (err, 0, "--config `%s` is not an absolute path", config);
   xasprintf (&full, "%s%s", in->root, config);
-  if (read_existing (full, &old, err) < 0)
+  if (engines_read (full, &old, err) < 0)
     return -1;
   if (old == NULL && in->uninstall)
     return 0;
-  doc = old ? load_daemon_json (full, old, err) : json_object ();
+  doc = old ? engines_load_daemon_json (full, old, err) : json_object ();
   if (doc == NULL)
     return -1;
   if (in->uninstall)
