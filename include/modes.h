@@ -53,6 +53,27 @@ int mode_install (const struct policy *policy, const char *engine, const char *r
                   const char *binary, const char *config, bool dry_run, bool uninstall, FILE *out,
                   struct error **err);
 
+/* Prints the warnings (and notes) check gives POLICY; returns how many
+   warnings.  */
+int mode_check_warnings (const struct policy *policy, FILE *out);
+
+/* Is this node protected: every engine found under ROOT (NULL: /), every
+   path that starts a process in a container, covered or not, and what
+   closes each gap; the policy in force (POLICY, or NULL with LOAD_ERROR
+   when POLICY_PATH did not load).  Returns 0 when every path is covered,
+   1 when not, -1 on error.  */
+int mode_status (const struct policy *policy, const char *policy_path, const char *load_error,
+                 const char *root, bool json, FILE *out, struct error **err);
+
+/* Reads decision logs (LOGS, or standard input when none; "-" is standard
+   input too) and prints, per namespace, pod/container and image, the
+   starts by decision, what was or would be removed, what enforce would
+   refuse, and with SUGGEST the rules that would let those workloads keep
+   what they asked for.  SINCE: an ISO date or time (UTC), or an age (12h).
+   Returns 0, -2 on a usage error, -1 on an error.  */
+int mode_report (char *const *logs, size_t n_logs, const char *since, bool suggest, bool json,
+                 FILE *out, struct error **err);
+
 /* Prints the validated policy's effective ceilings, per rule.  */
 int mode_check (const struct policy *policy, FILE *out, struct error **err);
 

@@ -50,6 +50,12 @@ static const char usage_text[]
       "                      write the registration files for podman, crio, containerd or\n"
       "                      docker under DIR (default /); uninstall ENGINE removes them\n"
       "  check [POLICY]      validate a policy and print each rule's effective ceilings\n"
+      "  report [--since TIME] [--suggest] [--json] [LOG...]\n"
+      "                      what the decision logs say, per workload; what enforce\n"
+      "                      would refuse; --suggest the rules that would let it run\n"
+      "  status [--root DIR] [--json]\n"
+      "                      is this node protected: each engine's paths, covered or not,\n"
+      "                      and the command that closes each gap\n"
       "  crio-conf [POLICY]  print CRI-O's crio.conf.d drop-in setting default_capabilities\n"
       "                      to the policy's ceiling\n"
       "  version             print the versions of capguard, libcap, jansson, libseccomp\n"
@@ -326,6 +332,76 @@ main (int argc, char **argv)
       policy = load_policy (policy_path, command);
       ret = mode_install (policy, engine, root, binary, config, dry_run,
                           strcmp (command, "uninstall") == 0, stdout, &err);
+    }
+  else if (strcmp (command, "report") == 0)
+    {
+      static const struct option report_options[] = {
+        { "since", required_argument, NULL, 's' },
+        { "suggest", no_argument, NULL, 'g' },
+        { "json", no_argument, NULL, 'j' },
+        { NULL, 0, NULL, 0 },
+      };
+      const char *since = NULL;
+      bool suggest = false, json = false;
+
+      command_options (&argc, &argv);
+      while ((c = getopt_long (argc, argv, ":", report_options, NULL)) != -1)
+        switch (c)
+          {
+          case 's':
+            since = optarg;
+            break;
+          case 'g':
+            suggest = true;
+            break;
+          case 'j':
+            json = true;
+            break;
+          case ':':
+            usage_error ("option `%s` needs an argument", argv[optind - 1]);
+          default:
+            usage_error ("unknown report option `%s`", argv[optind - 1]);
+          }
+      ret = mode_report (argv + optind, (size_t)(argc - optind), since, suggest, json, stdout,
+                         &err);
+      if (ret == -2)
+        fail (EXIT_USAGE, command, err);
+    }
+  else if (strcmp (command, "status") == 0)
+    {
+      static const struct option status_options[] = {
+        { "root", required_argument, NULL, 'r' },
+        { "json", no_argument, NULL, 'j' },
+        { NULL, 0, NULL, 0 },
+      };
+      cleanup_error struct error *load_err = NULL;
+      const char *root = NULL;
+      bool json = false;
+
+      command_options (&argc, &argv);
+      while ((c = getopt_long (argc, argv, ":", status_options, NULL)) != -1)
+        switch (c)
+          {
+          case 'r':
+            root = optarg;
+            break;
+          case 'j':
+            json = true;
+            break;
+          case ':':
+            usage_error ("option `%s` needs an argument", argv[optind - 1]);
+          default:
+            usage_error ("unknown status option `%s`", argv[optind - 1]);
+          }
+      if (optind != argc)
+        usage_error ("status takes no arguments, got `%s`", argv[optind]);
+      /* A policy that does not load is part of the answer, not an error.  */
+      policy = policy_load (policy_path, util_cap_last_cap (), &load_err);
+      kept_policy = policy;
+      ret = mode_status (policy, policy_path, load_err ? load_err->msg : NULL, root, json, stdout,
+                         &err);
+      if (ret == 1)
+        return EXIT_REFUSED;
     }
   else if (strcmp (command, "explain") == 0)
     {

@@ -126,8 +126,8 @@ note_setpcap (FILE *out, const char *who, const struct policy_settings *s)
 }
 
 /* Warnings for what is legal but surprising; returns how many.  */
-static int
-print_warnings (const struct policy *policy, FILE *out)
+int
+mode_check_warnings (const struct policy *policy, FILE *out)
 {
   size_t i, j;
   int f, n;
@@ -191,7 +191,7 @@ mode_check (const struct policy *policy, FILE *out, struct error **err)
   fprintf (out, "\n%s (no rule matched):\n", policy->n_rules ? "otherwise" : "every container");
   print_settings (out, &policy->defaults, policy->last_cap);
   fputc ('\n', out);
-  if (!print_warnings (policy, out))
+  if (!mode_check_warnings (policy, out))
     fprintf (out, "no warnings\n");
   return 0;
 }

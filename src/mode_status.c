@@ -1,0 +1,556 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "engines.h"
+#include "modes.h"
+#include "tomledit.h"
+#include "util.h"
+
+/* capguard status: is this node protected?  For each engine found under
+   the root, every path that starts a process in a container, and whether
+   capguard stands in it: a `covered` path, a `gap` (with what closes it),
+   or a `residual` path that no registration can close and only root on
+   the node can take (ctr without --runc-binary, `docker run --runtime
+   runc`).  It reads files and runs capguard binaries it finds (`version`)
+   and `containerd config dump`; it changes nothing.  */
+
+struct status
+{
+  const char *root; /* "" for / */
+  json_t *engines;  /* [{engine, config, paths: [{path, state, detail, fix}]}] */
+  json_t *checked;  /* wrapper path -> "" (runs) or why not */
+  int gaps;
+};
+
+static const char *const bin_dirs[]
+    = { "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin", "/bin", "/sbin", NULL };
+
+static bool
+exists (struct status *st, const char *path)
+{
+  cleanup_free char *full = NULL;
+  struct stat sb;
+
+  xasprintf (&full, "%s%s", st->root, path);
+  return lstat (full, &sb) == 0;
+}
+
+static bool
+has_binary (struct status *st, const char *name)
+{
+  size_t i;
+
+  for (i = 0; bin_dirs[i]; i++)
+    {
+      cleanup_free char *p = NULL;
+      xasprintf (&p, "%s/%s", bin_dirs[i], name);
+      if (exists (st, p))
+        return true;
+    }
+  return false;
+}
+
+/* Runs ARGV[0] with ARGV and returns its standard output (at most 4 MiB),
+   or NULL when it cannot run or fails.  */
+static char *
+run_capture (char *const *argv)
+{
+  cleanup_error struct error *err = NULL;
+  char *out = NULL;
+  size_t len;
+  int p[2], status;
+  pid_t pid;
+
+  if (pipe2 (p, O_CLOEXEC) < 0)
+    return NULL;
+  pid = fork ();
+  if (pid < 0)
+    {
+      close (p[0]);
+      close (p[1]);
+      return NULL;
+    }
+  if (pid == 0)
+    {
+      int devnull = open ("/dev/null", O_RDWR | O_CLOEXEC);
+      dup2 (p[1], STDOUT_FILENO);
+      if (devnull >= 0)
+        {
+          dup2 (devnull, STDIN_FILENO);
+          dup2 (devnull, STDERR_FILENO);
+        }
+      execv (argv[0], argv);
+      _exit (127);
+    }
+  close (p[1]);
+  if (util_read_fd (p[0], CAPGUARD_MAX_CONFIG, argv[0], &out, &len, &err) < 0)
+    out = NULL;
+  close (p[0]);
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+    {
+      free (out);
+      return NULL;
+    }
+  return out;
+}
+
+/* Whether PATH (on the node) is a capguard that runs: NULL, or why not.
+   The wrapper is a link to capguard, so its target is run as `capguard
+   version`.  */
+static const char *
+capguard_at (struct status *st, const char *path)
+{
+  cleanup_free char *full = NULL, *real = NULL, *out = NULL;
+  json_t *known = json_object_get (st->checked, path);
+  const char *why = NULL;
+
+  if (known)
+    return json_string_length (known) ? json_string_value (known) : NULL;
+  xasprintf (&full, "%s%s", st->root, path);
+  real = realpath (full, NULL);
+  if (real == NULL)
+    why = "missing";
+  else
+    {
+      char *argv[] = { real, (char *)"version", NULL };
+      out = run_capture (argv);
+      if (out == NULL || strncmp (out, "capguard ", 9) != 0)
+        why = "not a capguard that runs";
+    }
+  json_object_set_new (st->checked, path, json_string (why ? why : ""));
+  return why;
+}
+
+static void
+add_path (struct status *st, json_t *paths, const char *state, const char *path, const char *detail,
+          const char *fix)
+{
+  bool gap = strcmp (state, "gap") == 0;
+
+  json_array_append_new (paths, json_pack ("{s:s, s:s, s:s, s:s?}", "path", path, "state", state,
+                                           "detail", detail, "fix", gap ? fix : NULL));
+  if (gap)
+    st->gaps++;
+}
+
+/* A path whose runtime is WRAPPER (a path on the node, or NULL when none
+   is set): covered when it is a capguard that runs.  */
+static void
+add_wrapped (struct status *st, json_t *paths, const char *path, const char *what,
+             const char *wrapper, const char *fix)
+{
+  cleanup_free char *detail = NULL;
+  const char *why;
+
+  if (wrapper == NULL || strstr (wrapper, "capguard") == NULL)
+    {
+      xasprintf (&detail, "%s is %s, not capguard's wrapper", what, wrapper ? wrapper : "unset");
+      add_path (st, paths, "gap", path, detail, fix);
+      return;
+    }
+  why = capguard_at (st, wrapper);
+  xasprintf (&detail, "%s = %s%s%s", what, wrapper, why ? ": " : "", why ? why : "");
+  add_path (st, paths, why ? "gap" : "covered", path, detail, fix);
+}
+
+static json_t *
+engine (struct status *st, const char *name, const char *config)
+{
+  json_t *e = json_pack ("{s:s, s:s, s:[]}", "engine", name, "config", config, "paths");
+
+  json_array_append_new (st->engines, e);
+  return json_object_get (e, "paths");
+}
+
+/* containerd: every CRI handler, from `containerd config dump` when the
+   binary runs (that is the configuration in force, imports included),
+   else from config.toml.  */
+static int
+status_containerd (struct status *st, struct error **err)
+{
+  cleanup_free char *full = NULL, *text = NULL, *version = NULL, *containerd = NULL;
+  const char *const *runtimes;
+  json_auto_t *handlers = NULL;
+  const char *source;
+  json_t *paths, *v;
+  bool has_runc = false;
+  size_t i;
+
+  if (!exists (st, ENGINES_CONTAINERD_CONFIG) && !has_binary (st, "containerd"))
+    return 0;
+  xasprintf (&full, "%s%s", st->root, ENGINES_CONTAINERD_CONFIG);
+  for (i = 0; bin_dirs[i] && text == NULL; i++)
+    {
+      free (containerd);
+      xasprintf (&containerd, "%s/containerd", bin_dirs[i]);
+      if (access (containerd, X_OK) == 0)
+        {
+          char *argv[] = { containerd,
+                           (char *)"--config",
+                           access (full, R_OK) == 0 ? full : (char *)"/dev/null",
+                           (char *)"config",
+                           (char *)"dump",
+                           NULL };
+          text = run_capture (argv);
+        }
+    }
+  source = "containerd config dump of " ENGINES_CONTAINERD_CONFIG;
+  if (text == NULL)
+    {
+      if (engines_read (full, &text, err) < 0)
+        return -1;
+      source = full;
+    }
+  paths = engine (st, "containerd", source);
+  if (text == NULL)
+    text = xstrdup ("");
+  version = tomledit_top_value (text, "version", err);
+  if (version == NULL && *err)
+    return error_wrap (err, "%s", source);
+  runtimes = version && strcmp (version, "3") == 0 ? engines_containerd_v3_runtimes
+                                                   : engines_containerd_v2_runtimes;
+  if (tomledit_tables (text, runtimes, 4, &handlers, err) < 0)
+    return error_wrap (err, "%s", source);
+  json_array_foreach (handlers, i, v)
+    has_runc = has_runc || strcmp (json_string_value (v), "runc") == 0;
+  if (!has_runc)
+    json_array_insert_new (handlers, 0, json_string ("runc"));
+  json_array_foreach (handlers, i, v)
+    {
+      const char *name = json_string_value (v);
+      const char *table[6]
+          = { runtimes[0], runtimes[1], runtimes[2], runtimes[3], name, "options" };
+      struct tomledit_key bin = { .table = table, .depth = 6, .key = "BinaryName" };
+      struct tomledit_key type = { .table = table, .depth = 5, .key = "runtime_type" };
+      cleanup_free char *raw_bin = NULL, *raw_type = NULL, *binary = NULL, *path = NULL;
+      bool has_table;
+
+      if (tomledit_get (text, &type, &raw_type, &has_table, err) < 0
+          || tomledit_get (text, &bin, &raw_bin, &has_table, err) < 0)
+        return error_wrap (err, "%s", source);
+      xasprintf (&path, "CRI handler `%s` (create, exec, restore)", name);
+      if (raw_type && strcmp (raw_type, "\"io.containerd.runc.v2\"") != 0
+          && strcmp (raw_type, "\"io.containerd.runc.v1\"") != 0)
+        {
+          cleanup_free char *detail = NULL;
+          xasprintf (&detail, "runtime_type %s does not run runc", raw_type);
+          add_path (
+              st, paths, "gap", path, detail,
+              "no registration closes it: keep RuntimeClasses off this handler, or remove it");
+          continue;
+        }
+      binary = engines_unquote (raw_bin);
+      add_wrapped (st, paths, path, "BinaryName", binary && binary[0] ? binary : NULL,
+                   "capguard install containerd");
+    }
+  add_path (st, paths, "residual", "`ctr run` without --runc-binary",
+            "containerd's own runc, outside CRI: only root on the node can start it", NULL);
+  return 0;
+}
+
+static int
+status_docker (struct status *st, struct error **err)
+{
+  cleanup_free char *full = NULL, *text = NULL;
+  json_auto_t *doc = NULL;
+  json_t *paths, *runtimes, *v;
+  const char *def, *name;
+
+  if (!exists (st, ENGINES_DOCKER_CONFIG) && !has_binary (st, "dockerd"))
+    return 0;
+  xasprintf (&full, "%s%s", st->root, ENGINES_DOCKER_CONFIG);
+  if (engines_read (full, &text, err) < 0)
+    return -1;
+  doc = text ? engines_load_daemon_json (full, text, err) : json_object ();
+  if (doc == NULL)
+    return -1;
+  paths = engine (st, "docker", full);
+  runtimes = json_object_get (doc, "runtimes");
+  def = json_string_value (json_object_get (doc, "default-runtime"));
+  if (def == NULL || strcmp (def, "capguard") != 0)
+    {
+      cleanup_free char *detail = NULL;
+      xasprintf (&detail, "default-runtime is %s", def ? def : "runc (unset)");
+      add_path (st, paths, "gap", "default runtime (create, exec, restore)", detail,
+                "capguard install docker");
+    }
+  else
+    add_wrapped (
+        st, paths, "default runtime (create, exec, restore)", "runtimes.capguard.path",
+        json_string_value (json_object_get (json_object_get (runtimes, "capguard"), "path")),
+        "capguard install docker");
+  json_object_foreach (runtimes, name, v)
+    {
+      cleanup_free char *path = NULL;
+      if (strcmp (name, "capguard") == 0)
+        continue;
+      xasprintf (&path, "`docker run --runtime %s`", name);
+      add_path (st, paths, "gap", path, "a runtime of daemon.json that is not capguard's",
+                "no registration closes it: remove it from daemon.json");
+    }
+  add_path (st, paths, "residual", "`docker run --runtime runc`",
+            "Docker reserves the name runc: capguard cannot take it", NULL);
+  return 0;
+}
+
+/* podman: create through the precreate hook (a hooks_dir podman reads,
+   holding capguard's file naming a capguard that runs) and through the
+   runtime; exec and restore through the runtime only.  */
+static int
+status_podman (struct status *st, struct error **err)
+{
+  struct tomledit_key hk = { .table = engines_containers_engine, .depth = 1, .key = "hooks_dir" };
+  struct tomledit_key rk = { .table = engines_containers_engine, .depth = 1, .key = "runtime" };
+  const char *const table[] = { "engine", "runtimes" };
+  struct tomledit_key wk = { .table = table, .depth = 2, .key = "capguard" };
+  cleanup_free char *runtime = NULL, *hook_file = NULL, *hook_text = NULL;
+  json_auto_t *files = NULL, *dirs = NULL, *raw = NULL, *wrappers = NULL, *hook = NULL;
+  json_t *paths;
+
+  if (!has_binary (st, "podman") && !exists (st, ENGINES_CONTAINERS_CONF)
+      && !exists (st, ENGINES_CONTAINERS_CONF_D))
+    return 0;
+  if (engines_files (st->root, ENGINES_CONTAINERS_CONF, ENGINES_CONTAINERS_CONF_D, true, &files,
+                     err)
+          < 0
+      || engines_setting (files, &hk, true, &dirs, err) < 0
+      || engines_setting (files, &rk, false, &raw, err) < 0
+      || engines_setting (files, &wk, true, &wrappers, err) < 0)
+    return -1;
+  paths
+      = engine (st, "podman", ENGINES_CONTAINERS_CONF " and " ENGINES_CONTAINERS_CONF_D "/*.conf");
+
+  xasprintf (&hook_file, "%s" ENGINES_PODMAN_HOOKS_DIR "/capguard-precreate.json", st->root);
+  if (engines_read (hook_file, &hook_text, err) < 0)
+    return -1;
+  hook = hook_text ? json_loads (hook_text, 0, NULL) : NULL;
+  {
+    json_t *d;
+    size_t i;
+    bool listed = false;
+    json_array_foreach (dirs, i, d)
+      listed = listed || strcmp (json_string_value (d), ENGINES_PODMAN_HOOKS_DIR) == 0;
+    if (!listed || hook == NULL)
+      add_path (st, paths, "gap", "create: the precreate hook",
+                !listed ? "hooks_dir does not list " ENGINES_PODMAN_HOOKS_DIR
+                        : "no capguard-precreate.json in " ENGINES_PODMAN_HOOKS_DIR,
+                "capguard install podman");
+    else
+      add_wrapped (st, paths, "create: the precreate hook", "hook.path",
+                   json_string_value (json_object_get (json_object_get (hook, "hook"), "path")),
+                   "capguard install podman");
+  }
+  runtime = raw ? engines_unquote (json_string_value (raw)) : NULL;
+  if (runtime == NULL || strcmp (runtime, "capguard") != 0)
+    {
+      cleanup_free char *detail = NULL;
+      xasprintf (&detail, "podman's runtime is %s",
+                 runtime ? runtime : "its default (crun or runc)");
+      add_path (st, paths, "gap", "create, exec (--privileged included), restore: the runtime",
+                detail, "capguard install podman");
+    }
+  else
+    add_wrapped (st, paths, "create, exec (--privileged included), restore: the runtime",
+                 "engine.runtimes.capguard", json_string_value (json_array_get (wrappers, 0)),
+                 "capguard install podman");
+  return 0;
+}
+
+/* CRI-O: its default handler, and every other handler a RuntimeClass can
+   name; the refusal hooks in a directory of its hooks_dir.  */
+static int
+status_crio (struct status *st, struct error **err)
+{
+  struct tomledit_key dk = { .table = engines_crio_runtime, .depth = 2, .key = "default_runtime" };
+  const char *const runtimes[] = { "crio", "runtime", "runtimes" };
+  cleanup_free char *def = NULL;
+  json_auto_t *files = NULL, *raw = NULL, *handlers = NULL, *dirs = NULL;
+  json_t *paths, *f, *v;
+  bool hooks = false;
+  size_t i;
+
+  if (!has_binary (st, "crio") && !exists (st, "/etc/crio"))
+    return 0;
+  if (engines_files (st->root, ENGINES_CRIO_CONF, ENGINES_CRIO_CONF_D, true, &files, err) < 0
+      || engines_setting (files, &dk, false, &raw, err) < 0
+      || engines_hooks_dirs (st->root, ENGINES_CRIO_CONF, ENGINES_CRIO_CONF_D, engines_crio_runtime,
+                             2, engines_crio_default_hooks, &dirs, err)
+             < 0)
+    return -1;
+  paths = engine (st, "crio", ENGINES_CRIO_CONF " and " ENGINES_CRIO_CONF_D "/*.conf");
+  def = raw ? engines_unquote (json_string_value (raw)) : xstrdup ("runc");
+  handlers = json_array ();
+  json_array_append_new (handlers, json_string ("runc"));
+  json_array_foreach (files, i, f)
+    {
+      json_auto_t *names = NULL;
+      json_t *n;
+      size_t j;
+      if (tomledit_tables (json_string_value (json_array_get (f, 1)), runtimes, 3, &names, err) < 0)
+        return error_wrap (err, "%s", json_string_value (json_array_get (f, 0)));
+      json_array_foreach (names, j, n)
+        {
+          json_t *h;
+          size_t k;
+          bool seen = false;
+          json_array_foreach (handlers, k, h)
+            seen = seen || json_equal (h, n);
+          if (!seen)
+            json_array_append (handlers, n);
+        }
+    }
+  json_array_foreach (handlers, i, v)
+    {
+      const char *name = json_string_value (v);
+      const char *table[] = { "crio", "runtime", "runtimes", name };
+      struct tomledit_key pk = { .table = table, .depth = 4, .key = "runtime_path" };
+      cleanup_free char *path = NULL, *wrapper = NULL;
+      json_auto_t *rp = NULL;
+
+      if (engines_setting (files, &pk, false, &rp, err) < 0)
+        return -1;
+      wrapper = rp ? engines_unquote (json_string_value (rp)) : NULL;
+      xasprintf (&path, "handler `%s`%s (create, exec, restore)", name,
+                 def && strcmp (def, name) == 0 ? ", the default" : "");
+      add_wrapped (
+          st, paths, path, "runtime_path", wrapper,
+          def && strcmp (def, name) == 0
+              ? "capguard install crio"
+              : "no registration closes it: point its runtime_path at capguard-runtime, or "
+                "remove the handler");
+    }
+  json_array_foreach (dirs, i, v)
+    {
+      cleanup_free char *p = NULL;
+      xasprintf (&p, "%s/capguard-createRuntime.json", json_string_value (v));
+      hooks = hooks || exists (st, p);
+    }
+  add_path (st, paths, hooks ? "covered" : "gap", "refuse: createRuntime and poststart hooks",
+            hooks ? "in CRI-O's hooks_dir" : "not in any directory of CRI-O's hooks_dir",
+            hooks ? NULL : "capguard install crio");
+  return 0;
+}
+
+/* The policy in force: its file, owner and mode, whether it loads, and
+   check's warning count.  */
+static json_t *
+policy_status (const struct policy *policy, const char *path, const char *load_error)
+{
+  json_t *p = json_object ();
+  struct stat sb;
+
+  json_object_set_new (p, "file", json_string (policy ? policy->source : path));
+  if (policy && strcmp (policy->source, "<built-in>") != 0 && stat (policy->source, &sb) == 0)
+    {
+      char mode[8];
+      snprintf (mode, sizeof mode, "%04o", (unsigned)(sb.st_mode & 07777));
+      json_object_set_new (p, "owner", json_integer (sb.st_uid));
+      json_object_set_new (p, "mode", json_string (mode));
+    }
+  json_object_set_new (p, "valid", json_boolean (policy != NULL));
+  json_object_set_new (p, "error", load_error ? json_string (load_error) : json_null ());
+  if (policy)
+    {
+      char *text = NULL;
+      size_t size = 0;
+      FILE *mem = open_memstream (&text, &size);
+      int warnings = mem ? mode_check_warnings (policy, mem) : 0;
+      if (mem)
+        fclose (mem);
+      free (text);
+      json_object_set_new (p, "rules", json_integer ((json_int_t)policy->n_rules));
+      json_object_set_new (p, "warnings", json_integer (warnings));
+      json_object_set_new (
+          p, "log",
+          json_pack ("{s:b, s:s?}", "syslog", policy->log_syslog, "file", policy->log_file));
+    }
+  return p;
+}
+
+int
+mode_status (const struct policy *policy, const char *policy_path, const char *load_error,
+             const char *root, bool json, FILE *out, struct error **err)
+{
+  cleanup_free char *root_copy = xstrdup (root ? root : "/");
+  json_auto_t *report = NULL, *checked = json_object ();
+  struct status st = { .engines = json_array (), .checked = checked };
+  json_t *e, *pol;
+  size_t i, j;
+
+  if (root && root[0] != '/')
+    return make_error (err, 0, "--root `%s` is not an absolute path", root);
+  while (strlen (root_copy) > 0 && root_copy[strlen (root_copy) - 1] == '/')
+    root_copy[strlen (root_copy) - 1] = '\0';
+  st.root = root_copy;
+  report = json_pack ("{s:s, s:o, s:O}", "root", root ? root : "/", "policy",
+                      policy_status (policy, policy_path, load_error), "engines", st.engines);
+  json_decref (st.engines);
+  if (status_containerd (&st, err) < 0 || status_crio (&st, err) < 0 || status_docker (&st, err) < 0
+      || status_podman (&st, err) < 0)
+    return -1;
+  /* A policy that does not load fails every container start closed.  */
+  if (policy == NULL)
+    st.gaps++;
+  json_object_set_new (report, "gaps", json_integer (st.gaps));
+  json_object_set_new (report, "covered",
+                       json_boolean (st.gaps == 0 && json_array_size (st.engines) > 0));
+
+  if (json)
+    {
+      cleanup_free char *text = json_dumps (report, JSON_INDENT (2));
+      fprintf (out, "%s\n", text);
+      return st.gaps == 0 && json_array_size (st.engines) > 0 ? 0 : 1;
+    }
+  pol = json_object_get (report, "policy");
+  if (policy)
+    fprintf (out, "policy       %s (%s%s%s), %zu rule%s, %d warning%s (capguard check)\n",
+             strcmp (policy->source, "<built-in>") == 0 ? "the built-in policy" : policy->source,
+             json_object_get (pol, "mode") ? "mode " : "nothing at /etc/capguard/policy.json",
+             json_object_get (pol, "mode") ? json_string_value (json_object_get (pol, "mode")) : "",
+             json_object_get (pol, "owner")
+                     && json_integer_value (json_object_get (pol, "owner")) == 0
+                 ? ", owner root"
+                 : "",
+             policy->n_rules, policy->n_rules == 1 ? "" : "s",
+             (int)json_integer_value (json_object_get (pol, "warnings")),
+             json_integer_value (json_object_get (pol, "warnings")) == 1 ? "" : "s");
+  else
+    fprintf (out, "policy       %s: INVALID: %s\n  fix: capguard check %s\n",
+             policy_path ? policy_path : "/etc/capguard/policy.json", load_error,
+             policy_path ? policy_path : "/etc/capguard/policy.json");
+  if (policy)
+    fprintf (out, "decisions    %s%s%s\n", policy->log_syslog ? "syslog" : "no syslog",
+             policy->log_file ? ", " : "", policy->log_file ? policy->log_file : "");
+  if (json_array_size (st.engines) == 0)
+    fprintf (out, "\nno engine found under %s\n", root ? root : "/");
+  json_array_foreach (st.engines, i, e)
+    {
+      json_t *p;
+      fprintf (out, "\n%s (%s)\n", json_string_value (json_object_get (e, "engine")),
+               json_string_value (json_object_get (e, "config")));
+      json_array_foreach (json_object_get (e, "paths"), j, p)
+        {
+          const char *state = json_string_value (json_object_get (p, "state"));
+          const char *fix = json_string_value (json_object_get (p, "fix"));
+          fprintf (out, "  %-9s %s: %s\n", strcmp (state, "gap") == 0 ? "GAP" : state,
+                   json_string_value (json_object_get (p, "path")),
+                   json_string_value (json_object_get (p, "detail")));
+          if (fix && strcmp (state, "gap") == 0)
+            fprintf (out, "            fix: %s\n", fix);
+        }
+    }
+  fprintf (out, "\n%s\n",
+           st.gaps                             ? "NOT PROTECTED: close the gaps above"
+           : json_array_size (st.engines) == 0 ? "nothing to protect found"
+                                               : "protected: every path is covered");
+  return st.gaps == 0 && json_array_size (st.engines) > 0 ? 0 : 1;
+}
