@@ -14,7 +14,7 @@ packages=(
   busybox-static libcap2-bin         # the test rootfs, and capsh to decode live sets
   clang-format hyperfine man-db      # format check, benchmark, man -l
   clang libclang-rt-14-dev valgrind  # libFuzzer targets, leak check, instruction counts
-  time                               # peak RSS in the benchmark
+  time logrotate                      # peak RSS in the benchmark; the decision log's rotation
   python3 python3-yaml util-linux strace iproute2  # syslog socket, YAML, unshare, faults, netns
 )
 

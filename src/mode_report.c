@@ -247,11 +247,20 @@ by_breaks (const void *a, const void *b)
   size_t na = json_object_size (json_object_get (ga, "would_break"));
   size_t nb = json_object_size (json_object_get (gb, "would_break"));
 
-  /* Narrowest first: fewest capabilities, then most starts.  */
+  json_int_t sa = json_integer_value (json_object_get (ga, "would_break_starts"));
+  json_int_t sb = json_integer_value (json_object_get (gb, "would_break_starts"));
+  int c;
+
+  /* Narrowest first: fewest capabilities, then most starts, then by name.  */
   if (na != nb)
     return na < nb ? -1 : 1;
-  return (int)(json_integer_value (json_object_get (gb, "would_break_starts"))
-               - json_integer_value (json_object_get (ga, "would_break_starts")));
+  if (sa != sb)
+    return sa > sb ? -1 : 1;
+  c = strcmp (json_string_value (json_object_get (ga, "namespace")),
+              json_string_value (json_object_get (gb, "namespace")));
+  return c ? c
+           : strcmp (json_string_value (json_object_get (ga, "container")),
+                     json_string_value (json_object_get (gb, "container")));
 }
 
 int

@@ -214,3 +214,14 @@ check_sets ()
   assert "$(jq -r 'select(.stage == "create") | .decision' "$DECISIONS" | sort | uniq -c | tr -s ' ')" \
     == " 40 rewritten" "20 sandboxes and 20 containers"
 }
+
+@test "status on this node: both CRI handlers covered, from containerd's own config dump; report on its decision log" {
+  run_capguard 0 status --root "$NODE" --json
+  assert "$(jq -r '.engines[] | select(.engine == "containerd") | .paths[] | .state + " " + .path' <<<"$output")" \
+    == "covered CRI handler \`runc\` (create, exec, restore)
+covered CRI handler \`runc-fast\` (create, exec, restore)
+residual \`ctr run\` without --runc-binary"
+  run_capguard 0 report --json "$DECISIONS"
+  assert "$(jq -r '.workloads[] | select(.namespace == "kube-system") | .starts.audited > 0' <<<"$output")" == true
+  assert "$(jq -r '.would_break[] | select(.namespace == "kube-system") | .capabilities | index("CAP_NET_ADMIN") != null' <<<"$output")" == true
+}

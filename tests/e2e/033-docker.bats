@@ -152,6 +152,14 @@ task_config () { echo "$DK/exec/containerd/daemon/io.containerd.runtime.v2.task/
   assert "$(live Bnd)" =~ CAP_NET_RAW "bare runc: Docker's defaults, unclamped"
 }
 
+@test "status on this node: Docker's default runtime covered, --runtime runc residual; report on its decision log" {
+  run_capguard 0 status --root "$NODE" --json
+  assert "$(jq -r '.engines[] | select(.engine == "docker") | .paths[] | .state' <<<"$output" | paste -sd' ')" == "covered residual"
+  run_capguard 0 report "$DECISIONS"
+  assert "${lines[0]}" =~ "^[0-9]+ decisions"
+  assert "$output" =~ "CAP_NET_RAW"
+}
+
 @test "install docker over another default runtime is refused; uninstall gives back the file byte for byte" {
   local bin n2=$BATS_TEST_TMPDIR/n2
   bin=$(cd "$(dirname "$CAPGUARD")" && pwd)

@@ -1,0 +1,180 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
+# capguard status on the engines' configuration files as `capguard install` leaves them (covered),
+# changed by hand afterwards (half covered), with the binary gone, and after uninstall; capguard
+# report on decision logs.  The real engines' own status and logs are checked in 032 (containerd's
+# CRI plugin) and 033 (dockerd).
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+setup ()
+{
+  ROOT=$BATS_TEST_TMPDIR/root
+  BIN=/opt/capguard/capguard
+  mkdir -p "$ROOT/opt/capguard"
+  cp "$CAPGUARD" "$ROOT$BIN"
+  POLICY=$(policy_file "$SRCDIR/policy/default.json")
+}
+
+inst () { run_capguard 0 --policy "$POLICY" "$1" "$2" --root "$ROOT" --binary "$BIN"; }
+
+# status_json RC: capguard status --root ROOT --json, its exit code checked; the document in $output.
+status_json ()
+{
+  run_capguard "$1" --policy "$POLICY" status --root "$ROOT" --json
+  jq -e . <<<"$output" >/dev/null
+}
+
+# path_state ENGINE PATH-PREFIX: the state of that engine's path.
+path_state ()
+{
+  jq -r --arg e "$1" --arg p "$2" '.engines[] | select(.engine == $e) | .paths[]
+    | select(.path | startswith($p)) | .state' <<<"$output"
+}
+
+@test "status: containerd installed is covered, handler by handler; a handler added later, a missing binary and an uninstall are gaps" {
+  command -v containerd >/dev/null || skip_or_fail "containerd is not installed"
+  mkdir -p "$ROOT/etc/containerd"
+  printf 'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]\n  runtime_type = "io.containerd.runc.v2"\n' \
+    > "$ROOT/etc/containerd/config.toml"
+  status_json 1
+  assert "$(path_state containerd 'CRI handler `runc`')" == gap "before install"
+  inst install containerd
+  status_json 0
+  assert "$(jq -r '.engines | map(.engine) | join(" ")' <<<"$output")" == containerd "only the engine under the root"
+  assert "$(jq -r '.engines[0].config' <<<"$output")" =~ "^containerd config dump"
+  assert "$(path_state containerd 'CRI handler `runc`')" == covered
+  assert "$(path_state containerd '`ctr run`')" == residual
+  assert "$(jq -r '[.gaps, .covered] | join(" ")' <<<"$output")" == "0 true"
+  # Half covered: a handler added after install.
+  printf '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.late]\n  runtime_type = "io.containerd.runc.v2"\n' \
+    >> "$ROOT/etc/containerd/config.toml"
+  status_json 1
+  assert "$(path_state containerd 'CRI handler `late`')" == gap
+  assert "$(jq -r '.engines[0].paths[] | select(.path | startswith("CRI handler `late`")) | .fix' <<<"$output")" == "capguard install containerd"
+  inst install containerd
+  status_json 0
+  # The binary gone: the wrapper the config names no longer runs.
+  mv "$ROOT$BIN" "$ROOT$BIN.gone"
+  status_json 1
+  assert "$(jq -r '.engines[0].paths[0].detail' <<<"$output")" =~ "capguard-runtime: (missing|not a capguard that runs)"
+  mv "$ROOT$BIN.gone" "$ROOT$BIN"
+  inst uninstall containerd
+  status_json 1
+  assert "$(path_state containerd 'CRI handler `runc`')" == gap "after uninstall"
+  # The human form: a line per path, the fix under each gap, the verdict last.
+  run_capguard 1 --policy "$POLICY" status --root "$ROOT"
+  assert "$output" =~ "GAP       CRI handler \`runc\` \\(create, exec, restore\\): BinaryName is unset, not capguard's wrapper"
+  assert "$output" =~ "fix: capguard install containerd"
+  assert "${lines[-1]}" == "NOT PROTECTED: close the gaps above"
+}
+
+@test "status: Docker and podman, covered after install, gaps after uninstall; another Docker runtime is a gap" {
+  mkdir -p "$ROOT/etc/docker" "$ROOT/etc/containers" "$ROOT/usr/bin"
+  echo '{"log-level": "warn"}' > "$ROOT/etc/docker/daemon.json"
+  touch "$ROOT/etc/containers/containers.conf"
+  status_json 1
+  assert "$(path_state docker 'default runtime')" == gap
+  assert "$(path_state podman 'create: the precreate hook')" == gap
+  inst install docker
+  inst install podman
+  status_json 0
+  assert "$(path_state docker 'default runtime')" == covered
+  assert "$(path_state docker '`docker run --runtime runc`')" == residual
+  assert "$(path_state podman 'create: the precreate hook')" == covered
+  assert "$(path_state podman 'create, exec')" == covered
+  jq '.runtimes.nvidia = {path: "/usr/bin/nvidia-container-runtime"}' "$ROOT/etc/docker/daemon.json" > "$BATS_TEST_TMPDIR/d"
+  cp "$BATS_TEST_TMPDIR/d" "$ROOT/etc/docker/daemon.json"
+  status_json 1
+  assert "$(path_state docker '`docker run --runtime nvidia`')" == gap
+  inst uninstall docker
+  inst uninstall podman
+  status_json 1
+  assert "$(path_state docker 'default runtime')" == gap
+  assert "$(path_state podman 'create, exec')" == gap
+}
+
+@test "status: CRI-O's default handler is the wrapper after install; its built-in runc handler stays a gap no registration closes" {
+  mkdir -p "$ROOT/etc/crio/crio.conf.d"
+  inst install crio
+  status_json 1
+  assert "$(path_state crio 'handler `capguard`, the default')" == covered
+  assert "$(path_state crio 'refuse:')" == covered
+  assert "$(path_state crio 'handler `runc`')" == gap
+  assert "$(jq -r '.engines[] | select(.engine == "crio") | .paths[] | select(.path | startswith("handler `runc`")) | .fix' <<<"$output")" =~ "^no registration closes it"
+}
+
+@test "status: a policy that does not load is a gap; the policy's file, mode and warnings are shown" {
+  mkdir -p "$ROOT/etc/docker"
+  inst install docker
+  status_json 0
+  assert "$(jq -r '[.policy.file, .policy.mode, .policy.valid, .policy.warnings] | join(" ")' <<<"$output")" == "$POLICY 0644 true 0"
+  echo '{"version": 1,' > "$POLICY"
+  status_json 1
+  assert "$(jq -r '[.policy.valid, .gaps] | join(" ")' <<<"$output")" == "false 1"
+  assert "$(jq -r .policy.error <<<"$output")" =~ "policy.json:"
+  run_capguard 2 status --frob
+  assert_one_error_line "unknown status option"
+}
+
+# A decision log as the wrapper writes it, from the captured configs: a kube-system container under
+# the built-in policy (audited), a default-namespace one (rewritten), a podman one, bad input.
+write_log ()
+{
+  LOG=$BATS_TEST_TMPDIR/decisions.log
+  jq --arg log "$LOG" '.log.file = $log | .log.syslog = false' "$SRCDIR/policy/default.json" > "$POLICY"
+  for f in containerd-cri-kube-proxy containerd-cri-pod podman-cap-add; do
+    "$CAPGUARD" --policy "$POLICY" precreate < "$FIXTURES/bundles/$f/config.json" > /dev/null
+  done
+  echo '{' | "$CAPGUARD" --policy "$POLICY" precreate > /dev/null 2>&1 || true
+  echo 'not a record' >> "$LOG"
+}
+
+@test "report: per workload, what enforce would refuse, and suggested rules that check accepts" {
+  write_log
+  run_capguard 0 report "$LOG"
+  assert "${lines[0]}" == "4 decisions, of which 1 failed (bad input, a broken policy)"
+  assert "$output" =~ "kube-system +kube-proxy-x/kube-proxy +localhost/capguard-test/busybox:1 +0 +0 +0 +1  CAP_NET_ADMIN CAP_NET_RAW CAP_SYS_CHROOT CAP_MKNOD CAP_AUDIT_WRITE CAP_SETFCAP"
+  assert "$output" =~ "default +capture/capture .* +0 +1 +0 +0  CAP_NET_RAW CAP_SYS_CHROOT CAP_SYS_ADMIN CAP_MKNOD CAP_AUDIT_WRITE CAP_SETFCAP"
+  assert "$output" =~ "1 lines were not decision records and were skipped"
+  run_capguard 0 report --json --suggest "$LOG"
+  assert "$(jq -r '[.records, .failures, .skipped_lines] | join(" ")' <<<"$output")" == "4 1 1"
+  assert "$(jq -r '.would_break[] | .namespace + "/" + .container' <<<"$output" | paste -sd' ')" == "-/- default/capture kube-system/kube-proxy" "narrowest first"
+  assert "$(jq -r '.suggested_rules | length' <<<"$output")" == 2 "none for a workload without identity"
+  jq --argjson rules "$(jq -c .suggested_rules <<<"$output")" '.rules = $rules + .rules' "$POLICY" > "$BATS_TEST_TMPDIR/p2.json"
+  p2=$(policy_file "$BATS_TEST_TMPDIR/p2.json" "$BATS_TEST_TMPDIR/p2/policy.json")
+  run_capguard 0 check "$p2"
+  # With the suggested rules, the observed containers keep what they asked for.
+  run_capguard 0 --policy "$p2" explain --json "$FIXTURES/bundles/containerd-cri-pod/config.json"
+  assert "$(jq -r '.rule + " " + .decision' <<<"$output")" == "observed: default/capture allowed" "nothing removed any more"
+  assert "$(jq -r '.sets.bounding.kept | index("CAP_SYS_ADMIN") != null' <<<"$output")" == true
+}
+
+@test "report: --since, standard input, bad arguments" {
+  write_log
+  run_capguard 0 report --since 1h --json < "$LOG"
+  assert "$(jq -r .records <<<"$output")" == 4 "all written just now"
+  run_capguard 0 report --since 2999-01-01 --json "$LOG"
+  assert "$(jq -r .records <<<"$output")" == 0
+  run_capguard 2 report --since yesterday "$LOG"
+  assert_one_error_line "--since \`yesterday\`: expected YYYY-MM-DD"
+  run_capguard 3 report /nonexistent/log
+  assert_one_error_line "open \`/nonexistent/log\`"
+  assert "$output" == ""
+}
+
+@test "the shipped logrotate file rotates the decision log under real logrotate, and capguard writes on into a new file" {
+  command -v logrotate >/dev/null || skip_or_fail "logrotate is not installed"
+  write_log
+  sed "s|/var/log/capguard/decisions.log|$LOG|; s|weekly|daily|" "$SRCDIR/hooks/logrotate/capguard" > "$BATS_TEST_TMPDIR/rotate.conf"
+  run -0 logrotate --force --state "$BATS_TEST_TMPDIR/rotate.state" "$BATS_TEST_TMPDIR/rotate.conf"
+  run ls "$BATS_TEST_TMPDIR"
+  assert "$output" =~ "decisions.log-[0-9]{8}" "rotated by date"
+  [ ! -e "$LOG" ] || [ ! -s "$LOG" ]
+  "$CAPGUARD" --policy "$POLICY" precreate < "$FIXTURES/bundles/containerd-cri-pod/config.json" > /dev/null
+  assert "$(wc -l < "$LOG")" == 1 "the next decision opens a new file"
+  assert "$(jq -r .container "$LOG")" == capture
+  run_capguard 0 report "$BATS_TEST_TMPDIR"/decisions.log-* "$LOG"
+  assert "${lines[0]}" =~ "^5 decisions" "report reads the rotated file and the new one together"
+}
