@@ -245,6 +245,29 @@ runtime_state (const char *runtime, const struct runtime_args *ra, const char *i
   return out;
 }
 
+/* The container a runtime's `state` output names: the state (owned by
+   *STATE_DOC), its bundle's config and that config's facts.  */
+static int
+container_of (const struct policy *policy, const char *state_buf, size_t state_len,
+              struct oci_state *state, json_t **state_doc, json_t **config, struct oci_facts *facts,
+              struct error **err)
+{
+  cleanup_free char *config_buf = NULL;
+  size_t config_len;
+
+  *state_doc = oci_state_parse (state_buf, state_len, "runtime state", state, err);
+  if (*state_doc == NULL)
+    return -1;
+  if (oci_bundle_read_config (state->bundle, &config_buf, &config_len, err) < 0)
+    return -1;
+  *config = oci_config_parse (config_buf, config_len, "config.json", err);
+  if (*config == NULL)
+    return error_wrap (err, "bundle `%s`", state->bundle);
+  if (oci_config_facts (*config, policy->last_cap, facts, err) < 0)
+    return error_wrap (err, "bundle `%s`: config.json", state->bundle);
+  return 0;
+}
+
 /* Writes DOC (a config, or {"process": ...} whose PROCESS is written) to
    NAME in DIRFD, atomically.  */
 static int
@@ -287,34 +310,22 @@ static int
 rewrite_exec (const struct policy *policy, const char *runtime, const struct runtime_args *ra,
               char **argv, bool *drop, const char *id, struct error **err)
 {
-  cleanup_free char *state_buf = NULL, *config_buf = NULL, *proc_buf = NULL;
+  cleanup_free char *state_buf = NULL, *proc_buf = NULL;
   cleanup_free char *proc_dir = NULL, *proc_name = NULL;
   struct oci_facts facts = { 0 }, exec_facts = { 0 };
   struct oci_state state;
   struct decision d = { 0 };
   json_auto_t *state_doc = NULL, *config = NULL, *proc_doc = NULL, *merged = NULL;
   json_t *process = NULL, *ann;
-  size_t state_len, config_len, proc_len, i;
+  size_t state_len, proc_len, i;
   uint64_t flag_caps = 0, container_sets[CAPSET_COUNT];
   bool fill_caps = false;
   int ret = -1, k;
 
   state_buf = runtime_state (runtime, ra, id, &state_len, err);
-  if (state_buf == NULL)
+  if (state_buf == NULL
+      || container_of (policy, state_buf, state_len, &state, &state_doc, &config, &facts, err) < 0)
     return -1;
-  state_doc = oci_state_parse (state_buf, state_len, "runtime state", &state, err);
-  if (state_doc == NULL)
-    return -1;
-  if (oci_bundle_read_config (state.bundle, &config_buf, &config_len, err) < 0)
-    return -1;
-  config = oci_config_parse (config_buf, config_len, "config.json", err);
-  if (config == NULL)
-    return error_wrap (err, "bundle `%s`", state.bundle);
-  if (oci_config_facts (config, policy->last_cap, &facts, err) < 0)
-    {
-      error_wrap (err, "bundle `%s`: config.json", state.bundle);
-      goto done;
-    }
   memcpy (container_sets, facts.sets, sizeof container_sets);
   facts.seccomp = OCI_SECCOMP_CONFINED;
   facts.network_ns = false;
@@ -479,7 +490,7 @@ static int
 judge_restored (const struct policy *policy, const char *runtime, const struct runtime_args *ra,
                 const char *id, bool *refused, struct error **err)
 {
-  cleanup_free char *state_buf = NULL, *config_buf = NULL;
+  cleanup_free char *state_buf = NULL;
   cleanup_error struct error *ignored = NULL;
   struct proc_handle proc = { .pid = 0, .pidfd = -1 };
   struct oci_facts facts = { 0 };
@@ -487,7 +498,7 @@ judge_restored (const struct policy *policy, const char *runtime, const struct r
   struct decision d = { 0 };
   struct proc_live live;
   json_auto_t *state_doc = NULL, *config = NULL;
-  size_t state_len, config_len;
+  size_t state_len;
   bool gone = false;
   int ret = -1;
 
@@ -502,14 +513,9 @@ judge_restored (const struct policy *policy, const char *runtime, const struct r
     if (status == NULL || strcmp (status, "running") != 0)
       return 0;
   }
-  state_doc = oci_state_parse (state_buf, state_len, "runtime state", &state, err);
-  if (state_doc == NULL)
+  if (container_of (policy, state_buf, state_len, &state, &state_doc, &config, &facts, err) < 0)
     return -1;
-  if (oci_bundle_read_config (state.bundle, &config_buf, &config_len, err) < 0)
-    return -1;
-  config = oci_config_parse (config_buf, config_len, "config.json", err);
-  if (config == NULL || oci_config_facts (config, policy->last_cap, &facts, err) < 0
-      || proc_open ((pid_t)state.pid, &proc, &gone, err) < 0)
+  if (proc_open ((pid_t)state.pid, &proc, &gone, err) < 0)
     goto done;
   if (gone)
     {
