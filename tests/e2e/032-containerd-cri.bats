@@ -221,7 +221,9 @@ check_sets ()
     == "covered CRI handler \`runc\` (create, exec, restore)
 covered CRI handler \`runc-fast\` (create, exec, restore)
 residual \`ctr run\` without --runc-binary"
+  : > "$DECISIONS"
+  run_pod reported default '.linux.securityContext.capabilities.addCapabilities = ["SYS_ADMIN"]'
   run_capguard 0 report --json "$DECISIONS"
-  assert "$(jq -r '.workloads[] | select(.namespace == "kube-system") | .starts.audited > 0' <<<"$output")" == true
-  assert "$(jq -r '.would_break[] | select(.namespace == "kube-system") | .capabilities | index("CAP_NET_ADMIN") != null' <<<"$output")" == true
+  assert "$(jq -r '[.workloads[] | select(.pod == "reported") | .starts.rewritten] | add' <<<"$output")" == 2 "the sandbox and the container"
+  assert "$(jq -r '.would_break[] | select(.container == "reported") | .capabilities | index("CAP_SYS_ADMIN") != null' <<<"$output")" == true
 }
