@@ -245,19 +245,14 @@ runtime_state (const char *runtime, const struct runtime_args *ra, const char *i
   return out;
 }
 
-/* The container a runtime's `state` output names: the state (owned by
-   *STATE_DOC), its bundle's config and that config's facts.  */
+/* STATE's bundle config and that config's facts.  */
 static int
-container_of (const struct policy *policy, const char *state_buf, size_t state_len,
-              struct oci_state *state, json_t **state_doc, json_t **config, struct oci_facts *facts,
-              struct error **err)
+container_config (const struct policy *policy, const struct oci_state *state, json_t **config,
+                  struct oci_facts *facts, struct error **err)
 {
   cleanup_free char *config_buf = NULL;
   size_t config_len;
 
-  *state_doc = oci_state_parse (state_buf, state_len, "runtime state", state, err);
-  if (*state_doc == NULL)
-    return -1;
   if (oci_bundle_read_config (state->bundle, &config_buf, &config_len, err) < 0)
     return -1;
   *config = oci_config_parse (config_buf, config_len, "config.json", err);
@@ -266,6 +261,48 @@ container_of (const struct policy *policy, const char *state_buf, size_t state_l
   if (oci_config_facts (*config, policy->last_cap, facts, err) < 0)
     return error_wrap (err, "bundle `%s`: config.json", state->bundle);
   return 0;
+}
+
+/* runc keeps each container's state in ROOT/ID/state.json (libcontainer's
+   State), whose config.labels name the bundle.  Reading it saves starting
+   the runtime, a Go program, for `state` on every exec: every kubectl exec
+   and exec probe of the node.  It is trusted only as runc leaves it: ROOT
+   a directory owned by root and writable by nobody else (runc makes it
+   0700), the container's directory and file not symlinks, the file's id
+   the one asked for.  Anything else (crun keeps a different file, a
+   missing container) returns NULL and the runtime is asked.  */
+static char *
+runc_state_bundle (const char *runtime, const struct runtime_args *ra, const char *id)
+{
+  cleanup_error struct error *ignored = NULL;
+  cleanup_free char *buf = NULL, *copy = xstrdup (runtime);
+  cleanup_close int rootfd = -1, dirfd = -1;
+  json_auto_t *doc = NULL;
+  const char *root = ra->root;
+  struct stat sb;
+  json_t *label;
+  size_t len, i;
+
+  if (root == NULL && strcmp (basename (copy), "runc") == 0)
+    root = "/run/runc";
+  if (root == NULL || id[0] == '\0' || id[0] == '.' || strchr (id, '/'))
+    return NULL;
+  rootfd = open (root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0 || fstat (rootfd, &sb) < 0 || sb.st_uid != 0 || (sb.st_mode & 022))
+    return NULL;
+  dirfd = openat (rootfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dirfd < 0
+      || util_read_file_at (dirfd, "state.json", CAPGUARD_MAX_CONFIG, &buf, &len, &ignored) < 0)
+    return NULL;
+  doc = json_loadb (buf, len, JSON_REJECT_DUPLICATES, NULL);
+  if (!json_is_string (json_object_get (doc, "id"))
+      || strcmp (json_string_value (json_object_get (doc, "id")), id) != 0)
+    return NULL;
+  json_array_foreach (json_object_get (json_object_get (doc, "config"), "labels"), i, label)
+    if (json_is_string (label) && strncmp (json_string_value (label), "bundle=", 7) == 0
+        && json_string_value (label)[7] == '/')
+      return xstrdup (json_string_value (label) + 7);
+  return NULL;
 }
 
 /* Writes DOC (a config, or {"process": ...} whose PROCESS is written) to
@@ -310,7 +347,7 @@ static int
 rewrite_exec (const struct policy *policy, const char *runtime, const struct runtime_args *ra,
               char **argv, bool *drop, const char *id, struct error **err)
 {
-  cleanup_free char *state_buf = NULL, *proc_buf = NULL;
+  cleanup_free char *state_buf = NULL, *proc_buf = NULL, *bundle = NULL;
   cleanup_free char *proc_dir = NULL, *proc_name = NULL;
   struct oci_facts facts = { 0 }, exec_facts = { 0 };
   struct oci_state state;
@@ -322,9 +359,23 @@ rewrite_exec (const struct policy *policy, const char *runtime, const struct run
   bool fill_caps = false;
   int ret = -1, k;
 
-  state_buf = runtime_state (runtime, ra, id, &state_len, err);
-  if (state_buf == NULL
-      || container_of (policy, state_buf, state_len, &state, &state_doc, &config, &facts, err) < 0)
+  memset (&state, 0, sizeof state);
+  bundle = runc_state_bundle (runtime, ra, id);
+  if (bundle)
+    {
+      state.id = id;
+      state.bundle = bundle;
+    }
+  else
+    {
+      state_buf = runtime_state (runtime, ra, id, &state_len, err);
+      if (state_buf == NULL)
+        return -1;
+      state_doc = oci_state_parse (state_buf, state_len, "runtime state", &state, err);
+      if (state_doc == NULL)
+        return -1;
+    }
+  if (container_config (policy, &state, &config, &facts, err) < 0)
     return -1;
   memcpy (container_sets, facts.sets, sizeof container_sets);
   facts.seccomp = OCI_SECCOMP_CONFINED;
@@ -513,7 +564,8 @@ judge_restored (const struct policy *policy, const char *runtime, const struct r
     if (status == NULL || strcmp (status, "running") != 0)
       return 0;
   }
-  if (container_of (policy, state_buf, state_len, &state, &state_doc, &config, &facts, err) < 0)
+  state_doc = oci_state_parse (state_buf, state_len, "runtime state", &state, err);
+  if (state_doc == NULL || container_config (policy, &state, &config, &facts, err) < 0)
     return -1;
   if (proc_open ((pid_t)state.pid, &proc, &gone, err) < 0)
     goto done;

@@ -62,9 +62,36 @@ echo "wrapper create:          $(CAPGUARD_RUNTIME=/bin/true CAPGUARD_POLICY=$tmp
   "$rounds" /dev/null runtime "runtime=/bin/true create --bundle $tmp/b x" \
   "wrapper=$(dirname "$capguard")/capguard-runtime create --bundle $tmp/b x")"
 
+# The wrapper in front of real runc, against runc alone: exec (as an engine calls it, with a process
+# file, and without), and a whole run.  The container and the process conform to the policy, so what is
+# measured is what the wrapper costs on every exec probe and kubectl exec.
+if command -v runc >/dev/null && [ "$(id -u)" = 0 ]; then
+  rb=$tmp/runc-bundle
+  mkdir -p "$rb"
+  [ -d "$tmp/rootfs" ] || bash "$top/tests/rootfs.sh" "$tmp/rootfs"
+  jq --arg rootfs "$tmp/rootfs" --argjson nine "$allow" '.process.terminal = false
+    | .process.args = ["/bin/sleep", "600"] | .root = {path: $rootfs, readonly: true}
+    | .process.capabilities = {bounding: $nine, effective: $nine, permitted: $nine}' \
+    "$tmp/runc-spec.json" > "$rb/config.json"
+  runc --root "$tmp/runc" run -d --bundle "$rb" bench-exec </dev/null >/dev/null 2>&1
+  jq '.process | .args = ["/bin/true"]' "$rb/config.json" > "$tmp/process.json"
+  wrapper="env CAPGUARD_RUNTIME=$(command -v runc) CAPGUARD_POLICY=$tmp/policy-10.json $(dirname "$capguard")/capguard-runtime"
+  echo "wrapper exec -p:         $(python3 "$top/tests/bench/paired.py" "$((rounds / 4 > 10 ? rounds / 4 : 10))" /dev/null runc \
+    "runc=env runc --root $tmp/runc exec -p $tmp/process.json bench-exec" \
+    "wrapper=$wrapper --root $tmp/runc exec -p $tmp/process.json bench-exec")"
+  echo "wrapper exec (no -p):    $(python3 "$top/tests/bench/paired.py" "$((rounds / 4 > 10 ? rounds / 4 : 10))" /dev/null runc \
+    "runc=env runc --root $tmp/runc exec bench-exec /bin/true" \
+    "wrapper=$wrapper --root $tmp/runc exec bench-exec /bin/true")"
+  runc --root "$tmp/runc" delete -f bench-exec >/dev/null 2>&1 || true
+  jq '.process.args = ["/bin/true"]' "$rb/config.json" > "$rb/c" && mv "$rb/c" "$rb/config.json"
+  echo "wrapper run:             $(python3 "$top/tests/bench/paired.py" "$((rounds / 10 > 5 ? rounds / 10 : 5))" /dev/null runc \
+    "runc=env runc --root $tmp/runc run --bundle $rb bench-run" \
+    "wrapper=$wrapper --root $tmp/runc run --bundle $rb bench-run")"
+fi
+
 # podman run with and without the precreate hook: the whole container start.
 if command -v podman >/dev/null && [ "$(id -u)" = 0 ]; then
-  bash "$top/tests/rootfs.sh" "$tmp/rootfs"
+  [ -d "$tmp/rootfs" ] || bash "$top/tests/rootfs.sh" "$tmp/rootfs"
   mkdir -p "$tmp/hooks" "$tmp/nohooks"
   jq -n --arg path "$capguard" --arg policy "$tmp/policy-10.json" \
     '{version: "1.0.0", hook: {path: $path, args: ["capguard", "--policy", $policy, "precreate"]},

@@ -243,3 +243,23 @@ EOS
   # state, kill and delete still pass through, so the engine can clean up.
   run -0 "$WRAPPER" state "$ID"
 }
+
+@test "exec reads runc's own state.json (no \`runc state\` per exec), and asks runc when that file cannot be trusted" {
+  plain_runc_container
+  # A runtime that is runc, except that `state` fails and leaves a mark.
+  cat > "$BATS_TEST_TMPDIR/runc-nostate" <<EOS
+#!/bin/sh
+for a; do [ "\$a" = state ] && { touch "$BATS_TEST_TMPDIR/state-called"; exit 1; }; done
+exec runc "\$@"
+EOS
+  chmod 755 "$BATS_TEST_TMPDIR/runc-nostate"
+  run -0 env CAPGUARD_RUNTIME="$BATS_TEST_TMPDIR/runc-nostate" "$WRAPPER" --root "$RUNC_ROOT" exec "$ID" cat /proc/self/status
+  assert "$(live Bnd)" == "CAP_KILL CAP_NET_BIND_SERVICE"
+  [ ! -e "$BATS_TEST_TMPDIR/state-called" ]
+  # A root directory others can write to is not runc's as runc makes it: the runtime is asked.
+  chmod 0777 "$RUNC_ROOT"
+  run -3 --separate-stderr env CAPGUARD_RUNTIME="$BATS_TEST_TMPDIR/runc-nostate" "$WRAPPER" --root "$RUNC_ROOT" exec "$ID" /bin/true
+  [ -e "$BATS_TEST_TMPDIR/state-called" ]
+  assert "$stderr" =~ "state $ID\` failed"
+  chmod 0700 "$RUNC_ROOT"
+}
