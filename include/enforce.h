@@ -44,6 +44,7 @@ struct decision
   bool set_nnp;                       /* process.noNewPrivileges must be set */
   bool set_seccomp;                   /* linux.seccomp = the settings' baseline profile */
   bool set_ping;                      /* net.ipv4.ping_group_range = ENFORCE_PING_GROUP_RANGE */
+  bool set_userns;                    /* linux.seccomp denies user namespaces */
   json_t *reasons;                    /* array of strings, owned */
 };
 

@@ -49,10 +49,26 @@ struct oci_facts
   enum oci_seccomp seccomp;
   bool network_ns; /* a network namespace of its own (new, or joined by a path that is not the
                        host's) */
-  const char *network_unknown; /* a joined network namespace whose path cannot be read, or NULL */
-  bool ping_sysctl;            /* linux.sysctl sets net.ipv4.ping_group_range */
-  bool sandbox;                /* a CRI pod's sandbox (pause) container, by its engine's key */
+  const char *network_unknown;   /* a joined network namespace whose path cannot be read, or NULL */
+  bool ping_sysctl;              /* linux.sysctl sets net.ipv4.ping_group_range */
+  bool sandbox;                  /* a CRI pod's sandbox (pause) container, by its engine's key */
+  const json_t *seccomp_profile; /* linux.seccomp when confined (borrowed), else NULL */
+  unsigned privileged;           /* the OCI_PRIVILEGED_* criteria the config meets */
 };
+
+/* How an engine makes a container privileged (podman --privileged, CRI
+   privileged: true, docker --privileged), each a criterion; a container
+   is privileged when it meets all of them (OCI_PRIVILEGED_ALL).  */
+enum
+{
+  OCI_PRIVILEGED_ALL_DEVICES = 1, /* the device cgroup allows every device (rwm) */
+  OCI_PRIVILEGED_SYSFS_RW = 2,    /* /sys is mounted read-write */
+  OCI_PRIVILEGED_UNMASKED = 4,    /* no maskedPaths and no readonlyPaths */
+  OCI_PRIVILEGED_ALL = 7,
+};
+
+/* The name of criterion BIT, for explain and the log.  */
+const char *oci_privileged_criterion (unsigned bit);
 
 void oci_facts_release (struct oci_facts *facts);
 

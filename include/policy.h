@@ -33,6 +33,18 @@ enum policy_ping
   POLICY_PING_AUTO, /* open unprivileged ICMP sockets when CAP_NET_RAW is gone */
 };
 
+enum policy_privileged
+{
+  POLICY_PRIVILEGED_KEEP,   /* no opinion */
+  POLICY_PRIVILEGED_REFUSE, /* refuse a container its engine made privileged */
+};
+
+enum policy_userns
+{
+  POLICY_USERNS_KEEP, /* leave user-namespace creation to the container's profile */
+  POLICY_USERNS_DENY, /* unshare/clone(CLONE_NEWUSER) and clone3 fail */
+};
+
 /* The effective settings for one container: the top level, or a rule's
    keys laid over it.  */
 struct policy_settings
@@ -47,6 +59,8 @@ struct policy_settings
   const json_t *seccomp_profile;      /* for baseline: an OCI linux.seccomp object */
   const char *seccomp_profile_source; /* its file, or "<built-in baseline>" */
   enum policy_ping ping_group_range;
+  enum policy_privileged privileged;
+  enum policy_userns user_namespaces;
 };
 
 /* Who a container is, for rule matching; strings may be NULL (missing).  */

@@ -27,4 +27,14 @@ int seccomp_profile_check (const json_t *profile, struct jsontext_step path[SECC
 /* PROFILE without its "comment" keys, ready for a config.  */
 json_t *seccomp_profile_for_config (const json_t *profile);
 
+/* Why the OCI linux.seccomp object SECCOMP (NULL: none) lets a process
+   create a user namespace (unshare or clone with CLONE_NEWUSER, or clone3,
+   whose flags seccomp cannot read), or NULL when it does not.  */
+const char *seccomp_profile_opens_userns (const json_t *seccomp);
+
+/* Rewrites PROFILE so that unshare and clone with CLONE_NEWUSER fail with
+   EPERM and clone3 with ENOSYS, every other rule kept, and checks the
+   result with libseccomp.  */
+int seccomp_profile_deny_userns (json_t *profile, struct error **err);
+
 #endif

@@ -166,6 +166,43 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
       refuse = refuse || !sandbox;
     }
 
+  /* privileged: refuse.  A privileged container holds every host device
+     (root with DAC_OVERRIDE reads the disks), an open device cgroup and a
+     writable /sys whatever its capabilities: clamping it would not give
+     its author what was asked, so it is refused, not rewritten.  */
+  if (d->settings.privileged == POLICY_PRIVILEGED_REFUSE && facts->privileged == OCI_PRIVILEGED_ALL)
+    {
+      jsontext_append_printf (d->reasons,
+                              "the engine made it privileged (%s, %s, %s), refused by privileged: "
+                              "refuse",
+                              oci_privileged_criterion (OCI_PRIVILEGED_ALL_DEVICES),
+                              oci_privileged_criterion (OCI_PRIVILEGED_SYSFS_RW),
+                              oci_privileged_criterion (OCI_PRIVILEGED_UNMASKED));
+      refuse = true;
+    }
+
+  /* userNamespaces: deny.  Inside a user namespace of its own a process
+     with no capability at all holds every one over what the namespace
+     owns: the door behind most container escapes through kernel bugs
+     (user_namespaces(7)).  The profile the container will run with is
+     judged: its own, or the baseline a rewrite is about to give it.  */
+  if (d->settings.user_namespaces == POLICY_USERNS_DENY)
+    {
+      const char *why = seccomp_profile_opens_userns (
+          d->set_seccomp
+              ? d->settings.seccomp_profile
+              : (facts->seccomp == OCI_SECCOMP_CONFINED ? facts->seccomp_profile : NULL));
+      if (why)
+        {
+          jsontext_append_printf (d->reasons,
+                                  "linux.seccomp lets it create a user namespace (%s), denied by "
+                                  "userNamespaces: deny",
+                                  why);
+          exceeds = true;
+          d->set_userns = true;
+        }
+    }
+
   /* After clamping, restore what the kernel requires of a process's sets
      (capabilities(7)); under any other action only report the removals the
      ceilings would make.  */
@@ -243,7 +280,7 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
         }
       else
         {
-          bool any = d->set_nnp || d->set_seccomp || d->set_ping;
+          bool any = d->set_nnp || d->set_seccomp || d->set_ping || d->set_userns;
           for (k = 0; k < CAPSET_COUNT; k++)
             any |= d->changed[k];
           d->outcome = any ? ENFORCE_REWRITTEN : ENFORCE_ALLOWED;
@@ -255,7 +292,7 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
     {
       /* Only a rewrite changes the sets; the removals stay as a report.  */
       memset (d->changed, 0, sizeof d->changed);
-      d->set_nnp = d->set_seccomp = d->set_ping = false;
+      d->set_nnp = d->set_seccomp = d->set_ping = d->set_userns = false;
       if (d->outcome != ENFORCE_REFUSED)
         memcpy (d->final, facts->sets, sizeof d->final);
     }
@@ -270,6 +307,21 @@ enforce_apply (const struct policy *policy, const struct decision *d, json_t *co
 
   if (d->set_seccomp)
     profile = seccomp_profile_for_config (d->settings.seccomp_profile);
+  if (d->set_userns)
+    {
+      /* On the profile the container will run with: the baseline just
+         given, its own, or the baseline when it has none.  */
+      json_t *own = json_object_get (json_object_get (config, "linux"), "seccomp");
+      const char *def = json_string_value (json_object_get (own, "defaultAction"));
+      bool confined = def
+                      && !(strcmp (def, "SCMP_ACT_ALLOW") == 0
+                           && json_array_size (json_object_get (own, "syscalls")) == 0);
+      if (profile == NULL)
+        profile = confined ? json_deep_copy (own)
+                           : seccomp_profile_for_config (d->settings.seccomp_profile);
+      if (seccomp_profile_deny_userns (profile, err) < 0)
+        return -1;
+    }
   edit.keep = d->final;
   edit.changed = d->changed;
   edit.set_nnp = d->set_nnp;
@@ -297,7 +349,7 @@ enforce_rewrite_text (const struct policy *policy, const char *text, size_t len,
     return 0;
   if (enforce_apply (policy, d, config, err) < 0)
     return -1;
-  if (!d->set_nnp && !d->set_ping && !d->set_seccomp
+  if (!d->set_nnp && !d->set_ping && !d->set_seccomp && !d->set_userns
       && jsontext_span (text, len, caps_path, 2, &start, &end) == 0)
     {
       caps = json_dumps (json_object_get (json_object_get (config, "process"), "capabilities"),

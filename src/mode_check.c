@@ -49,6 +49,10 @@ print_settings (FILE *out, const struct policy_settings *s, int last_cap)
            s->ping_group_range == POLICY_PING_AUTO ? "auto (" ENFORCE_PING_GROUP_RANGE
                                                      " when CAP_NET_RAW is gone)"
                                                    : "keep");
+  if (s->privileged == POLICY_PRIVILEGED_REFUSE)
+    fprintf (out, "  %-12s refuse\n", "privileged");
+  if (s->user_namespaces == POLICY_USERNS_DENY)
+    fprintf (out, "  %-12s deny\n", "userNs");
 }
 
 /* The capabilities containerd grants by default (its 14), a superset of

@@ -11,6 +11,7 @@
 #include "jsontext.h"
 #include "modes.h"
 #include "oci.h"
+#include "seccomp_util.h"
 #include "util.h"
 
 /* explain: what the rewrite step would decide for a config, set by set,
@@ -349,6 +350,23 @@ mode_explain (const struct policy *policy, const char *path, char *const *annota
                                   "baseline_added", d.set_seccomp));
   json_object_set_new (report, "ping_group_range",
                        d.set_ping ? json_string (ENFORCE_PING_GROUP_RANGE) : json_null ());
+  {
+    json_t *met = json_array ();
+    unsigned bit;
+    for (bit = 1; bit < OCI_PRIVILEGED_ALL; bit <<= 1)
+      if (facts.privileged & bit)
+        json_array_append_new (met, json_string (oci_privileged_criterion (bit)));
+    json_object_set_new (report, "privileged",
+                         json_pack ("{s:b, s:o}", "privileged",
+                                    facts.privileged == OCI_PRIVILEGED_ALL, "criteria_met", met));
+  }
+  {
+    const char *why = seccomp_profile_opens_userns (
+        facts.seccomp == OCI_SECCOMP_CONFINED ? facts.seccomp_profile : NULL);
+    json_object_set_new (
+        report, "user_namespaces",
+        json_pack ("{s:s?, s:b}", "allowed_because", why, "denied_by_rewrite", d.set_userns));
+  }
   json_object_set (report, "reasons", d.reasons);
   execve = json_object ();
   json_object_set_new (execve, "uid", json_integer (facts.has_uid ? facts.uid : 0));
@@ -406,6 +424,25 @@ mode_explain (const struct policy *policy, const char *path, char *const *annota
       if (d.set_ping)
         fprintf (out, "sysctl           net.ipv4.ping_group_range = %s\n",
                  ENFORCE_PING_GROUP_RANGE);
+      {
+        const char *why = seccomp_profile_opens_userns (
+            facts.seccomp == OCI_SECCOMP_CONFINED ? facts.seccomp_profile : NULL);
+        if (d.set_userns)
+          fprintf (out, "user namespaces  denied by capguard (the profile allowed them: %s)\n",
+                   why);
+        else
+          fprintf (out, "user namespaces  %s%s%s\n", why ? "allowed (" : "denied by the profile",
+                   why ? why : "", why ? ")" : "");
+      }
+      {
+        unsigned bit;
+        fprintf (out, "privileged       %s", facts.privileged == OCI_PRIVILEGED_ALL ? "yes" : "no");
+        for (bit = 1; bit < OCI_PRIVILEGED_ALL; bit <<= 1)
+          if (facts.privileged & bit)
+            fprintf (out, "%s%s", bit == (facts.privileged & -facts.privileged) ? ": " : ", ",
+                     oci_privileged_criterion (bit));
+        fputc ('\n', out);
+      }
       if (json_array_size (d.reasons))
         {
           fprintf (out, "\nwhy\n");

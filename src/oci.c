@@ -386,8 +386,61 @@ read_seccomp (json_t *linux_obj, struct oci_facts *facts, struct error **err)
   if (strcmp (json_string_value (action), "SCMP_ACT_ALLOW") == 0 && json_array_size (syscalls) == 0)
     facts->seccomp = OCI_SECCOMP_UNCONFINED;
   else
-    facts->seccomp = OCI_SECCOMP_CONFINED;
+    {
+      facts->seccomp = OCI_SECCOMP_CONFINED;
+      facts->seccomp_profile = seccomp;
+    }
   return 0;
+}
+
+const char *
+oci_privileged_criterion (unsigned bit)
+{
+  return bit == OCI_PRIVILEGED_ALL_DEVICES ? "the device cgroup allows every device"
+         : bit == OCI_PRIVILEGED_SYSFS_RW  ? "/sys is mounted read-write"
+         : bit == OCI_PRIVILEGED_UNMASKED  ? "no masked and no read-only paths"
+                                           : "?";
+}
+
+/* The criteria of a privileged container (oci.h), as podman, containerd's
+   CRI and Docker write one: read leniently, since a config runc would
+   reject never runs anyway.  A config meeting only some of them (say,
+   --cap-add SYS_ADMIN, or a CRI client that sends no masked paths) is not
+   privileged.  */
+static void
+read_privileged (json_t *config, struct oci_facts *facts)
+{
+  json_t *linux_obj = json_object_get (config, "linux"), *v, *m;
+  json_t *masked = json_object_get (linux_obj, "maskedPaths");
+  json_t *readonly = json_object_get (linux_obj, "readonlyPaths");
+  size_t i, j;
+
+  facts->privileged = 0;
+  json_array_foreach (json_object_get (json_object_get (linux_obj, "resources"), "devices"), i, v)
+    {
+      const char *access = json_string_value (json_object_get (v, "access"));
+      const char *type = json_string_value (json_object_get (v, "type"));
+      json_t *major = json_object_get (v, "major"), *minor = json_object_get (v, "minor");
+      if (json_is_true (json_object_get (v, "allow")) && access && strchr (access, 'r')
+          && strchr (access, 'w') && strchr (access, 'm')
+          && (type == NULL || strcmp (type, "a") == 0)
+          && (major == NULL || json_is_null (major) || json_integer_value (major) == -1)
+          && (minor == NULL || json_is_null (minor) || json_integer_value (minor) == -1))
+        facts->privileged |= OCI_PRIVILEGED_ALL_DEVICES;
+    }
+  json_array_foreach (json_object_get (config, "mounts"), i, m)
+    {
+      const char *type = json_string_value (json_object_get (m, "type"));
+      bool ro = false;
+      if (type == NULL || strcmp (type, "sysfs") != 0)
+        continue;
+      json_array_foreach (json_object_get (m, "options"), j, v)
+        ro = ro || (json_is_string (v) && strcmp (json_string_value (v), "ro") == 0);
+      if (!ro)
+        facts->privileged |= OCI_PRIVILEGED_SYSFS_RW;
+    }
+  if (json_array_size (masked) == 0 && json_array_size (readonly) == 0)
+    facts->privileged |= OCI_PRIVILEGED_UNMASKED;
 }
 
 int
@@ -486,6 +539,7 @@ read_facts (json_t *config, int last_cap, struct oci_facts *facts, struct error 
     return -1;
   if (read_seccomp (json_object_get (config, "linux"), facts, err) < 0)
     return -1;
+  read_privileged (config, facts);
   if (process == NULL || json_is_null (process))
     return 0;
   if (!json_is_object (process))

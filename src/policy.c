@@ -521,6 +521,30 @@ parse_settings (struct ctx *c, json_t *obj, bool top, struct policy_settings *s,
         return r;
       s->ping_group_range = val;
     }
+  if ((v = json_object_get (obj, "privileged")))
+    {
+      static const char *const known[]
+          = { [POLICY_PRIVILEGED_KEEP] = "keep", [POLICY_PRIVILEGED_REFUSE] = "refuse" };
+      int val;
+      push_key (c, "privileged");
+      r = parse_enum (c, v, "privileged", known, 2, &val, err);
+      pop (c);
+      if (r < 0)
+        return r;
+      s->privileged = val;
+    }
+  if ((v = json_object_get (obj, "userNamespaces")))
+    {
+      static const char *const known[]
+          = { [POLICY_USERNS_KEEP] = "keep", [POLICY_USERNS_DENY] = "deny" };
+      int val;
+      push_key (c, "userNamespaces");
+      r = parse_enum (c, v, "userNamespaces", known, 2, &val, err);
+      pop (c);
+      if (r < 0)
+        return r;
+      s->user_namespaces = val;
+    }
   return 0;
 }
 
@@ -592,9 +616,10 @@ static int
 parse_rule (struct ctx *c, json_t *obj, const struct policy_settings *base,
             struct policy_rule *rule, struct error **err)
 {
-  static const char *const keys[] = { "name",           "match",           "action",
-                                      "capabilities",   "noNewPrivileges", "seccomp",
-                                      "seccompProfile", "pingGroupRange",  NULL };
+  static const char *const keys[]
+      = { "name",    "match",          "action",         "capabilities", "noNewPrivileges",
+          "seccomp", "seccompProfile", "pingGroupRange", "privileged",   "userNamespaces",
+          NULL };
   json_t *v;
   int r;
 
@@ -629,10 +654,19 @@ parse_rule (struct ctx *c, json_t *obj, const struct policy_settings *base,
 struct policy *
 policy_parse (const char *text, size_t len, const char *source, int last_cap, struct error **err)
 {
-  static const char *const keys[] = { "version",         "action",  "capabilities",
-                                      "noNewPrivileges", "seccomp", "seccompProfile",
-                                      "pingGroupRange",  "log",     "runtime",
-                                      "rules",           NULL };
+  static const char *const keys[] = { "version",
+                                      "action",
+                                      "capabilities",
+                                      "noNewPrivileges",
+                                      "seccomp",
+                                      "seccompProfile",
+                                      "pingGroupRange",
+                                      "privileged",
+                                      "userNamespaces",
+                                      "log",
+                                      "runtime",
+                                      "rules",
+                                      NULL };
   struct ctx c = { .text = text, .len = len, .source = source, .last_cap = last_cap };
   struct policy *policy = NULL;
   json_auto_t *doc = NULL;
@@ -737,11 +771,16 @@ policy_parse (const char *text, size_t len, const char *source, int last_cap, st
 
   /* Every `seccomp: baseline` without a profile of its own gets the node's
      built-in baseline.  */
-  if (r == 0 && policy->defaults.seccomp == POLICY_SECCOMP_BASELINE
+  /* userNamespaces: deny gives a container with no profile the baseline
+     too.  */
+  if (r == 0
+      && (policy->defaults.seccomp == POLICY_SECCOMP_BASELINE
+          || policy->defaults.user_namespaces == POLICY_USERNS_DENY)
       && policy->defaults.seccomp_profile == NULL)
     r = builtin_profile (&c, &policy->defaults, err);
   for (i = 0; r == 0 && i < policy->n_rules; i++)
-    if (policy->rules[i].settings.seccomp == POLICY_SECCOMP_BASELINE
+    if ((policy->rules[i].settings.seccomp == POLICY_SECCOMP_BASELINE
+         || policy->rules[i].settings.user_namespaces == POLICY_USERNS_DENY)
         && policy->rules[i].settings.seccomp_profile == NULL)
       r = builtin_profile (&c, &policy->rules[i].settings, err);
 

@@ -211,3 +211,176 @@ seccomp_profile_for_config (const json_t *profile)
     json_object_del (rule, "comment");
   return copy;
 }
+
+/* User namespaces.  CLONE_NEWUSER (0x10000000) in the flags of unshare
+   and clone (their first argument on x86-64 and arm64) makes a user
+   namespace; clone3 passes its flags in memory, which seccomp cannot
+   read, so it can only be denied whole (ENOSYS, and libc falls back to
+   clone).  */
+#define CLONE_NEWUSER_FLAG 0x10000000ULL
+
+static const char *const userns_calls[] = { "unshare", "clone", "clone3", NULL };
+
+static bool
+denies (const char *action)
+{
+  return action
+         && (strcmp (action, "SCMP_ACT_ERRNO") == 0 || strncmp (action, "SCMP_ACT_KILL", 13) == 0
+             || strcmp (action, "SCMP_ACT_TRAP") == 0);
+}
+
+static bool
+names_hold (const json_t *rule, const char *name)
+{
+  json_t *n;
+  size_t i;
+
+  json_array_foreach (json_object_get (rule, "names"), i, n)
+    if (json_is_string (n) && strcmp (json_string_value (n), name) == 0)
+      return true;
+  return false;
+}
+
+/* Whether RULE's conditions can all hold for a call whose first argument
+   is exactly CLONE_NEWUSER (the other arguments are the caller's, so any
+   condition on them may hold).  */
+static bool
+may_hold_for_newuser (const json_t *rule)
+{
+  json_t *arg;
+  size_t i;
+
+  json_array_foreach (json_object_get (rule, "args"), i, arg)
+    {
+      json_int_t index = json_integer_value (json_object_get (arg, "index"));
+      uint64_t value = (uint64_t)json_integer_value (json_object_get (arg, "value"));
+      uint64_t two = (uint64_t)json_integer_value (json_object_get (arg, "valueTwo"));
+      const char *op = json_string_value (json_object_get (arg, "op"));
+      uint64_t a = CLONE_NEWUSER_FLAG;
+
+      if (index != 0 || op == NULL)
+        continue;
+      if ((strcmp (op, "SCMP_CMP_MASKED_EQ") == 0 && (a & value) != two)
+          || (strcmp (op, "SCMP_CMP_EQ") == 0 && a != value)
+          || (strcmp (op, "SCMP_CMP_NE") == 0 && a == value)
+          || (strcmp (op, "SCMP_CMP_LT") == 0 && !(a < value))
+          || (strcmp (op, "SCMP_CMP_LE") == 0 && !(a <= value))
+          || (strcmp (op, "SCMP_CMP_GT") == 0 && !(a > value))
+          || (strcmp (op, "SCMP_CMP_GE") == 0 && !(a >= value)))
+        return false;
+    }
+  return true;
+}
+
+const char *
+seccomp_profile_opens_userns (const json_t *seccomp)
+{
+  const char *def = json_string_value (json_object_get (seccomp, "defaultAction"));
+  size_t i, j;
+  json_t *rule;
+
+  if (!json_is_object (seccomp))
+    return "no seccomp profile";
+  for (i = 0; userns_calls[i]; i++)
+    {
+      bool matched = false, allowed = false;
+      json_array_foreach (json_object_get (seccomp, "syscalls"), j, rule)
+        {
+          if (!names_hold (rule, userns_calls[i]) || !may_hold_for_newuser (rule))
+            continue;
+          matched = true;
+          /* An allowing rule that may apply wins: seccomp takes the most
+             permissive of what the caller can reach by choosing the other
+             arguments.  */
+          if (!denies (json_string_value (json_object_get (rule, "action"))))
+            allowed = true;
+        }
+      if (allowed || (!matched && !denies (def)))
+        return userns_calls[i][0] == 'u'   ? "unshare(CLONE_NEWUSER) is allowed"
+               : userns_calls[i][5] == '3' ? "clone3 is allowed (its flags cannot be checked)"
+                                           : "clone(CLONE_NEWUSER) is allowed";
+    }
+  return NULL;
+}
+
+int
+seccomp_profile_deny_userns (json_t *profile, struct error **err)
+{
+  struct jsontext_step path[SECCOMP_PATH_MAX];
+  json_t *syscalls = json_object_get (profile, "syscalls"), *rule, *allow;
+  json_auto_t *kept = json_array ();
+  size_t i, depth;
+  bool at_key;
+
+  if (syscalls == NULL || json_is_null (syscalls))
+    json_object_set_new (profile, "syscalls", syscalls = json_array ());
+  if (!json_is_array (syscalls))
+    return make_error (err, 0, "linux.seccomp.syscalls: expected an array");
+  /* The three calls leave every allowing rule; unshare and clone come
+     back allowed when the flag is clear, with the rule's own conditions.
+     A rule that already compares their first argument cannot take a
+     second comparison of it (libseccomp): such a profile is refused.  */
+  json_array_foreach (syscalls, i, rule)
+    {
+      json_t *names = json_object_get (rule, "names"), *n;
+      json_auto_t *rest = json_array ();
+      const char *action = json_string_value (json_object_get (rule, "action"));
+      size_t k;
+
+      if (denies (action) || !json_is_array (names))
+        {
+          json_array_append (kept, rule);
+          continue;
+        }
+      json_array_foreach (names, k, n)
+        {
+          const char *name = json_string_value (n);
+          json_t *arg;
+          size_t a;
+
+          if (name == NULL
+              || (strcmp (name, "unshare") != 0 && strcmp (name, "clone") != 0
+                  && strcmp (name, "clone3") != 0))
+            {
+              json_array_append (rest, n);
+              continue;
+            }
+          if (strcmp (name, "clone3") == 0)
+            continue;
+          json_array_foreach (json_object_get (rule, "args"), a, arg)
+            if (json_integer_value (json_object_get (arg, "index")) == 0)
+              return make_error (err, 0,
+                                 "linux.seccomp: a rule for `%s` already compares its flags: "
+                                 "capguard cannot add the user-namespace condition to it",
+                                 name);
+          allow = json_deep_copy (rule);
+          json_object_set_new (allow, "names", json_pack ("[s]", name));
+          if (!json_is_array (json_object_get (allow, "args")))
+            json_object_set_new (allow, "args", json_array ());
+          json_array_append_new (json_object_get (allow, "args"),
+                                 json_pack ("{s:i, s:I, s:I, s:s}", "index", 0, "value",
+                                            (json_int_t)CLONE_NEWUSER_FLAG, "valueTwo",
+                                            (json_int_t)0, "op", "SCMP_CMP_MASKED_EQ"));
+          json_array_append_new (kept, allow);
+        }
+      if (json_array_size (rest) > 0)
+        {
+          json_t *copy = json_copy (rule);
+          json_object_set (copy, "names", rest);
+          json_array_append_new (kept, copy);
+        }
+    }
+  json_array_append_new (
+      kept, json_pack ("{s:[s,s], s:s, s:i, s:[{s:i, s:I, s:I, s:s}]}", "names", "unshare", "clone",
+                       "action", "SCMP_ACT_ERRNO", "errnoRet", 1, "args", "index", 0, "value",
+                       (json_int_t)CLONE_NEWUSER_FLAG, "valueTwo", (json_int_t)CLONE_NEWUSER_FLAG,
+                       "op", "SCMP_CMP_MASKED_EQ"));
+  json_array_append_new (kept, json_pack ("{s:[s], s:s, s:i}", "names", "clone3", "action",
+                                          "SCMP_ACT_ERRNO", "errnoRet", 38));
+  json_object_set (profile, "syscalls", kept);
+  /* The result goes to the runtime as it is: libseccomp must know every
+     name and value in it.  */
+  if (seccomp_profile_check (profile, path, &depth, &at_key, err) < 0)
+    return error_wrap (err, "linux.seccomp after denying user namespaces");
+  return 0;
+}

@@ -179,6 +179,20 @@ check_sets ()
   assert "$(decision "$POD" | jq -r .decision)" == rewritten "the sandbox was rewritten, not refused"
 }
 
+@test "privileged: refuse: a privileged pod's container is refused with the reason, its sandbox starts; a plain pod runs" {
+  use_policy '.privileged = "refuse"'
+  local pod ctr
+  pod=$(pod_json privpod default "" privileged)
+  ctr=$(ctr_json privpod '.linux.securityContext.privileged = true')
+  POD=$(cri_ runp "$pod")
+  CID=$(cri_ create "$POD" "$ctr" "$pod")
+  run -1 --separate-stderr cri_ start "$CID"
+  assert "$stderr" =~ "the engine made it privileged \\(the device cgroup allows every device, /sys is mounted read-write, no masked and no read-only paths\\), refused by privileged: refuse"
+  run_pod plainpod default .
+  run -0 cri_ exec "$CID" cat /proc/1/status
+  check_sets "plain container" "$CRIO_NINE" "$CRIO_NINE" "$CRIO_NINE" "" ""
+}
+
 @test "a pod of another handler (a RuntimeClass naming runc-fast) is clamped too" {
   local pod ctr
   pod=$(pod_json fast default)

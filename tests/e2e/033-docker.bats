@@ -146,6 +146,14 @@ task_config () { echo "$DK/exec/containerd/daemon/io.containerd.runtime.v2.task/
   assert "$(jq -r 'select(.stage == "create") | .decision' "$DECISIONS" | tail -n 1)" == refused
 }
 
+@test "privileged: refuse: docker run --privileged is refused with the reason; a plain container runs" {
+  use_policy '.privileged = "refuse"'
+  run -125 --separate-stderr dk run --rm --privileged "$IMAGE" true
+  assert "$stderr" =~ "the engine made it privileged .*refused by privileged: refuse"
+  run -0 dk run --rm "$IMAGE" cat /proc/self/status
+  check_nine "plain"
+}
+
 @test "docker run --runtime runc bypasses the wrapper (Docker reserves the name): install says so" {
   assert "$(cat "$DK/install.out")" =~ "not covered: \`docker run --runtime runc\`"
   run -0 dk run --rm --runtime runc "$IMAGE" cat /proc/self/status

@@ -35,7 +35,7 @@ setup ()
   assert "$(jq -r '.sets.bounding.ceiling_at' <<<"$output")" == "$POLICY:5:5"
   assert "$(jq -r '.sets.ambient.ceiling_at' <<<"$output")" == "$POLICY:8:5"
   assert "$(jq -r '.warnings[]' <<<"$output")" =~ "the process holds CAP_SETPCAP: after it starts it can raise its inheritable set up to its bounding set and then its ambient set" "the nine include SETPCAP"
-  assert "$(jq -c 'keys' <<<"$output")" == '["action","after_execve","config","decision","identity","noNewPrivileges","ping_group_range","policy","reasons","rule","rule_at","seccomp","sets","warnings"]'
+  assert "$(jq -c 'keys' <<<"$output")" == '["action","after_execve","config","decision","identity","noNewPrivileges","ping_group_range","policy","privileged","reasons","rule","rule_at","seccomp","sets","user_namespaces","warnings"]'
   # An identity counts only when a CRI engine vouches for it: its own container-type key too.
   run_capguard 0 --policy "$POLICY" explain --json --annotation io.kubernetes.pod.namespace=kube-system \
     "$FIXTURES/bundles/containerd-ctr-default/config.json"

@@ -540,9 +540,55 @@ test_sandbox_is_rewritten_never_refused (void)
   return 0;
 }
 
-TAP_MAIN (T (test_sandbox_is_rewritten_never_refused), T (test_seccomp_baseline),
-          T (test_ping_group_range_auto), T (test_ping_not_when_net_raw_is_kept),
-          T (test_seccomp_require), T (test_conforming_is_allowed_under_every_action),
+/* privileged: refuse needs every criterion; userNamespaces: deny judges
+   the profile the container will run with.  */
+static int
+test_privileged_and_user_namespaces (void)
+{
+  cleanup_policy struct policy *p
+      = policy_with ("rewrite", ",\"privileged\":\"refuse\",\"userNamespaces\":\"deny\"");
+  json_auto_t *allow_all = json_pack ("{s:s}", "defaultAction", "SCMP_ACT_ALLOW");
+  json_auto_t *denies = json_pack (
+      "{s:s, s:[{s:[s,s], s:s, s:i, s:[{s:i, s:I, s:I, s:s}]}, {s:[s], s:s, s:i}]}",
+      "defaultAction", "SCMP_ACT_ALLOW", "syscalls", "names", "unshare", "clone", "action",
+      "SCMP_ACT_ERRNO", "errnoRet", 1, "args", "index", 0, "value", (json_int_t)0x10000000,
+      "valueTwo", (json_int_t)0x10000000, "op", "SCMP_CMP_MASKED_EQ", "names", "clone3", "action",
+      "SCMP_ACT_ERRNO", "errnoRet", 38);
+  struct oci_facts f;
+  struct decision d;
+
+  EXPECT (p != NULL);
+  facts_all (&f, KILL);
+  f.sets[CAPSET_INHERITABLE] = f.sets[CAPSET_AMBIENT] = 0;
+  f.seccomp = OCI_SECCOMP_CONFINED;
+  f.seccomp_profile = denies;
+  f.privileged = OCI_PRIVILEGED_ALL_DEVICES | OCI_PRIVILEGED_UNMASKED;
+  enforce_decide (p, &f, ENFORCE_CAN_REWRITE, &d);
+  EXPECT (d.outcome == ENFORCE_ALLOWED && !d.set_userns);
+  decision_release (&d);
+
+  f.privileged = OCI_PRIVILEGED_ALL;
+  enforce_decide (p, &f, ENFORCE_CAN_REWRITE, &d);
+  EXPECT (d.outcome == ENFORCE_REFUSED);
+  EXPECT (reasons_have (&d, "refused by privileged: refuse"));
+  decision_release (&d);
+
+  f.privileged = 0;
+  f.seccomp_profile = allow_all; /* an ALLOW default with a rule list: confined, but open */
+  enforce_decide (p, &f, ENFORCE_CAN_REWRITE, &d);
+  EXPECT (d.outcome == ENFORCE_REWRITTEN && d.set_userns);
+  EXPECT (reasons_have (&d, "unshare(CLONE_NEWUSER) is allowed"));
+  decision_release (&d);
+  enforce_decide (p, &f, ENFORCE_CHECK_ONLY, &d);
+  EXPECT (d.outcome == ENFORCE_REFUSED && !d.set_userns);
+  decision_release (&d);
+  return 0;
+}
+
+TAP_MAIN (T (test_privileged_and_user_namespaces), T (test_sandbox_is_rewritten_never_refused),
+          T (test_seccomp_baseline), T (test_ping_group_range_auto),
+          T (test_ping_not_when_net_raw_is_kept), T (test_seccomp_require),
+          T (test_conforming_is_allowed_under_every_action),
           T (test_rewrite_clamps_each_set_to_its_ceiling),
           T (test_deny_refuses_under_rewrite_and_enforce_not_audit), T (test_deny_wins_over_allow),
           T (test_enforce_refuses_excess_audit_reports_it),

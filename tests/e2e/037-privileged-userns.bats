@@ -1,0 +1,111 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
+# privileged: refuse and userNamespaces: deny (issue 18), on configs captured from podman and
+# containerd's CRI, and on real podman reading what the kernel allows inside the container.
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+setup ()
+{
+  LOG=$BATS_TEST_TMPDIR/decisions.log
+}
+
+# pol ACTION EXTRA-JSON: the built-in ceiling with ACTION and EXTRA merged, logging to LOG.
+pol ()
+{
+  jq --arg log "$LOG" --arg a "$1" --argjson extra "$2" \
+    '.log = {syslog: false, file: $log} | .action = $a | del(.rules) | . * $extra' "$SRCDIR/policy/default.json" \
+    > "$BATS_TEST_TMPDIR/p.json"
+  policy_file "$BATS_TEST_TMPDIR/p.json" "$BATS_TEST_TMPDIR/p/policy.json"
+}
+
+@test "privileged: refuse refuses what podman and containerd's CRI made privileged, under rewrite and enforce; audit logs it" {
+  for action in rewrite enforce; do
+    p=$(pol $action '{"privileged": "refuse"}')
+    for f in podman-privileged containerd-cri-privileged; do
+      run_capguard_stdin 1 "$FIXTURES/bundles/$f/config.json" --policy "$p" precreate
+      assert_one_error_line "the engine made it privileged \\(the device cgroup allows every device, /sys is mounted read-write, no masked and no read-only paths\\), refused by privileged: refuse"
+      assert "$output" == ""
+    done
+  done
+  p=$(pol audit '{"privileged": "refuse"}')
+  in=$FIXTURES/bundles/containerd-cri-privileged/config.json
+  run_capguard_stdin 0 "$in" --policy "$p" precreate
+  assert "$output" == "$(cat "$in")" "audit changes nothing"
+  assert "$(tail -n 1 "$LOG" | jq -r '.decision + " " + (.reasons | map(select(startswith("the engine made it privileged"))) | length | tostring)')" == "audited 1"
+}
+
+@test "privileged: a config meeting only some criteria is not privileged (--cap-add SYS_ADMIN, a CRI client that sends no masked paths, the privileged pod's sandbox)" {
+  p=$(pol enforce '{"privileged": "refuse", "capabilities": {"allow": ["ALL"], "inheritable": ["ALL"], "ambient": ["ALL"]}}')
+  for f in podman-cap-add podman-default containerd-cri-pod containerd-cri-privileged-sandbox runc-spec; do
+    run_capguard_stdin 0 "$FIXTURES/bundles/$f/config.json" --policy "$p" precreate
+  done
+  run_capguard 0 --policy "$p" explain --json "$FIXTURES/bundles/containerd-cri-pod/config.json"
+  assert "$(jq -c .privileged <<<"$output")" == '{"privileged":false,"criteria_met":["no masked and no read-only paths"]}'
+}
+
+@test "privileged: a rule allows it per namespace (a CNI or storage daemonset)" {
+  p=$(pol rewrite '{"privileged": "refuse", "rules": [{"name": "storage", "match": {"namespace": "default", "container": "capture-p"}, "privileged": "keep"}]}')
+  run_capguard_stdin 0 "$FIXTURES/bundles/containerd-cri-privileged/config.json" --policy "$p" precreate
+  assert "$(tail -n 1 "$LOG" | jq -r '.rule + " " + .decision')" == "storage rewritten" "clamped to the nine, not refused"
+  run_capguard 0 --policy "$p" check
+  assert "$output" =~ "privileged   refuse"
+}
+
+@test "userNamespaces: deny, rewrite: podman's profile keeps every other rule; unshare and clone lose CLONE_NEWUSER, clone3 goes" {
+  p=$(pol rewrite '{"userNamespaces": "deny"}')
+  in=$FIXTURES/bundles/podman-default/config.json
+  run_capguard_stdin 0 "$in" --policy "$p" precreate
+  out=$output
+  assert "$(jq -c '[.linux.seccomp.syscalls[] | select(.names | index("unshare")) | {action, args, errnoRet}]' <<<"$out")" \
+    == '[{"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":268435456,"valueTwo":0,"op":"SCMP_CMP_MASKED_EQ"}],"errnoRet":null},{"action":"SCMP_ACT_ERRNO","args":[{"index":0,"value":268435456,"valueTwo":268435456,"op":"SCMP_CMP_MASKED_EQ"}],"errnoRet":1}]'
+  assert "$(jq -c '[.linux.seccomp.syscalls[] | select(.names | index("clone3")) | {action, errnoRet}]' <<<"$out")" == '[{"action":"SCMP_ACT_ERRNO","errnoRet":38}]'
+  # Every other syscall the profile allowed is still allowed, and nothing else changed.
+  assert "$(jq -r '[.linux.seccomp.syscalls[] | select(.action == "SCMP_ACT_ALLOW") | .names[]] | unique | length' <<<"$out")" \
+    == "$(jq -r '[.linux.seccomp.syscalls[] | select(.action == "SCMP_ACT_ALLOW") | .names[]] | unique | map(select(. != "clone3")) | length' "$in")"
+  assert "$(jq -c 'del(.linux.seccomp, .process.capabilities)' <<<"$out")" == "$(jq -c 'del(.linux.seccomp, .process.capabilities)' "$in")"
+  # A container with no profile gets the baseline; one that already denies it is left alone.
+  run_capguard_stdin 0 "$FIXTURES/bundles/containerd-cri-pod/config.json" --policy "$p" precreate
+  assert "$(jq -r '.linux.seccomp.defaultAction' <<<"$output")" == SCMP_ACT_ALLOW "the baseline"
+  jq --argjson s "$(jq -c .linux.seccomp <<<"$out")" '.linux.seccomp = $s' "$FIXTURES/bundles/runc-spec/config.json" > "$BATS_TEST_TMPDIR/denied.json"
+  run_capguard 0 --policy "$p" explain --json "$BATS_TEST_TMPDIR/denied.json"
+  assert "$(jq -c .user_namespaces <<<"$output")" == '{"allowed_because":null,"denied_by_rewrite":false}'
+}
+
+@test "userNamespaces: deny under enforce refuses a profile that allows them; a profile comparing clone's flags itself is refused, not guessed" {
+  p=$(pol enforce '{"userNamespaces": "deny", "capabilities": {"allow": ["ALL"]}}')
+  run_capguard_stdin 1 "$FIXTURES/bundles/podman-default/config.json" --policy "$p" precreate
+  assert_one_error_line "linux.seccomp lets it create a user namespace \\(unshare\\(CLONE_NEWUSER\\) is allowed\\), denied by userNamespaces: deny"
+  p=$(pol rewrite '{"userNamespaces": "deny", "capabilities": {"allow": ["ALL"]}}')
+  jq '.linux.seccomp.syscalls += [{"names": ["clone"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 2114060288, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"}]}]
+      | .linux.seccomp.syscalls[0].names -= ["clone"]' "$FIXTURES/bundles/podman-default/config.json" > "$BATS_TEST_TMPDIR/cmp.json"
+  run_capguard_stdin 3 "$BATS_TEST_TMPDIR/cmp.json" --policy "$p" precreate
+  assert_one_error_line "a rule for \`clone\` already compares its flags"
+  assert "$output" == ""
+}
+
+@test "userNamespaces: deny, real podman with its default profile: unshare -U works without capguard, fails with it; ordinary work runs" {
+  command -v podman >/dev/null || skip_or_fail "podman is not installed"
+  [ "$(id -u)" = 0 ] || skip_or_fail "podman with runc and cgroupfs needs root here"
+  bash "$SRCDIR/tests/rootfs.sh" "$BATS_TEST_TMPDIR/rootfs"
+  p=$(pol rewrite '{"userNamespaces": "deny"}')
+  mkdir -p "$BATS_TEST_TMPDIR/hooks" "$BATS_TEST_TMPDIR/nohooks"
+  jq -n --arg path "$CAPGUARD" --arg policy "$p" '{version: "1.0.0", hook: {path: $path,
+    args: ["capguard", "--policy", $policy, "precreate"]}, when: {always: true}, stages: ["precreate"]}' \
+    > "$BATS_TEST_TMPDIR/hooks/capguard.json"
+  pm ()
+  {
+    podman --root "$BATS_TEST_TMPDIR/podman/storage" --runroot "$BATS_TEST_TMPDIR/podman/run" \
+      --tmpdir "$BATS_TEST_TMPDIR/podman/tmp" --storage-driver vfs --runtime runc --cgroup-manager cgroupfs \
+      --events-backend file --hooks-dir "$1" run --rm --net none --ulimit nofile=1024:1024 \
+      --ulimit nproc=1024:1024 --rootfs "$BATS_TEST_TMPDIR/rootfs" "${@:2}"
+  }
+  run -0 pm "$BATS_TEST_TMPDIR/nohooks" /bin/unshare -U -r /bin/id
+  assert "$output" =~ "uid=0\\(root\\)" "control: podman's default profile lets it"
+  run -1 --separate-stderr pm "$BATS_TEST_TMPDIR/hooks" /bin/unshare -U -r /bin/id
+  assert "$stderr" =~ "unshare\\(0x10000000\\): Operation not permitted"
+  run -0 pm "$BATS_TEST_TMPDIR/hooks" /bin/sh -c 'id -u; echo ok > /tmp/f; cat /tmp/f; sleep 0 & wait'
+  assert "$output" == "0
+ok" "fork (clone without CLONE_NEWUSER), files, exec"
+}
