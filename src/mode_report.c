@@ -151,7 +151,19 @@ add_record (struct report *r, json_t *rec)
       && strcmp (action, "enforce") != 0)
     {
       json_auto_t *mine = json_object ();
+      json_t *reason;
+      size_t k;
       removed_into (rec, mine);
+      /* Beyond capabilities: what privileged: refuse and userNamespaces:
+         deny would refuse (their reasons say so).  */
+      json_array_foreach (json_object_get (rec, "reasons"), k, reason)
+        {
+          const char *text = json_string_value (reason);
+          if (text && strstr (text, "refused by privileged: refuse"))
+            json_object_set_new (mine, "privileged", json_true ());
+          if (text && strstr (text, "denied by userNamespaces: deny"))
+            json_object_set_new (mine, "userNamespaces", json_true ());
+        }
       json_object_update (json_object_get (g, "would_break"), mine);
       if (json_object_size (mine) > 0)
         json_object_set_new (
@@ -222,11 +234,16 @@ suggested_rule (json_t *g)
       json_object_set_new (match, keys[i], json_string (quoted));
     }
   json_object_foreach (json_object_get (g, "would_break"), name, v)
-    json_array_append_new (add, json_string (name));
+    if (strcmp (name, "privileged") != 0 && strcmp (name, "userNamespaces") != 0)
+      json_array_append_new (add, json_string (name));
   xasprintf (&rule_name, "observed: %s/%s", json_string_value (json_object_get (g, "namespace")),
              json_string_value (json_object_get (g, "container")));
   rule = json_pack ("{s:s, s:o, s:{s:o}}", "name", rule_name, "match", match, "capabilities", "add",
                     add);
+  if (json_object_get (json_object_get (g, "would_break"), "privileged"))
+    json_object_set_new (rule, "privileged", json_string ("keep"));
+  if (json_object_get (json_object_get (g, "would_break"), "userNamespaces"))
+    json_object_set_new (rule, "userNamespaces", json_string ("keep"));
   return rule;
 }
 

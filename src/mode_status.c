@@ -472,6 +472,13 @@ policy_status (const struct policy *policy, const char *path, const char *load_e
       json_object_set_new (
           p, "log",
           json_pack ("{s:b, s:s?}", "syslog", policy->log_syslog, "file", policy->log_file));
+      json_object_set_new (
+          p, "top_level",
+          json_pack ("{s:s, s:s, s:s}", "action", policy_action_name (policy->defaults.action),
+                     "privileged",
+                     policy->defaults.privileged == POLICY_PRIVILEGED_REFUSE ? "refuse" : "keep",
+                     "userNamespaces",
+                     policy->defaults.user_namespaces == POLICY_USERNS_DENY ? "deny" : "keep"));
     }
   return p;
 }
@@ -527,6 +534,11 @@ mode_status (const struct policy *policy, const char *policy_path, const char *l
     fprintf (out, "policy       %s: INVALID: %s\n  fix: capguard check %s\n",
              policy_path ? policy_path : "/etc/capguard/policy.json", load_error,
              policy_path ? policy_path : "/etc/capguard/policy.json");
+  if (policy)
+    fprintf (out, "top level    action %s, privileged %s, userNamespaces %s\n",
+             policy_action_name (policy->defaults.action),
+             policy->defaults.privileged == POLICY_PRIVILEGED_REFUSE ? "refuse" : "keep",
+             policy->defaults.user_namespaces == POLICY_USERNS_DENY ? "deny" : "keep");
   if (policy)
     fprintf (out, "decisions    %s%s%s\n", policy->log_syslog ? "syslog" : "no syslog",
              policy->log_file ? ", " : "", policy->log_file ? policy->log_file : "");

@@ -109,3 +109,13 @@ pol ()
   assert "$output" == "0
 ok" "fork (clone without CLONE_NEWUSER), files, exec"
 }
+
+@test "report and status know both keys: audited privileged and user-namespace starts would break under enforce, and the suggested rule keeps them" {
+  p=$(pol audit '{"privileged": "refuse", "userNamespaces": "deny"}')
+  run_capguard_stdin 0 "$FIXTURES/bundles/containerd-cri-privileged/config.json" --policy "$p" precreate
+  run_capguard 0 report --json --suggest "$LOG"
+  assert "$(jq -c '.would_break[0].capabilities | map(select(. == "privileged" or . == "userNamespaces"))' <<<"$output")" == '["privileged","userNamespaces"]'
+  assert "$(jq -c '.suggested_rules[0] | [.privileged, .userNamespaces, .match.container]' <<<"$output")" == '["keep","keep","capture-p"]'
+  run_capguard 1 --policy "$p" status --root "$BATS_TEST_TMPDIR/empty-node" --json
+  assert "$(jq -c .policy.top_level <<<"$output")" == '{"action":"audit","privileged":"refuse","userNamespaces":"deny"}'
+}
