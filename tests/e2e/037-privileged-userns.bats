@@ -20,10 +20,10 @@ pol ()
   policy_file "$BATS_TEST_TMPDIR/p.json" "$BATS_TEST_TMPDIR/p/policy.json"
 }
 
-@test "privileged: refuse refuses what podman and containerd's CRI made privileged, under rewrite and enforce; audit logs it" {
+@test "privileged: refuse refuses what podman, containerd's CRI and Docker made privileged, under rewrite and enforce; audit logs it" {
   for action in rewrite enforce; do
     p=$(pol $action '{"privileged": "refuse"}')
-    for f in podman-privileged containerd-cri-privileged; do
+    for f in podman-privileged containerd-cri-privileged docker-privileged; do
       run_capguard_stdin 1 "$FIXTURES/bundles/$f/config.json" --policy "$p" precreate
       assert_one_error_line "the engine made it privileged \\(the device cgroup allows every device, /sys is mounted read-write, no masked and no read-only paths\\), refused by privileged: refuse"
       assert "$output" == ""
@@ -38,7 +38,8 @@ pol ()
 
 @test "privileged: a config meeting only some criteria is not privileged (--cap-add SYS_ADMIN, a CRI client that sends no masked paths, the privileged pod's sandbox)" {
   p=$(pol enforce '{"privileged": "refuse", "capabilities": {"allow": ["ALL"], "inheritable": ["ALL"], "ambient": ["ALL"]}}')
-  for f in podman-cap-add podman-default containerd-cri-pod containerd-cri-privileged-sandbox runc-spec; do
+  for f in podman-cap-add podman-default containerd-cri-pod containerd-cri-privileged-sandbox runc-spec \
+    docker-default docker-cap-add; do
     run_capguard_stdin 0 "$FIXTURES/bundles/$f/config.json" --policy "$p" precreate
   done
   run_capguard 0 --policy "$p" explain --json "$FIXTURES/bundles/containerd-cri-pod/config.json"
