@@ -81,6 +81,12 @@ void util_append (char **list, const char *sep, const char *fmt, ...)
 /* Writes all of BUF to FD, retrying on EINTR and short writes.  */
 int util_write_all (int fd, const char *buf, size_t len, struct error **err);
 
+/* Runs ARGV[0] (an absolute path) with ARGV, standard input /dev/null
+   (and standard error too when QUIET), and returns its standard output,
+   at most MAX bytes, NUL-terminated; NULL when it cannot run or exits
+   other than 0.  */
+char *util_run_capture (char *const *argv, size_t max, bool quiet, size_t *len, struct error **err);
+
 /* The highest capability number the running kernel knows, from
    /proc/sys/kernel/cap_last_cap, else probed with PR_CAPBSET_READ.  */
 int util_cap_last_cap (void);

@@ -194,10 +194,9 @@ static char *
 runtime_state (const char *runtime, const struct runtime_args *ra, const char *id, size_t *len,
                struct error **err)
 {
-  char *argv[6];
-  int p[2], status, i = 0;
-  char *out = NULL;
-  pid_t pid;
+  cleanup_error struct error *why = NULL;
+  char *argv[6], *out;
+  int i = 0;
 
   argv[i++] = (char *)runtime;
   if (ra->root)
@@ -208,40 +207,11 @@ runtime_state (const char *runtime, const struct runtime_args *ra, const char *i
   argv[i++] = (char *)"state";
   argv[i++] = (char *)id;
   argv[i] = NULL;
-  if (pipe2 (p, O_CLOEXEC) < 0)
-    return make_error (err, errno, "pipe: %s", strerror (errno)), NULL;
-  pid = fork ();
-  if (pid < 0)
-    {
-      close (p[0]);
-      close (p[1]);
-      return make_error (err, errno, "fork: %s", strerror (errno)), NULL;
-    }
-  if (pid == 0)
-    {
-      int devnull = open ("/dev/null", O_RDWR | O_CLOEXEC);
-      dup2 (p[1], STDOUT_FILENO);
-      if (devnull >= 0)
-        dup2 (devnull, STDIN_FILENO);
-      execv (runtime, argv);
-      _exit (127);
-    }
-  close (p[1]);
-  if (util_read_fd (p[0], CAPGUARD_MAX_STATE, "runtime state", &out, len, err) < 0)
-    {
-      close (p[0]);
-      waitpid (pid, &status, 0);
-      return NULL;
-    }
-  close (p[0]);
-  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
-    ;
-  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
-    {
-      free (out);
-      return make_error (err, 0, "`%s state %s` failed: is the container there?", runtime, id),
-             NULL;
-    }
+  out = util_run_capture (argv, CAPGUARD_MAX_STATE, false, len, &why);
+  if (out == NULL)
+    return make_error (err, why->status, "`%s state %s` failed: is the container there? (%s)",
+                       runtime, id, why->msg),
+           NULL;
   return out;
 }
 

@@ -57,50 +57,14 @@ has_binary (struct status *st, const char *name)
   return false;
 }
 
-/* Runs ARGV[0] with ARGV and returns its standard output (at most 4 MiB),
-   or NULL when it cannot run or fails.  */
+/* ARGV's standard output, or NULL when it cannot run or fails.  */
 static char *
 run_capture (char *const *argv)
 {
-  cleanup_error struct error *err = NULL;
-  char *out = NULL;
+  cleanup_error struct error *ignored = NULL;
   size_t len;
-  int p[2], status;
-  pid_t pid;
 
-  if (pipe2 (p, O_CLOEXEC) < 0)
-    return NULL;
-  pid = fork ();
-  if (pid < 0)
-    {
-      close (p[0]);
-      close (p[1]);
-      return NULL;
-    }
-  if (pid == 0)
-    {
-      int devnull = open ("/dev/null", O_RDWR | O_CLOEXEC);
-      dup2 (p[1], STDOUT_FILENO);
-      if (devnull >= 0)
-        {
-          dup2 (devnull, STDIN_FILENO);
-          dup2 (devnull, STDERR_FILENO);
-        }
-      execv (argv[0], argv);
-      _exit (127);
-    }
-  close (p[1]);
-  if (util_read_fd (p[0], CAPGUARD_MAX_CONFIG, argv[0], &out, &len, &err) < 0)
-    out = NULL;
-  close (p[0]);
-  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
-    ;
-  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
-    {
-      free (out);
-      return NULL;
-    }
-  return out;
+  return util_run_capture (argv, CAPGUARD_MAX_CONFIG, true, &len, &ignored);
 }
 
 /* Whether PATH (on the node) is a capguard that runs: NULL, or why not.

@@ -415,6 +415,22 @@ builtin_profile (struct ctx *c, struct policy_settings *s, struct error **err)
   return 0;
 }
 
+/* The enum setting KEY of OBJ into *VAL, left as it is when KEY is absent.  */
+static int
+enum_setting (struct ctx *c, json_t *obj, const char *key, const char *const *names, size_t n,
+              int *val, struct error **err)
+{
+  json_t *v = json_object_get (obj, key);
+  int r;
+
+  if (v == NULL)
+    return 0;
+  push_key (c, key);
+  r = parse_enum (c, v, key, names, n, val, err);
+  pop (c);
+  return r;
+}
+
 /* Parses the settings keys of OBJ (the top level, or a rule) over BASE.  */
 static int
 parse_settings (struct ctx *c, json_t *obj, bool top, struct policy_settings *s, struct error **err)
@@ -425,16 +441,12 @@ parse_settings (struct ctx *c, json_t *obj, bool top, struct policy_settings *s,
   json_t *v;
   int r = 0;
 
-  if ((v = json_object_get (obj, "action")))
-    {
-      int a;
-      push_key (c, "action");
-      r = parse_enum (c, v, "action", action_names, 3, &a, err);
-      pop (c);
-      if (r < 0)
-        return r;
-      s->action = a;
-    }
+  {
+    int val = s->action;
+    if ((r = enum_setting (c, obj, "action", action_names, 3, &val, err)) < 0)
+      return r;
+    s->action = val;
+  }
 
   v = json_object_get (obj, "capabilities");
   if (v == NULL && top)
@@ -485,19 +497,15 @@ parse_settings (struct ctx *c, json_t *obj, bool top, struct policy_settings *s,
         return r;
     }
 
-  if ((v = json_object_get (obj, "seccomp")))
-    {
-      static const char *const known[] = { [POLICY_SECCOMP_KEEP] = "keep",
-                                           [POLICY_SECCOMP_REQUIRE] = "require",
-                                           [POLICY_SECCOMP_BASELINE] = "baseline" };
-      int val;
-      push_key (c, "seccomp");
-      r = parse_enum (c, v, "seccomp", known, 3, &val, err);
-      pop (c);
-      if (r < 0)
-        return r;
-      s->seccomp = val;
-    }
+  {
+    static const char *const known[] = { [POLICY_SECCOMP_KEEP] = "keep",
+                                         [POLICY_SECCOMP_REQUIRE] = "require",
+                                         [POLICY_SECCOMP_BASELINE] = "baseline" };
+    int val = s->seccomp;
+    if ((r = enum_setting (c, obj, "seccomp", known, 3, &val, err)) < 0)
+      return r;
+    s->seccomp = val;
+  }
   if ((v = json_object_get (obj, "seccompProfile")))
     {
       push_key (c, "seccompProfile");
@@ -509,42 +517,29 @@ parse_settings (struct ctx *c, json_t *obj, bool top, struct policy_settings *s,
       if (r < 0)
         return r;
     }
-  if ((v = json_object_get (obj, "pingGroupRange")))
-    {
-      static const char *const known[]
-          = { [POLICY_PING_KEEP] = "keep", [POLICY_PING_AUTO] = "auto" };
-      int val;
-      push_key (c, "pingGroupRange");
-      r = parse_enum (c, v, "pingGroupRange", known, 2, &val, err);
-      pop (c);
-      if (r < 0)
-        return r;
-      s->ping_group_range = val;
-    }
-  if ((v = json_object_get (obj, "privileged")))
-    {
-      static const char *const known[]
-          = { [POLICY_PRIVILEGED_KEEP] = "keep", [POLICY_PRIVILEGED_REFUSE] = "refuse" };
-      int val;
-      push_key (c, "privileged");
-      r = parse_enum (c, v, "privileged", known, 2, &val, err);
-      pop (c);
-      if (r < 0)
-        return r;
-      s->privileged = val;
-    }
-  if ((v = json_object_get (obj, "userNamespaces")))
-    {
-      static const char *const known[]
-          = { [POLICY_USERNS_KEEP] = "keep", [POLICY_USERNS_DENY] = "deny" };
-      int val;
-      push_key (c, "userNamespaces");
-      r = parse_enum (c, v, "userNamespaces", known, 2, &val, err);
-      pop (c);
-      if (r < 0)
-        return r;
-      s->user_namespaces = val;
-    }
+  {
+    static const char *const known[] = { [POLICY_PING_KEEP] = "keep", [POLICY_PING_AUTO] = "auto" };
+    int val = s->ping_group_range;
+    if ((r = enum_setting (c, obj, "pingGroupRange", known, 2, &val, err)) < 0)
+      return r;
+    s->ping_group_range = val;
+  }
+  {
+    static const char *const known[]
+        = { [POLICY_PRIVILEGED_KEEP] = "keep", [POLICY_PRIVILEGED_REFUSE] = "refuse" };
+    int val = s->privileged;
+    if ((r = enum_setting (c, obj, "privileged", known, 2, &val, err)) < 0)
+      return r;
+    s->privileged = val;
+  }
+  {
+    static const char *const known[]
+        = { [POLICY_USERNS_KEEP] = "keep", [POLICY_USERNS_DENY] = "deny" };
+    int val = s->user_namespaces;
+    if ((r = enum_setting (c, obj, "userNamespaces", known, 2, &val, err)) < 0)
+      return r;
+    s->user_namespaces = val;
+  }
   return 0;
 }
 

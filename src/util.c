@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "util.h"
 
@@ -212,4 +213,55 @@ util_cap_last_cap (void)
   for (last = 0; last < 63 && prctl (PR_CAPBSET_READ, last + 1, 0, 0, 0) >= 0; last++)
     ;
   return last;
+}
+
+char *
+util_run_capture (char *const *argv, size_t max, bool quiet, size_t *len, struct error **err)
+{
+  char *out = NULL;
+  int p[2], status;
+  pid_t pid;
+
+  if (pipe2 (p, O_CLOEXEC) < 0)
+    return make_error (err, errno, "pipe: %s", strerror (errno)), NULL;
+  pid = fork ();
+  if (pid < 0)
+    {
+      close (p[0]);
+      close (p[1]);
+      return make_error (err, errno, "fork: %s", strerror (errno)), NULL;
+    }
+  if (pid == 0)
+    {
+      int devnull = open ("/dev/null", O_RDWR | O_CLOEXEC);
+      dup2 (p[1], STDOUT_FILENO);
+      if (devnull >= 0)
+        {
+          dup2 (devnull, STDIN_FILENO);
+          if (quiet)
+            dup2 (devnull, STDERR_FILENO);
+        }
+      execv (argv[0], argv);
+      _exit (127);
+    }
+  close (p[1]);
+  if (util_read_fd (p[0], max, argv[0], &out, len, err) < 0)
+    {
+      close (p[0]);
+      while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+        ;
+      return NULL;
+    }
+  close (p[0]);
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+    {
+      free (out);
+      return make_error (err, 0, "`%s` %s %d", argv[0],
+                         WIFEXITED (status) ? "exited with" : "was killed by signal",
+                         WIFEXITED (status) ? WEXITSTATUS (status) : WTERMSIG (status)),
+             NULL;
+    }
+  return out;
 }
