@@ -21,6 +21,13 @@ cmake --build build -j"$jobs"
 cmake -S . -B build-asan -DCAPGUARD_WERROR=ON -DCAPGUARD_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-asan -j"$jobs"
 
+echo "== GCC Release and clang builds (-Werror): what packagers and other compilers see"
+cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DCAPGUARD_WERROR=ON >/dev/null
+cmake --build build-release -j"$jobs"
+CC=clang cmake -S . -B build-clang -DCAPGUARD_WERROR=ON >/dev/null
+cmake --build build-clang -j"$jobs"
+ctest --test-dir build-clang -R '^unit/' --output-on-failure
+
 echo "== libFuzzer targets (clang), a smoke run of each"
 CC=clang cmake -S . -B build-fuzz -DCAPGUARD_FUZZ=ON -DBUILD_TESTING=OFF -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-fuzz -j"$jobs"

@@ -124,6 +124,8 @@ read_owned_file (const char *path, const char *what, size_t max, char **text, si
   real = realpath (path, NULL);
   if (real == NULL)
     return make_error (err, errno, "%s `%s`: %s", what, path, strerror (errno));
+  if (strcmp (real, "/") == 0)
+    return make_error (err, 0, "%s `/` is not a regular file", what);
   dir_copy = xstrdup (real);
   dirfd = open (dirname (dir_copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dirfd < 0)
