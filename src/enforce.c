@@ -90,6 +90,7 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
      (SPEC §4 "Pod sandboxes").  A caller who marks another container as a
      sandbox only trades a refusal for a clamp.  */
   sandbox = facts->sandbox && d->settings.action != POLICY_AUDIT;
+  action = sandbox ? POLICY_REWRITE : d->settings.action;
   if (sandbox)
     jsontext_append_printf (d->reasons, "a pod sandbox: rewritten down, never refused for its "
                                         "capabilities");
@@ -214,7 +215,7 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
       d->removed[k] = capset_subtract (facts->sets[k], d->final[k]);
       d->changed[k] = d->removed[k] != 0 || d->unknown_removed[k];
       invariant = capset_subtract (d->removed[k], excess[k]);
-      if (invariant && (d->settings.action == POLICY_REWRITE || sandbox) && !refuse)
+      if (invariant && action == POLICY_REWRITE && !refuse)
         {
           cleanup_free char *names = capset_to_string (invariant, " ");
           jsontext_append_printf (d->reasons, "%s loses %s, which the kernel would not grant (%s)",
@@ -232,19 +233,16 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
      nor where the config already sets it.  Not a violation: only a rewrite
      sets it.  */
   if (d->settings.ping_group_range == POLICY_PING_AUTO && facts->network_ns && !facts->ping_sysctl
-      && !capset_has (d->final[CAPSET_BOUNDING], CAP_NET_RAW)
-      && (d->settings.action == POLICY_REWRITE || sandbox) && stage == ENFORCE_CAN_REWRITE)
+      && !capset_has (d->final[CAPSET_BOUNDING], CAP_NET_RAW) && action == POLICY_REWRITE
+      && stage == ENFORCE_CAN_REWRITE)
     {
       jsontext_append_printf (d->reasons,
                               "net.ipv4.ping_group_range set to `" ENFORCE_PING_GROUP_RANGE
                               "`: CAP_NET_RAW is not held, and ping needs ICMP sockets");
       d->set_ping = true;
     }
-
-  action = sandbox ? POLICY_REWRITE : d->settings.action;
-  if (d->settings.ping_group_range == POLICY_PING_AUTO && facts->network_unknown
-      && !facts->ping_sysctl && (d->settings.action == POLICY_REWRITE || sandbox)
-      && stage == ENFORCE_CAN_REWRITE)
+  else if (d->settings.ping_group_range == POLICY_PING_AUTO && facts->network_unknown
+           && !facts->ping_sysctl && action == POLICY_REWRITE && stage == ENFORCE_CAN_REWRITE)
     jsontext_append_printf (d->reasons,
                             "net.ipv4.ping_group_range not set: the network namespace `%s` cannot "
                             "be read, so it may be the host's",
