@@ -317,7 +317,8 @@ enforce_apply (const struct policy *policy, const struct decision *d, json_t *co
       if (profile == NULL)
         profile = confined ? json_deep_copy (own)
                            : seccomp_profile_for_config (d->settings.seccomp_profile);
-      if (seccomp_profile_deny_userns (profile, err) < 0)
+      /* The built-in baseline already denies them: nothing to add.  */
+      if (seccomp_profile_opens_userns (profile) && seccomp_profile_deny_userns (profile, err) < 0)
         return -1;
     }
   edit.keep = d->final;

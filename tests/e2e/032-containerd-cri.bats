@@ -193,6 +193,18 @@ check_sets ()
   check_sets "plain container" "$CRIO_NINE" "$CRIO_NINE" "$CRIO_NINE" "" ""
 }
 
+@test "userNamespaces: deny: pods still start (the sandbox too), and no container can make a user namespace" {
+  use_policy '.userNamespaces = "deny"'
+  run_pod userns default .
+  run -0 cri_ exec "$CID" cat /proc/1/status
+  check_sets "container" "$CRIO_NINE" "$CRIO_NINE" "$CRIO_NINE" "" ""
+  run -1 --separate-stderr cri_ exec "$CID" /bin/unshare -U -r /bin/id
+  assert "$stderr" =~ "Operation not permitted"
+  run -0 cri_ exec "$CID" /bin/sh -c 'echo ok > /tmp/f && cat /tmp/f && sleep 0 & wait'
+  assert "$(jq -r '.linux.seccomp.syscalls[] | select(.names | index("clone3")) | .errnoRet' "$(task_config "$CID")")" == 38
+  assert "$(jq -r '.linux.seccomp | type' "$(task_config "$POD")")" == object "the sandbox got the baseline too, and runs"
+}
+
 @test "a pod of another handler (a RuntimeClass naming runc-fast) is clamped too" {
   local pod ctr
   pod=$(pod_json fast default)
