@@ -63,6 +63,16 @@ int engines_hooks_dirs (const char *root, const char *main_file, const char *dro
    podman picks when none is set (crun when it is installed, else runc).  */
 char *engines_podman_runtime (const char *root, json_t *files, struct error **err);
 
+/* Every CRI handler a RuntimeClass can name in containerd's config TEXT:
+   containerd's own `runc`, and each one the file defines under RUNTIMES
+   (4 keys), in file order.  */
+int engines_containerd_handlers (const char *text, const char *const *runtimes, json_t **handlers,
+                                 struct error **err);
+
+/* Whether a handler's runtime_type, as written (quoted), runs runc: only
+   those shims exec BinaryName with runc's command line.  */
+bool engines_runs_runc (const char *raw_type);
+
 /* daemon.json parsed: an object whose `runtimes`, if any, is an object.  */
 json_t *engines_load_daemon_json (const char *full, const char *text, struct error **err);
 

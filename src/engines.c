@@ -216,3 +216,26 @@ engines_load_daemon_json (const char *full, const char *text, struct error **err
     }
   return doc;
 }
+
+int
+engines_containerd_handlers (const char *text, const char *const *runtimes, json_t **handlers,
+                             struct error **err)
+{
+  json_t *v;
+  size_t i;
+
+  if (tomledit_tables (text, runtimes, 4, handlers, err) < 0)
+    return -1;
+  json_array_foreach (*handlers, i, v)
+    if (strcmp (json_string_value (v), "runc") == 0)
+      return 0;
+  json_array_insert_new (*handlers, 0, json_string ("runc"));
+  return 0;
+}
+
+bool
+engines_runs_runc (const char *raw_type)
+{
+  return strcmp (raw_type, "\"io.containerd.runc.v2\"") == 0
+         || strcmp (raw_type, "\"io.containerd.runc.v1\"") == 0;
+}

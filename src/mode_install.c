@@ -451,9 +451,7 @@ wrap_handler (const struct policy *policy, struct install *in, const char *full,
      runc.v2.  */
   if (type == NULL && !has_handler && strcmp (name, "runc") == 0)
     type = xstrdup ("\"io.containerd.runc.v2\"");
-  if (type == NULL
-      || (strcmp (type, "\"io.containerd.runc.v2\"") != 0
-          && strcmp (type, "\"io.containerd.runc.v1\"") != 0))
+  if (type == NULL || !engines_runs_runc (type))
     {
       fprintf (in->out, "not covered: CRI handler `%s` (runtime_type %s does not run runc)\n", name,
                type ? type : "(none)");
@@ -499,7 +497,7 @@ install_containerd (const struct policy *policy, struct install *in, const char 
   cleanup_free char *backup_path = NULL;
   json_auto_t *handlers = NULL;
   const char *const *runtimes;
-  bool created = false, has_runc = false;
+  bool created = false;
   json_t *v;
   size_t i;
 
@@ -542,14 +540,8 @@ install_containerd (const struct policy *policy, struct install *in, const char 
                        "and later); convert it first",
                        full, version ? version : "1 (no `version` key)");
 
-  /* Every handler a RuntimeClass can name: containerd's own `runc`, and
-     each one the file defines.  */
-  if (tomledit_tables (text, runtimes, 4, &handlers, err) < 0)
+  if (engines_containerd_handlers (text, runtimes, &handlers, err) < 0)
     return error_wrap (err, "%s", full);
-  json_array_foreach (handlers, i, v)
-    has_runc = has_runc || strcmp (json_string_value (v), "runc") == 0;
-  if (!has_runc)
-    json_array_insert_new (handlers, 0, json_string ("runc"));
   original = xstrdup (text);
   json_array_foreach (handlers, i, v)
     if (wrap_handler (policy, in, full, runtimes, json_string_value (v), &text, err) < 0)

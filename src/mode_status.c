@@ -146,7 +146,6 @@ status_containerd (struct status *st, struct error **err)
   json_auto_t *handlers = NULL;
   const char *source;
   json_t *paths, *v;
-  bool has_runc = false;
   size_t i;
 
   if (!exists (st, ENGINES_CONTAINERD_CONFIG) && !has_binary (st, "containerd"))
@@ -182,12 +181,8 @@ status_containerd (struct status *st, struct error **err)
     return error_wrap (err, "%s", source);
   runtimes = version && strcmp (version, "3") == 0 ? engines_containerd_v3_runtimes
                                                    : engines_containerd_v2_runtimes;
-  if (tomledit_tables (text, runtimes, 4, &handlers, err) < 0)
+  if (engines_containerd_handlers (text, runtimes, &handlers, err) < 0)
     return error_wrap (err, "%s", source);
-  json_array_foreach (handlers, i, v)
-    has_runc = has_runc || strcmp (json_string_value (v), "runc") == 0;
-  if (!has_runc)
-    json_array_insert_new (handlers, 0, json_string ("runc"));
   json_array_foreach (handlers, i, v)
     {
       const char *name = json_string_value (v);
@@ -202,8 +197,7 @@ status_containerd (struct status *st, struct error **err)
           || tomledit_get (text, &bin, &raw_bin, &has_table, err) < 0)
         return error_wrap (err, "%s", source);
       xasprintf (&path, "CRI handler `%s` (create, exec, restore)", name);
-      if (raw_type && strcmp (raw_type, "\"io.containerd.runc.v2\"") != 0
-          && strcmp (raw_type, "\"io.containerd.runc.v1\"") != 0)
+      if (raw_type && !engines_runs_runc (raw_type))
         {
           cleanup_free char *detail = NULL;
           xasprintf (&detail, "runtime_type %s does not run runc", raw_type);
