@@ -65,13 +65,25 @@ int util_read_fd (int fd, size_t max, const char *what, char **out, size_t *len,
 int util_read_file_at (int dirfd, const char *name, size_t max, char **out, size_t *len,
                        struct error **err);
 
+/* How util_replace_file_at makes the new file last.  */
+enum util_durability
+{
+  /* fsync the file and the directory: a crash leaves the old file or the
+     new one on disk.  For the node's configuration (install).  */
+  UTIL_DURABLE,
+  /* Rename only: every process sees the old file or the new one, whole,
+     but a crash may leave either (or, on a filesystem without ext4's
+     rename-over ordering, an empty one).  For a container's bundle and
+     process file, read by the runtime a moment later in the same boot.  */
+  UTIL_VOLATILE,
+};
+
 /* Replaces NAME, a regular file directly inside DIRFD, with BUF atomically:
    a temporary file in the same directory gets NAME's mode and owner, is
-   written and fsync'd, renamed over NAME, and the directory fsync'd.  A
-   crash at any point leaves the old file or the new one, never a partial
-   one; on failure the temporary file is removed and NAME is untouched.  */
+   written, and renamed over NAME (with fsyncs as DURABILITY says).  On
+   failure the temporary file is removed and NAME is untouched.  */
 int util_replace_file_at (int dirfd, const char *name, const char *buf, size_t len,
-                          struct error **err);
+                          enum util_durability durability, struct error **err);
 
 /* Appends the formatted text to *LIST (which may be NULL), after SEP when
    *LIST is not empty.  */

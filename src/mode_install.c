@@ -78,7 +78,7 @@ put_file (struct install *in, const char *path, const char *content, struct erro
     return make_error (err, errno, "open `%s`: %s", dir, strerror (errno));
   if (old)
     {
-      if (util_replace_file_at (dirfd, name, content, strlen (content), err) < 0)
+      if (util_replace_file_at (dirfd, name, content, strlen (content), UTIL_DURABLE, err) < 0)
         return error_wrap (err, "%s", full);
     }
   else

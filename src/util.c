@@ -134,7 +134,8 @@ util_read_file_at (int dirfd, const char *name, size_t max, char **out, size_t *
 }
 
 int
-util_replace_file_at (int dirfd, const char *name, const char *buf, size_t len, struct error **err)
+util_replace_file_at (int dirfd, const char *name, const char *buf, size_t len,
+                      enum util_durability durability, struct error **err)
 {
   cleanup_free char *tmp = NULL;
   cleanup_close int fd = -1;
@@ -155,7 +156,7 @@ util_replace_file_at (int dirfd, const char *name, const char *buf, size_t len, 
   if (fchown (fd, st.st_uid, st.st_gid) < 0 && (errno != EPERM || geteuid () == 0))
     goto fail;
   if (fchmod (fd, st.st_mode & 07777) < 0 || util_write_all (fd, buf, len, err) < 0
-      || fsync (fd) < 0)
+      || (durability == UTIL_DURABLE && fsync (fd) < 0))
     goto fail;
   if (close (fd) < 0)
     {
@@ -165,8 +166,8 @@ util_replace_file_at (int dirfd, const char *name, const char *buf, size_t len, 
   fd = -1;
   if (renameat (dirfd, tmp, dirfd, name) < 0)
     goto fail;
-  /* The rename itself must reach the disk before the runtime runs.  */
-  if (fsync (dirfd) < 0)
+  /* The rename itself must reach the disk before the caller goes on.  */
+  if (durability == UTIL_DURABLE && fsync (dirfd) < 0)
     return make_error (err, errno, "fsync the directory of `%s`: %s", name, strerror (errno));
   return 0;
 
