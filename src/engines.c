@@ -30,7 +30,7 @@ engines_read (const char *path, char **text, struct error **err)
   if (fd < 0 && errno == ENOENT)
     return 0;
   if (fd < 0)
-    return make_error (err, errno, "open `%s`: %s", path, strerror (errno));
+    return make_error (err, errno, "open `%s`", path);
   return util_read_fd (fd, CAPGUARD_MAX_CONFIG, path, text, &len, err);
 }
 

@@ -280,7 +280,7 @@ jsontext_load_object (const char *buf, size_t len, const char *source, struct er
      one could be shown one set while the runtime applies another.  */
   doc = json_loadb (buf, len, JSON_REJECT_DUPLICATES, &jerr);
   if (doc == NULL && json_error_code (&jerr) == json_error_out_of_memory)
-    return make_error (err, ENOMEM, "%s: out of memory", source), NULL;
+    return make_error (err, ENOMEM, "%s", source), NULL;
   if (doc == NULL && jerr.line < 0)
     return make_error (err, 0, "%s: %s", source,
                        *jerr.text ? jerr.text

@@ -43,16 +43,16 @@ append_line (const char *file, const char *line, struct error **err)
     {
       *slash = '\0';
       if (mkdir (dir, 0750) < 0 && errno != EEXIST)
-        return make_error (err, errno, "create log directory `%s`: %s", dir, strerror (errno));
+        return make_error (err, errno, "create log directory `%s`", dir);
     }
   fd = open (file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0640);
   if (fd < 0)
-    return make_error (err, errno, "open log file `%s`: %s", file, strerror (errno));
+    return make_error (err, errno, "open log file `%s`", file);
   /* One write(2) per record on an O_APPEND file: concurrent hooks append
      whole lines and never interleave.  */
   len = xasprintf (&buf, "%s\n", line);
   if (write (fd, buf, len) != len)
-    return make_error (err, errno, "write log file `%s`: %s", file, strerror (errno));
+    return make_error (err, errno, "write log file `%s`", file);
   return 0;
 }
 

@@ -75,7 +75,7 @@ static int __attribute__ ((noreturn)) fail (int code, const char *command, struc
 {
   fflush (stdout);
   fprintf (stderr, "capguard: %s%s%s\n", command ? command : "", command ? ": " : "",
-           err && err->msg ? err->msg : "unknown error");
+           error_msg (err));
   exit (code);
 }
 
@@ -220,7 +220,7 @@ main (int argc, char **argv)
         usage_error ("precreate takes no arguments, got `%s`", argv[optind]);
       if (std_closed[STDIN_FILENO] || std_closed[STDOUT_FILENO])
         {
-          make_error (&err, EBADF, "standard %s is closed",
+          make_error (&err, 0, "standard %s is closed",
                       std_closed[STDIN_FILENO] ? "input" : "output");
           fail (EXIT_BAD_INPUT, command, err);
         }
@@ -261,7 +261,7 @@ main (int argc, char **argv)
         usage_error ("unknown hook stage `%s` (createRuntime, prestart or poststart)", stage);
       if (std_closed[STDIN_FILENO])
         {
-          make_error (&err, EBADF, "standard input is closed");
+          make_error (&err, 0, "standard input is closed");
           fail (EXIT_BAD_INPUT, command, err);
         }
       policy = load_policy (policy_path, command);

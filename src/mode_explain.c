@@ -47,9 +47,9 @@ read_input (const char *path, char **display, size_t *len, struct error **err)
 
   fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0)
-    return make_error (err, errno, "`%s`: %s", path, strerror (errno)), NULL;
+    return make_error (err, errno, "`%s`", path), NULL;
   if (fstat (fd, &st) < 0)
-    return make_error (err, errno, "stat `%s`: %s", path, strerror (errno)), NULL;
+    return make_error (err, errno, "stat `%s`", path), NULL;
   if (S_ISDIR (st.st_mode))
     {
       /* A bundle: its config.json, never through a symlink.  */
@@ -102,8 +102,7 @@ print_diff (FILE *out, const char *name, char *a_text, char *b_text, struct erro
   size_t n = split_lines (a_text, &a), m = split_lines (b_text, &b), i, j, k, nops = 0;
 
   if (n > DIFF_MAX_LINES || m > DIFF_MAX_LINES)
-    return make_error (err, EFBIG, "the config is too long to diff (over %d lines)",
-                       DIFF_MAX_LINES);
+    return make_error (err, 0, "the config is too long to diff (over %d lines)", DIFF_MAX_LINES);
   lcs = xmalloc0 (sizeof *lcs * (n + 1) * (m + 1));
 #define L(x, y) lcs[(x) * (m + 1) + (y)]
   for (i = n; i-- > 0;)

@@ -44,7 +44,7 @@ mode_hook_stage_known (const char *name)
 static int
 fail_logged (const struct policy *policy, const char *stage, const char *id, struct error **err)
 {
-  report_failure (policy, "hook", stage, id, (*err)->msg);
+  report_failure (policy, "hook", stage, id, error_msg (*err));
   if (id)
     error_wrap (err, "container %s", id);
   return -1;

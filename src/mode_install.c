@@ -40,11 +40,11 @@ mkdirs (const char *path, struct error **err)
       {
         *p = '\0';
         if (mkdir (copy, 0755) < 0 && errno != EEXIST)
-          return make_error (err, errno, "create `%s`: %s", copy, strerror (errno));
+          return make_error (err, errno, "create `%s`", copy);
         *p = '/';
       }
   if (mkdir (copy, 0755) < 0 && errno != EEXIST)
-    return make_error (err, errno, "create `%s`: %s", copy, strerror (errno));
+    return make_error (err, errno, "create `%s`", copy);
   return 0;
 }
 
@@ -75,7 +75,7 @@ put_file (struct install *in, const char *path, const char *content, struct erro
     return -1;
   dirfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dirfd < 0)
-    return make_error (err, errno, "open `%s`: %s", dir, strerror (errno));
+    return make_error (err, errno, "open `%s`", dir);
   if (old)
     {
       if (util_replace_file_at (dirfd, name, content, strlen (content), UTIL_DURABLE, err) < 0)
@@ -86,13 +86,12 @@ put_file (struct install *in, const char *path, const char *content, struct erro
       xasprintf (&tmp, ".%s.capguard-%d", name, (int)getpid ());
       fd = openat (dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
       if (fd < 0)
-        return make_error (err, errno, "create `%s/%s`: %s", dir, tmp, strerror (errno));
+        return make_error (err, errno, "create `%s/%s`", dir, tmp);
       if (util_write_all (fd, content, strlen (content), err) < 0 || fsync (fd) < 0
           || renameat (dirfd, tmp, dirfd, name) < 0)
         {
           unlinkat (dirfd, tmp, 0);
-          return *err ? error_wrap (err, "%s", full)
-                      : make_error (err, errno, "write `%s`: %s", full, strerror (errno));
+          return *err ? error_wrap (err, "%s", full) : make_error (err, errno, "write `%s`", full);
         }
     }
   fprintf (in->out, "wrote      %s\n", full);
@@ -110,12 +109,12 @@ remove_file (struct install *in, const char *path, struct error **err)
     {
       if (errno == ENOENT)
         return 0;
-      return make_error (err, errno, "`%s`: %s", full, strerror (errno));
+      return make_error (err, errno, "`%s`", full);
     }
   if (in->dry_run)
     fprintf (in->out, "would remove %s\n", full);
   else if (unlink (full) < 0)
-    return make_error (err, errno, "remove `%s`: %s", full, strerror (errno));
+    return make_error (err, errno, "remove `%s`", full);
   else
     fprintf (in->out, "removed    %s\n", full);
   return 0;
@@ -158,7 +157,7 @@ place_wrapper (struct install *in, struct error **err)
     }
   unlink (full);
   if (symlink ("capguard", full) < 0)
-    return make_error (err, errno, "link `%s`: %s", full, strerror (errno));
+    return make_error (err, errno, "link `%s`", full);
   fprintf (in->out, "linked     %s -> capguard\n", full);
   return 0;
 }
@@ -357,7 +356,7 @@ install_crio (const struct policy *policy, struct install *in, struct error **er
   FILE *mem = open_memstream (&text, &size);
 
   if (mem == NULL)
-    return make_error (err, errno, "open_memstream: %s", strerror (errno));
+    return make_error (err, errno, "open_memstream");
   mode_crio_conf (policy, mem, err);
   fclose (mem);
   defaults = text;
@@ -691,7 +690,7 @@ mode_install (const struct policy *policy, const char *engine, const char *root,
     {
       self = realpath ("/proc/self/exe", NULL);
       if (self == NULL)
-        return make_error (err, errno, "cannot find capguard's own path: %s", strerror (errno));
+        return make_error (err, errno, "cannot find capguard's own path");
       binary = self;
     }
   if (binary[0] != '/')
@@ -703,8 +702,7 @@ mode_install (const struct policy *policy, const char *engine, const char *root,
       xasprintf (&there, "%s%s", in.root, binary);
       /* The files name the binary: it must be where they say.  */
       if (access (there, X_OK) < 0)
-        return make_error (err, errno, "capguard is not at `%s` (%s): copy it there first", there,
-                           strerror (errno));
+        return make_error (err, errno, "capguard is not at `%s` (copy it there first)", there);
     }
   bin_copy = xstrdup (binary);
   xasprintf (&in.wrapper, "%s/capguard-runtime", dirname (bin_copy));

@@ -11,7 +11,7 @@
 static int
 log_failure (const struct policy *policy, struct error **err)
 {
-  report_failure (policy, "precreate", "precreate", NULL, (*err)->msg);
+  report_failure (policy, "precreate", "precreate", NULL, error_msg (*err));
   return -1;
 }
 

@@ -305,7 +305,7 @@ mode_report (char *const *logs, size_t n_logs, const char *since, bool suggest, 
       cleanup_close int fd
           = strcmp (logs[i], "-") == 0 ? dup (STDIN_FILENO) : open (logs[i], O_RDONLY | O_CLOEXEC);
       if (fd < 0)
-        return make_error (err, errno, "open `%s`: %s", logs[i], strerror (errno));
+        return make_error (err, errno, "open `%s`", logs[i]);
       if (read_log (&r, fd, logs[i], err) < 0)
         return -1;
     }

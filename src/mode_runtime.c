@@ -68,7 +68,7 @@ resolve_runtime (const char *explicit, const struct policy *policy, struct error
       if (chosen[0] != '/')
         return make_error (err, 0, "runtime `%s` is not an absolute path", chosen), NULL;
       if (access (chosen, X_OK) < 0)
-        return make_error (err, errno, "runtime `%s`: %s", chosen, strerror (errno)), NULL;
+        return make_error (err, errno, "runtime `%s`", chosen), NULL;
       if (same_file (chosen, "/proc/self/exe"))
         return make_error (err, 0, "runtime `%s` is capguard itself: refusing to loop", chosen),
                NULL;
@@ -87,7 +87,7 @@ resolve_runtime (const char *explicit, const struct policy *policy, struct error
         return candidate;
       free (candidate);
     }
-  return make_error (err, ENOENT, "no `runc` on PATH other than capguard itself"), NULL;
+  return make_error (err, 0, "no `runc` on PATH other than capguard itself"), NULL;
 }
 
 /* containerd's shim reports why create failed from the last error in
@@ -135,10 +135,10 @@ refuse (const struct policy *policy, const struct runtime_args *ra, const char *
         const char *id, int ret, struct error **err)
 {
   if (ret < 0)
-    report_failure (policy, "runtime", stage, id, (*err)->msg);
+    report_failure (policy, "runtime", stage, id, error_msg (*err));
   if (id)
     error_wrap (err, "container %s", id);
-  runtime_log (ra, (*err)->msg);
+  runtime_log (ra, error_msg (*err));
   return ret;
 }
 
@@ -173,12 +173,12 @@ rewrite_bundle (const struct policy *policy, const struct runtime_args *ra, cons
     {
       cwd = getcwd (NULL, 0);
       if (cwd == NULL)
-        return make_error (err, errno, "working directory: %s", strerror (errno));
+        return make_error (err, errno, "working directory");
       bundle = cwd;
     }
   dirfd = open (bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dirfd < 0)
-    return make_error (err, errno, "bundle `%s`: %s", bundle, strerror (errno));
+    return make_error (err, errno, "bundle `%s`", bundle);
   if (util_read_file_at (dirfd, "config.json", CAPGUARD_MAX_CONFIG, &buf, &len, err) < 0)
     return error_wrap (err, "bundle `%s`", bundle);
   config = oci_config_parse (buf, len, "config.json", err);
@@ -222,8 +222,8 @@ runtime_state (const char *runtime, const struct runtime_args *ra, const char *i
   argv[i] = NULL;
   out = util_run_capture (argv, CAPGUARD_MAX_STATE, false, len, &why);
   if (out == NULL)
-    return make_error (err, why->status, "`%s state %s` failed: is the container there? (%s)",
-                       runtime, id, why->msg),
+    return make_error (err, 0, "`%s state %s` failed: is the container there? (%s)", runtime, id,
+                       why->msg),
            NULL;
   return out;
 }
@@ -382,7 +382,7 @@ rewrite_exec (const struct policy *policy, const char *runtime, const struct run
       dirfd = open (proc_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       if (dirfd < 0)
         {
-          make_error (err, errno, "process file `%s`: %s", ra->process, strerror (errno));
+          make_error (err, errno, "process file `%s`", ra->process);
           goto done;
         }
       if (util_read_file_at (dirfd, proc_name, CAPGUARD_MAX_CONFIG, &proc_buf, &proc_len, err) < 0)
@@ -418,7 +418,7 @@ rewrite_exec (const struct policy *policy, const char *runtime, const struct run
                                    json_is_object (caps) ? json_deep_copy (caps) : json_object ())
               < 0)
             {
-              make_error (err, ENOMEM, "out of memory");
+              make_error (err, ENOMEM, "cannot build the process");
               goto done;
             }
         }
@@ -472,8 +472,7 @@ rewrite_exec (const struct policy *policy, const char *runtime, const struct run
       dirfd = open (process ? proc_dir : state.bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       if (dirfd < 0)
         {
-          make_error (err, errno, "open `%s`: %s", process ? proc_dir : state.bundle,
-                      strerror (errno));
+          make_error (err, errno, "open `%s`", process ? proc_dir : state.bundle);
           goto done;
         }
       if (write_json_at (dirfd, process ? proc_name : "config.json", process ? process : config,
@@ -604,7 +603,7 @@ restore_and_judge (const struct policy *policy, const char *runtime, const struc
   fflush (NULL);
   child = fork ();
   if (child < 0)
-    return make_error (err, errno, "fork: %s", strerror (errno));
+    return make_error (err, errno, "fork");
   if (child == 0)
     {
       execv (runtime, argv);
@@ -619,7 +618,7 @@ restore_and_judge (const struct policy *policy, const char *runtime, const struc
     {
       pid_t w = waitpid (child, &status, WNOHANG);
       if (w < 0 && errno != EINTR)
-        return make_error (err, errno, "wait for `%s`: %s", runtime, strerror (errno));
+        return make_error (err, errno, "wait for `%s`", runtime);
       if (!judged && !failed)
         {
           r = judge_restored (policy, runtime, ra, id, &refused, err);
@@ -734,5 +733,5 @@ mode_runtime (const struct policy *policy, const char *explicit_runtime, int arg
   runtime_args_release (&ra);
   fflush (NULL);
   execv (runtime, next);
-  return make_error (err, errno, "exec `%s`: %s", runtime, strerror (errno));
+  return make_error (err, errno, "exec `%s`", runtime);
 }

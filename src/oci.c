@@ -504,7 +504,7 @@ oci_bundle_read_config (const char *bundle, char **buf, size_t *len, struct erro
     return make_error (err, 0, "bundle `%s` is not an absolute path", bundle);
   dirfd = open (bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dirfd < 0)
-    return make_error (err, errno, "bundle `%s`: %s", bundle, strerror (errno));
+    return make_error (err, errno, "bundle `%s`", bundle);
   /* config.json is opened relative to the bundle and never through a
      symlink: a container's files must not point us at another document.  */
   if (util_read_file_at (dirfd, "config.json", CAPGUARD_MAX_CONFIG, buf, len, err) < 0)
@@ -606,7 +606,7 @@ object_member (json_t *parent, const char *key, struct error **err)
     {
       v = json_object ();
       if (json_object_set_new (parent, key, v) < 0)
-        return make_error (err, ENOMEM, "out of memory"), NULL;
+        return make_error (err, ENOMEM, "cannot add `%s`", key), NULL;
     }
   if (!json_is_object (v))
     return make_error (err, 0, "`%s` is not an object", key), NULL;
@@ -665,11 +665,12 @@ oci_config_apply (json_t *config, const struct oci_edit *edit, int last_cap, str
       if (edit->ping_group_range)
         {
           json_t *sysctl = object_member (linux_obj, "sysctl", err);
-          if (sysctl == NULL
-              || json_object_set_new (sysctl, "net.ipv4.ping_group_range",
-                                      json_string (edit->ping_group_range))
-                     < 0)
+          if (sysctl == NULL)
             return -1;
+          if (json_object_set_new (sysctl, "net.ipv4.ping_group_range",
+                                   json_string (edit->ping_group_range))
+              < 0)
+            return make_error (err, ENOMEM, "cannot set net.ipv4.ping_group_range");
         }
       if (edit->seccomp
           && json_object_set_new (linux_obj, "seccomp", json_deep_copy (edit->seccomp)) < 0)

@@ -123,23 +123,23 @@ read_owned_file (const char *path, const char *what, size_t max, char **text, si
 
   real = realpath (path, NULL);
   if (real == NULL)
-    return make_error (err, errno, "%s `%s`: %s", what, path, strerror (errno));
+    return make_error (err, errno, "%s `%s`", what, path);
   if (strcmp (real, "/") == 0)
     return make_error (err, 0, "%s `/` is not a regular file", what);
   dir_copy = xstrdup (real);
   dirfd = open (dirname (dir_copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dirfd < 0)
-    return make_error (err, errno, "%s directory of `%s`: %s", what, real, strerror (errno));
+    return make_error (err, errno, "%s directory of `%s`", what, real);
   if (fstat (dirfd, &st) < 0)
-    return make_error (err, errno, "stat `%s`: %s", dir_copy, strerror (errno));
+    return make_error (err, errno, "stat `%s`", dir_copy);
   xasprintf (&dir_what, "%s directory", what);
   if (check_owner (&st, dir_what, dir_copy, err) < 0)
     return -1;
   fd = openat (dirfd, strrchr (real, '/') + 1, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0)
-    return make_error (err, errno, "%s `%s`: %s", what, real, strerror (errno));
+    return make_error (err, errno, "%s `%s`", what, real);
   if (fstat (fd, &st) < 0)
-    return make_error (err, errno, "stat `%s`: %s", real, strerror (errno));
+    return make_error (err, errno, "stat `%s`", real);
   if (!S_ISREG (st.st_mode))
     return make_error (err, 0, "%s `%s` is not a regular file", what, real);
   if (check_owner (&st, what, real, err) < 0)
@@ -393,7 +393,12 @@ load_profile (struct ctx *c, const char *path, struct policy_settings *s, struct
   size_t len;
 
   if (read_owned_file (path, "seccomp profile", CAPGUARD_MAX_POLICY, &text, &len, err) < 0)
-    return fail_at (c, false, err, "%s", (*err)->msg);
+    {
+      /* The same message, located at the key naming the file.  */
+      cleanup_free char *msg = xstrdup ((*err)->msg);
+      error_free (err);
+      return fail_at (c, false, err, "%s", msg);
+    }
   json_array_append_new (c->policy->profile_sources, json_string (path));
   return adopt_profile (c, text, len, path, s, err);
 }

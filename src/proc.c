@@ -23,7 +23,7 @@ proc_open (pid_t pid, struct proc_handle *h, bool *gone, struct error **err)
       return 0;
     }
   if (h->pidfd < 0)
-    return make_error (err, errno, "pidfd_open %d: %s", (int)pid, strerror (errno));
+    return make_error (err, errno, "pidfd_open %d", (int)pid);
   return 0;
 }
 
@@ -105,7 +105,7 @@ proc_read_live (const struct proc_handle *h, struct proc_live *live, struct erro
   xasprintf (&path, "/proc/%d", (int)h->pid);
   dirfd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dirfd < 0)
-    return make_error (err, errno, "open %s: %s", path, strerror (errno));
+    return make_error (err, errno, "open %s", path);
   if (util_read_file_at (dirfd, "status", 1 << 20, &text, &len, err) < 0)
     return error_wrap (err, "%s", path);
   if (proc_parse_status (text, live, err) < 0)
@@ -115,7 +115,7 @@ proc_read_live (const struct proc_handle *h, struct proc_live *live, struct erro
      the status text: a mismatch means we read two different processes.  */
   caps = cap_get_pid (h->pid);
   if (caps == NULL)
-    return make_error (err, errno, "capget %d: %s", (int)h->pid, strerror (errno));
+    return make_error (err, errno, "capget %d", (int)h->pid);
   for (cap = 0; cap < CAPSET_MAX_BITS && cap <= cap_max_bits (); cap++)
     {
       static const struct
@@ -147,7 +147,7 @@ int
 proc_kill (const struct proc_handle *h, struct error **err)
 {
   if (pidfd_send_signal (h->pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
-    return make_error (err, errno, "kill %d: %s", (int)h->pid, strerror (errno));
+    return make_error (err, errno, "kill %d", (int)h->pid);
   return 0;
 }
 

@@ -101,7 +101,7 @@ util_read_fd (int fd, size_t max, const char *what, char **out, size_t *len, str
         break;
       used += n;
       if (used > max)
-        return make_error (err, EFBIG, "%s exceeds the limit of %zu bytes", what, max);
+        return make_error (err, 0, "%s exceeds the limit of %zu bytes", what, max);
     }
   if (buf == NULL)
     buf = xmalloc0 (1);
@@ -121,15 +121,15 @@ util_read_file_at (int dirfd, const char *name, size_t max, char **out, size_t *
   /* O_NONBLOCK: a FIFO planted in place of the file must not hang us.  */
   fd = openat (dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
   if (fd < 0 && errno == ELOOP)
-    return make_error (err, errno, "`%s` is a symbolic link: refusing to follow it", name);
+    return make_error (err, 0, "`%s` is a symbolic link: refusing to follow it", name);
   if (fd < 0)
-    return make_error (err, errno, "open `%s`: %s", name, strerror (errno));
+    return make_error (err, errno, "open `%s`", name);
   if (fstat (fd, &st) < 0)
-    return make_error (err, errno, "stat `%s`: %s", name, strerror (errno));
+    return make_error (err, errno, "stat `%s`", name);
   if (!S_ISREG (st.st_mode))
     return make_error (err, 0, "`%s` is not a regular file", name);
   if ((size_t)st.st_size > max)
-    return make_error (err, EFBIG, "`%s` exceeds the limit of %zu bytes", name, max);
+    return make_error (err, 0, "`%s` exceeds the limit of %zu bytes", name, max);
   return util_read_fd (fd, max, name, out, len, err);
 }
 
@@ -143,14 +143,13 @@ util_replace_file_at (int dirfd, const char *name, const char *buf, size_t len,
   int saved;
 
   if (fstatat (dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-    return make_error (err, errno, "stat `%s`: %s", name, strerror (errno));
+    return make_error (err, errno, "stat `%s`", name);
   if (!S_ISREG (st.st_mode))
     return make_error (err, 0, "`%s` is not a regular file", name);
   xasprintf (&tmp, ".%s.capguard-%d-%lx", name, (int)getpid (), (unsigned long)random ());
   fd = openat (dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0)
-    return make_error (err, errno, "create a temporary file beside `%s`: %s", name,
-                       strerror (errno));
+    return make_error (err, errno, "create a temporary file beside `%s`", name);
   /* Same owner and mode as the file it replaces: the runtime and the
      engine expect to read and later rewrite it as before.  */
   if (fchown (fd, st.st_uid, st.st_gid) < 0 && (errno != EPERM || geteuid () == 0))
@@ -168,7 +167,7 @@ util_replace_file_at (int dirfd, const char *name, const char *buf, size_t len,
     goto fail;
   /* The rename itself must reach the disk before the caller goes on.  */
   if (durability == UTIL_DURABLE && fsync (dirfd) < 0)
-    return make_error (err, errno, "fsync the directory of `%s`: %s", name, strerror (errno));
+    return make_error (err, errno, "fsync the directory of `%s`", name);
   return 0;
 
 fail:
@@ -176,7 +175,7 @@ fail:
   unlinkat (dirfd, tmp, 0);
   if (*err)
     return error_wrap (err, "rewrite `%s`", name);
-  return make_error (err, saved, "rewrite `%s`: %s", name, strerror (saved));
+  return make_error (err, saved, "rewrite `%s`", name);
 }
 
 int
@@ -188,7 +187,7 @@ util_write_all (int fd, const char *buf, size_t len, struct error **err)
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0)
-        return make_error (err, errno, "write: %s", strerror (errno));
+        return make_error (err, errno, "write");
       buf += n;
       len -= n;
     }
@@ -224,13 +223,13 @@ util_run_capture (char *const *argv, size_t max, bool quiet, size_t *len, struct
   pid_t pid;
 
   if (pipe2 (p, O_CLOEXEC) < 0)
-    return make_error (err, errno, "pipe: %s", strerror (errno)), NULL;
+    return make_error (err, errno, "pipe"), NULL;
   pid = fork ();
   if (pid < 0)
     {
       close (p[0]);
       close (p[1]);
-      return make_error (err, errno, "fork: %s", strerror (errno)), NULL;
+      return make_error (err, errno, "fork"), NULL;
     }
   if (pid == 0)
     {
