@@ -2,7 +2,6 @@
 #ifndef CAPGUARD_POLICY_H
 #define CAPGUARD_POLICY_H
 
-#include <regex.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -11,7 +10,7 @@
 #include "error.h"
 
 #define POLICY_DEFAULT_PATH "/etc/capguard/policy.json"
-#define POLICY_MAX_RULES 1024
+#define POLICY_MAX_RULES 16384
 
 enum policy_action
 {
@@ -82,13 +81,12 @@ struct policy_subject
   const json_t *annotations; /* object of strings, or NULL */
 };
 
+/* A match key's regex; compiled when first used (policy.c).  */
 struct policy_regex
 {
   char *pattern;
-  regex_t re;
-  int state;        /* 0 not compiled yet, 1 compiled, -1 does not compile */
-  char *error;      /* why, when it does not compile */
-  const char *what; /* the match key, for the error */
+  const char *what;                 /* the match key, for the error */
+  struct policy_regex_state *state; /* NULL until compiled */
 };
 
 struct policy_annotation_match
@@ -111,6 +109,8 @@ struct policy_rule
 
 struct policy
 {
+  bool cached;  /* read from its compiled form (policy_cache.h), */
+  char *arena;  /* this entry, which holds its rules' and settings' strings */
   char *source; /* the file, or "<built-in>" */
   char *text;   /* its text, for locating a setting (explain) */
   size_t text_len;
@@ -129,20 +129,47 @@ struct policy
 const char *policy_action_name (enum policy_action action);
 const char *policy_field_name (enum policy_field field);
 
+/* policy_load's and policy_parse's FLAGS.  */
+enum
+{
+  /* For the commands on the container-start path (precreate, hook, the
+     wrapper): a rule's regexes are compiled when the rule is first tried,
+     not when the policy loads (a 1 000-rule policy would otherwise cost
+     every start 1 000 regcomp calls), and a big policy is read from its
+     compiled form when that is fresh (policy_cache.h).  `check`,
+     `explain` and `status` compile every regex and read only the file.  */
+  POLICY_HOT = 1 << 0,
+};
+
 /* Loads the node policy.  PATH NULL means the default path, where a missing
    file selects the built-in policy; a named file must exist.  The file and
    its directory must be owned by root or the caller and not writable by
    group or others.  */
-struct policy *policy_load (const char *path, int last_cap, struct error **err);
+struct policy *policy_load (const char *path, int last_cap, unsigned flags, struct error **err);
 
 /* Loads PATH as the default policy: the built-in one when nothing is at
    PATH (not even a dangling symlink), else as policy_load.  */
-struct policy *policy_load_default (const char *path, int last_cap, struct error **err);
+struct policy *policy_load_default (const char *path, int last_cap, unsigned flags,
+                                    struct error **err);
 
 /* Parses and validates policy text; SOURCE names it in errors, which read
    `SOURCE:LINE:COLUMN: message`.  */
 struct policy *policy_parse (const char *text, size_t len, const char *source, int last_cap,
-                             struct error **err);
+                             unsigned flags, struct error **err);
+
+/* For policy_cache.c, which builds a policy from its compiled form: an
+   empty policy (the top level's defaults, no rules) for TEXT (which it
+   takes) from SOURCE,
+   and the seccomp profile named SOURCE ("<built-in baseline>" or an
+   absolute path, read and checked as a policy's `seccompProfile`) loaded
+   into it and made S's.  */
+struct policy *policy_new (char *text, size_t len, const char *source, int last_cap);
+int policy_attach_profile (struct policy *policy, const char *source, struct policy_settings *s,
+                           struct error **err);
+
+/* Whether every regex of POLICY compiles (each is freed again: a policy
+   of 10 000 rules compiled whole takes 60 MB).  */
+bool policy_regexes_compile (const struct policy *policy);
 
 void policy_free (struct policy *policy);
 static inline void
@@ -158,12 +185,6 @@ policy_freep (struct policy **p)
    closed) and NULL is returned.  */
 const struct policy_rule *policy_select (const struct policy *policy,
                                          const struct policy_subject *subject, const char **broken);
-
-/* Rules' regexes are compiled when first tried instead of when the policy
-   loads: the commands on the container-start path try only the rules up to
-   the first match, and a 1 000-rule policy would otherwise cost every start
-   1 000 regcomp calls.  `check` compiles them all.  */
-void policy_defer_regex (bool defer);
 
 /* Where the setting KEY ("capabilities.allow", "seccomp", ...) that RULE
    (NULL: the top level) takes effect stands in the policy text, as

@@ -48,11 +48,20 @@ steal_pointer_ (void *pp)
 }
 #define steal_pointer(pp) ((typeof (*(pp)))steal_pointer_ (pp))
 
+/* *FD, which the caller now owns; *FD becomes -1 (for cleanup_close).  */
+static inline int
+steal_fd (int *fd)
+{
+  int ret = *fd;
+  *fd = -1;
+  return ret;
+}
+
 /* Input size caps.  An OCI config from podman with a full seccomp profile is
    about 30 KiB; these leave two orders of magnitude of room and still bound
    what a hostile document can make us allocate.  */
 #define CAPGUARD_MAX_CONFIG (4 * 1024 * 1024)
-#define CAPGUARD_MAX_POLICY (1024 * 1024)
+#define CAPGUARD_MAX_POLICY (4 * 1024 * 1024)
 #define CAPGUARD_MAX_STATE (1024 * 1024)
 
 /* Reads all of FD into a NUL-terminated buffer of at most MAX bytes.

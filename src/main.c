@@ -108,20 +108,20 @@ run_wrapper (const char *policy_path, const char *runtime, int argc, char **argv
 {
   cleanup_error struct error *err = NULL;
   cleanup_policy struct policy *policy
-      = (policy_defer_regex (true), policy_load (policy_path, util_cap_last_cap (), &err));
+      = policy_load (policy_path, util_cap_last_cap (), POLICY_HOT, &err);
   int ret, exit_status = 0;
 
   if (policy == NULL && !mode_runtime_needs_policy (argc, argv))
     {
       /* A broken policy must not keep the engine from stopping, deleting
          or inspecting containers: only creating and exec fail closed.  */
-      log_warning ("%s; passing the command through to the runtime unchanged", err->msg);
+      log_warning ("%s; passing the command through to the runtime unchanged", error_msg (err));
       error_free (&err);
     }
   else if (policy == NULL)
     {
-      report_failure (NULL, "runtime", "runtime", NULL, err->msg);
-      mode_runtime_log_failure (argc, argv, err->msg);
+      report_failure (NULL, "runtime", "runtime", NULL, error_msg (err));
+      mode_runtime_log_failure (argc, argv, error_msg (err));
       fail (EXIT_USAGE, "runtime", err);
     }
   ret = mode_runtime (policy, runtime, argc, argv, &exit_status, &err);
@@ -138,16 +138,15 @@ static struct policy *volatile kept_policy;
 static struct policy *
 load_policy (const char *path, const char *command)
 {
-  /* On the container-start path only the rules tried are compiled.  */
-  policy_defer_regex (strcmp (command, "precreate") == 0 || strcmp (command, "hook") == 0);
+  bool hot = strcmp (command, "precreate") == 0 || strcmp (command, "hook") == 0;
   cleanup_error struct error *err = NULL;
-  struct policy *policy = policy_load (path, util_cap_last_cap (), &err);
+  struct policy *policy = policy_load (path, util_cap_last_cap (), hot ? POLICY_HOT : 0, &err);
 
   kept_policy = policy;
   if (policy == NULL)
     {
       if (strcmp (command, "precreate") == 0 || strcmp (command, "hook") == 0)
-        report_failure (NULL, command, command, NULL, err->msg);
+        report_failure (NULL, command, command, NULL, error_msg (err));
       fail (EXIT_USAGE, command, err);
     }
   return policy;
@@ -396,7 +395,7 @@ main (int argc, char **argv)
       if (optind != argc)
         usage_error ("status takes no arguments, got `%s`", argv[optind]);
       /* A policy that does not load is part of the answer, not an error.  */
-      policy = policy_load (policy_path, util_cap_last_cap (), &load_err);
+      policy = policy_load (policy_path, util_cap_last_cap (), 0, &load_err);
       kept_policy = policy;
       ret = mode_status (policy, policy_path, load_err ? load_err->msg : NULL, root, json, stdout,
                          &err);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <regex.h>
 #include <stdarg.h>
 #include <string.h>
 #include <strings.h>
@@ -11,6 +12,7 @@
 #include "capset.h"
 #include "jsontext.h"
 #include "policy.h"
+#include "policy_cache.h"
 #include "seccomp_util.h"
 #include "util.h"
 
@@ -49,6 +51,7 @@ struct ctx
   int last_cap;
   struct jsontext_step path[MAX_DEPTH];
   size_t depth;
+  bool defer_regex;      /* POLICY_HOT: compile a rule's regexes when first tried */
   struct policy *policy; /* owns the seccomp profiles loaded on the way */
 };
 
@@ -229,30 +232,33 @@ parse_cap_key (struct ctx *c, json_t *caps, const char *key, bool extend, uint64
   return r;
 }
 
-static bool defer_regex;
-
-void
-policy_defer_regex (bool defer)
+/* A regex once compiled: allocated then, so that a rule never tried costs
+   no more than its pattern (a 1 000-rule policy's rules would otherwise
+   hold 10 000 regex_t).  */
+struct policy_regex_state
 {
-  defer_regex = defer;
-}
+  int compiled; /* 1, or -1 when the pattern does not compile */
+  regex_t re;
+  char *error; /* why it does not */
+};
 
-/* Compiles R once; returns its state.  */
+/* Compiles R once; returns 1, or -1 when it does not compile.  */
 static int
 compile_regex (struct policy_regex *r)
 {
   char buf[256];
   int e;
 
-  if (r->state != 0)
-    return r->state;
+  if (r->state)
+    return r->state->compiled;
+  r->state = xmalloc0 (sizeof *r->state);
   /* No REG_NOSUB: the match offsets tell whether the whole value matched.  */
-  e = regcomp (&r->re, r->pattern, REG_EXTENDED);
+  e = regcomp (&r->state->re, r->pattern, REG_EXTENDED);
   if (e == 0)
-    return r->state = 1;
-  regerror (e, &r->re, buf, sizeof buf);
-  xasprintf (&r->error, "`%s`: invalid regex `%s`: %s", r->what, r->pattern, buf);
-  return r->state = -1;
+    return r->state->compiled = 1;
+  regerror (e, &r->state->re, buf, sizeof buf);
+  xasprintf (&r->state->error, "`%s`: invalid regex `%s`: %s", r->what, r->pattern, buf);
+  return r->state->compiled = -1;
 }
 
 #define REGEX_MAX_LEN 1024
@@ -333,8 +339,8 @@ parse_regex (struct ctx *c, json_t *v, const char *what, struct policy_regex *ou
     return fail_at (c, false, err, "`%s`: regex refused: %s", what, costly);
   out->pattern = xstrdup (json_string_value (v));
   out->what = what;
-  if (!defer_regex && compile_regex (out) < 0)
-    return fail_at (c, false, err, "%s", out->error);
+  if (!c->defer_regex && compile_regex (out) < 0)
+    return fail_at (c, false, err, "%s", out->state->error);
   return 0;
 }
 
@@ -604,7 +610,9 @@ parse_match (struct ctx *c, json_t *m, struct policy_rule *rule, struct error **
              parsing fails half way.  */
           am->key = xstrdup (key);
           rule->n_annotations++;
-          r = parse_regex (c, pat, key, &am->value, err);
+          /* Named by its own copy of the key: the document's is freed
+             before a deferred regex is compiled.  */
+          r = parse_regex (c, pat, am->key, &am->value, err);
           pop (c);
         }
       pop (c);
@@ -654,7 +662,73 @@ parse_rule (struct ctx *c, json_t *obj, const struct policy_settings *base,
 }
 
 struct policy *
-policy_parse (const char *text, size_t len, const char *source, int last_cap, struct error **err)
+policy_new (char *text, size_t len, const char *source, int last_cap)
+{
+  struct policy *policy = xmalloc0 (sizeof *policy);
+
+  policy->source = xstrdup (source);
+  policy->text = text;
+  policy->text_len = len;
+  policy->profiles = json_array ();
+  policy->profile_sources = json_array ();
+  policy->last_cap = last_cap;
+  policy->log_syslog = true;
+  policy->defaults.action = POLICY_REWRITE;
+  return policy;
+}
+
+int
+policy_attach_profile (struct policy *policy, const char *source, struct policy_settings *s,
+                       struct error **err)
+{
+  struct ctx c = { .text = policy->text,
+                   .len = policy->text_len,
+                   .source = policy->source,
+                   .last_cap = policy->last_cap,
+                   .policy = policy };
+
+  if (strcmp (source, "<built-in baseline>") == 0)
+    return builtin_profile (&c, s, err);
+  if (source[0] != '/')
+    return make_error (err, 0, "seccomp profile `%s` is not an absolute path", source);
+  return load_profile (&c, source, s, err);
+}
+
+/* Whether R compiles, without keeping it compiled.  */
+static bool
+regex_compiles (const struct policy_regex *r)
+{
+  regex_t re;
+
+  if (r->state)
+    return r->state->compiled == 1;
+  if (regcomp (&re, r->pattern, REG_EXTENDED) != 0)
+    return false;
+  regfree (&re);
+  return true;
+}
+
+bool
+policy_regexes_compile (const struct policy *policy)
+{
+  size_t i, j;
+
+  for (i = 0; i < policy->n_rules; i++)
+    {
+      const struct policy_rule *rule = &policy->rules[i];
+      for (j = 0; j < POLICY_FIELD_COUNT; j++)
+        if (rule->has_field[j] && !regex_compiles (&rule->field[j]))
+          return false;
+      for (j = 0; j < rule->n_annotations; j++)
+        if (!regex_compiles (&rule->annotations[j].value))
+          return false;
+    }
+  return true;
+}
+
+struct policy *
+policy_parse (const char *text, size_t len, const char *source, int last_cap, unsigned flags,
+              struct error **err)
 {
   static const char *const keys[] = { "version",
                                       "action",
@@ -669,7 +743,11 @@ policy_parse (const char *text, size_t len, const char *source, int last_cap, st
                                       "runtime",
                                       "rules",
                                       NULL };
-  struct ctx c = { .text = text, .len = len, .source = source, .last_cap = last_cap };
+  struct ctx c = { .text = text,
+                   .len = len,
+                   .source = source,
+                   .last_cap = last_cap,
+                   .defer_regex = flags & POLICY_HOT };
   struct policy *policy = NULL;
   json_auto_t *doc = NULL;
   json_t *v;
@@ -680,16 +758,8 @@ policy_parse (const char *text, size_t len, const char *source, int last_cap, st
   if (doc == NULL)
     return NULL;
 
-  policy = xmalloc0 (sizeof *policy);
-  policy->source = xstrdup (source);
-  policy->text = xstrndup (text, len);
-  policy->text_len = len;
-  policy->profiles = json_array ();
-  policy->profile_sources = json_array ();
+  policy = policy_new (xstrndup (text, len), len, source, last_cap);
   c.policy = policy;
-  policy->last_cap = last_cap;
-  policy->log_syslog = true;
-  policy->defaults.action = POLICY_REWRITE;
 
   /* The version first: a newer policy's unknown keys are explained by it.  */
   v = json_object_get (doc, "version");
@@ -794,13 +864,26 @@ policy_parse (const char *text, size_t len, const char *source, int last_cap, st
   return policy;
 }
 
+/* Frees a string of POLICY's rules or settings, unless it is in the
+   cache entry it was read from.  */
 static void
-regex_release (struct policy_regex *r)
+free_string (const struct policy *policy, char *s)
 {
-  if (r->state == 1)
-    regfree (&r->re);
-  free (r->pattern);
-  free (r->error);
+  if (!policy->cached)
+    free (s);
+}
+
+static void
+regex_release (const struct policy *policy, struct policy_regex *r)
+{
+  if (r->state)
+    {
+      if (r->state->compiled == 1)
+        regfree (&r->state->re);
+      free (r->state->error);
+      free (r->state);
+    }
+  free_string (policy, r->pattern);
 }
 
 void
@@ -814,27 +897,28 @@ policy_free (struct policy *policy)
     {
       struct policy_rule *rule = &policy->rules[i];
       for (j = 0; j < POLICY_FIELD_COUNT; j++)
-        regex_release (&rule->field[j]);
+        regex_release (policy, &rule->field[j]);
       for (j = 0; j < rule->n_annotations; j++)
         {
-          free (rule->annotations[j].key);
-          regex_release (&rule->annotations[j].value);
+          free_string (policy, rule->annotations[j].key);
+          regex_release (policy, &rule->annotations[j].value);
         }
       free (rule->annotations);
-      free (rule->name);
+      free_string (policy, rule->name);
     }
   free (policy->rules);
   free (policy->source);
   free (policy->text);
   json_decref (policy->profiles);
   json_decref (policy->profile_sources);
-  free (policy->log_file);
-  free (policy->runtime);
+  free_string (policy, policy->log_file);
+  free_string (policy, policy->runtime);
+  free (policy->arena);
   free (policy);
 }
 
 struct policy *
-policy_load_default (const char *path, int last_cap, struct error **err)
+policy_load_default (const char *path, int last_cap, unsigned flags, struct error **err)
 {
   struct stat st;
 
@@ -842,21 +926,32 @@ policy_load_default (const char *path, int last_cap, struct error **err)
      dangling symlink or an unreadable directory is an error, never a
      silent fallback to another policy.  */
   if (lstat (path, &st) < 0 && errno == ENOENT)
-    return policy_parse (policy_builtin_text, policy_builtin_len, "<built-in>", last_cap, err);
-  return policy_load (path, last_cap, err);
+    return policy_parse (policy_builtin_text, policy_builtin_len, "<built-in>", last_cap, flags,
+                         err);
+  return policy_load (path, last_cap, flags, err);
 }
 
 struct policy *
-policy_load (const char *path, int last_cap, struct error **err)
+policy_load (const char *path, int last_cap, unsigned flags, struct error **err)
 {
   cleanup_free char *text = NULL;
+  const char *cache_dir;
+  struct policy *policy;
   size_t len;
 
   if (path == NULL)
-    return policy_load_default (POLICY_DEFAULT_PATH, last_cap, err);
+    return policy_load_default (POLICY_DEFAULT_PATH, last_cap, flags, err);
   if (read_owned_file (path, "policy", CAPGUARD_MAX_POLICY, &text, &len, err) < 0)
     return NULL;
-  return policy_parse (text, len, path, last_cap, err);
+  /* The cache only where parsing costs more than reading it: a typical
+     policy is parsed in less time than the cache takes to check.  */
+  cache_dir = (flags & POLICY_HOT) && len >= POLICY_CACHE_MIN ? policy_cache_dir () : NULL;
+  if (cache_dir && (policy = policy_cache_read (cache_dir, path, &text, len, last_cap)))
+    return policy;
+  policy = policy_parse (text, len, path, last_cap, flags, err);
+  if (policy && cache_dir)
+    policy_cache_write (cache_dir, policy);
+  return policy;
 }
 
 char *
@@ -914,7 +1009,7 @@ policy_regex_whole (const struct policy_regex *regex, const char *value)
      whole value, that is the one reported.  Checking the span rather than
      wrapping the pattern in ^(...)$ keeps a pattern like `a)|(b` from
      escaping the anchors.  */
-  if (regexec (&r->re, value, 1, &m, 0) != 0)
+  if (regexec (&r->state->re, value, 1, &m, 0) != 0)
     return false;
   return m.rm_so == 0 && (size_t)m.rm_eo == strlen (value);
 }
@@ -929,7 +1024,7 @@ whole_match (const struct policy_regex *regex, const char *value, const char **b
     return 0;
   if (compile_regex ((struct policy_regex *)regex) < 0)
     {
-      *broken = regex->error;
+      *broken = regex->state->error;
       return -1;
     }
   return policy_regex_whole (regex, value);

@@ -80,7 +80,15 @@ util_read_fd (int fd, size_t max, const char *what, char **out, size_t *len, str
 {
   cleanup_free char *buf = NULL;
   size_t used = 0, cap = 0;
+  struct stat st;
 
+  /* A regular file is read into one buffer of its size (and room to see
+     its end): no copies while growing.  */
+  if (fstat (fd, &st) == 0 && S_ISREG (st.st_mode) && st.st_size > 0 && (size_t)st.st_size <= max)
+    {
+      cap = st.st_size + 4097;
+      buf = xrealloc (NULL, cap);
+    }
   for (;;)
     {
       ssize_t n;

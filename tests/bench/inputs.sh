@@ -13,7 +13,7 @@ jq -c . "$top/tests/fixtures/bundles/podman-privileged/config.json" > "$dir/podm
 # 1 MB: podman's config with a large environment, as a fat image's can be.
 jq -c '.process.env += [range(0; 14000) | "VARIABLE_\(.)=some value of the variable number \(.)"]' \
   "$top/tests/fixtures/bundles/podman-default/config.json" > "$dir/generated-1mb.json"
-for n in 1 10 1000; do
+for n in 1 10 1000 10000; do
   jq --argjson n "$n" '.log.syslog = false
     | .rules = [range(0; $n - 1) | {name: "r\(.)", match: {namespace: "team-\(.)", container: "app-\(.)|worker-\(.)"},
                                     capabilities: {add: ["NET_RAW"]}}] + .rules' \

@@ -132,9 +132,12 @@ refuse_input ()
   printf '{"version":1,"capabilities":{"allow":[' > "$p"
   run_capguard_stdin 2 "$DEFAULT" --policy "$p" precreate
   assert_one_error_line ":1:38: .* expected near end of file$"
-  head -c 2000000 /dev/zero > "$p"
+  head -c 5000000 /dev/zero > "$p"
   run_capguard_stdin 2 "$DEFAULT" --policy "$p" precreate
-  assert_one_error_line "policy exceeds the limit of 1048576 bytes"
+  assert_one_error_line "policy exceeds the limit of 4194304 bytes"
+  jq -n '{version: 1, capabilities: {allow: []}, rules: [range(0; 16385) | {name: "r", match: {}}]}' > "$p"
+  run_capguard_stdin 2 "$DEFAULT" --policy "$p" precreate
+  assert_one_error_line "policy.json:6:12: more than 16384 rules$"
 }
 
 @test "unsafe policy: group- or world-writable file or directory, not a regular file" {

@@ -51,7 +51,7 @@ LLVMFuzzerTestOneInput (const unsigned char *data, size_t size)
       const char *text = "{\"version\":1,\"capabilities\":{\"allow\":[\"CHOWN\",\"KILL\","
                          "\"NET_BIND_SERVICE\"],\"deny\":[\"SYS_ADMIN\"]},\"noNewPrivileges\":true,"
                          "\"seccomp\":\"baseline\",\"pingGroupRange\":\"auto\"}";
-      policy = policy_parse (text, strlen (text), "fuzz", 40, &err);
+      policy = policy_parse (text, strlen (text), "fuzz", 40, 0, &err);
       if (policy == NULL)
         abort ();
     }

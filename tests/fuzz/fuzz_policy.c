@@ -11,7 +11,7 @@ int
 LLVMFuzzerTestOneInput (const unsigned char *data, size_t size)
 {
   cleanup_error struct error *err = NULL;
-  struct policy *p = policy_parse ((const char *)data, size, "fuzz", 40, &err);
+  struct policy *p = policy_parse ((const char *)data, size, "fuzz", 40, 0, &err);
   struct policy_subject s = { 0 };
   const char *broken;
 

@@ -28,12 +28,13 @@ printf 'runc\0--debug\0state\0id' > "$argv_dir/state"
 declare -A corpus=(
   [config]=$(seed config "$top"/tests/fixtures/bundles/*/config.json)
   [policy]=$(seed policy "$top"/policy/*.json)
+  [policy_cache]=$(seed policy_cache "$top"/policy/*.json)
   [state]=$(seed state "$top"/tests/fixtures/state/*.json "$top"/tests/fixtures/bundles/runc-spec/config.json)
   [runtime_args]=$argv_dir
 )
 
 status=0
-for target in config policy state runtime_args; do
+for target in config policy policy_cache state runtime_args; do
   log=$out/$target.log
   if ! "$build/tests/fuzz/fuzz_$target" -max_total_time="$seconds" -max_len=65536 -timeout=10 \
       -rss_limit_mb=2048 -artifact_prefix="$out/" "${corpus[$target]}" > "$log" 2>&1; then

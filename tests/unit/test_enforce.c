@@ -20,7 +20,7 @@ policy_with (const char *action, const char *extra)
              "{\"version\":1,\"action\":\"%s\",\"capabilities\":{\"allow\":[\"KILL\",\"CHOWN\"],"
              "\"deny\":[\"SYS_ADMIN\"],\"inheritable\":[\"KILL\"],\"ambient\":[\"KILL\"]}%s}",
              action, extra);
-  p = policy_parse (text, strlen (text), "t.json", LAST, &err);
+  p = policy_parse (text, strlen (text), "t.json", LAST, 0, &err);
   if (p == NULL)
     fprintf (stderr, "# %s\n", err->msg);
   return p;
@@ -156,7 +156,7 @@ test_deny_wins_over_allow (void)
   struct oci_facts f;
   struct decision d;
 
-  p = policy_parse (text, strlen (text), "t", LAST, &err);
+  p = policy_parse (text, strlen (text), "t", LAST, 0, &err);
   EXPECT (p != NULL);
   facts_all (&f, 0);
   f.sets[CAPSET_BOUNDING] = NET_RAW;
@@ -476,7 +476,7 @@ test_ping_not_when_net_raw_is_kept (void)
   struct oci_facts f;
   struct decision d;
 
-  p = policy_parse (text, strlen (text), "t", LAST, &err);
+  p = policy_parse (text, strlen (text), "t", LAST, 0, &err);
   EXPECT (p != NULL);
   facts_all (&f, 0);
   f.sets[CAPSET_BOUNDING] = NET_RAW;

@@ -13,7 +13,7 @@ static struct policy *
 parse (const char *text, char **msg)
 {
   cleanup_error struct error *err = NULL;
-  struct policy *p = policy_parse (text, strlen (text), "p.json", LAST, &err);
+  struct policy *p = policy_parse (text, strlen (text), "p.json", LAST, 0, &err);
 
   if (msg)
     *msg = p ? NULL : xstrdup (err->msg);
@@ -84,7 +84,7 @@ test_builtin_is_default_json (void)
 {
   cleanup_error struct error *err = NULL;
   cleanup_policy struct policy *p
-      = policy_parse (policy_builtin_text, policy_builtin_len, "<built-in>", LAST, &err);
+      = policy_parse (policy_builtin_text, policy_builtin_len, "<built-in>", LAST, 0, &err);
   uint64_t crio = 0;
   const char *names[] = { "CHOWN",  "DAC_OVERRIDE", "FSETID",           "FOWNER", "SETGID",
                           "SETUID", "SETPCAP",      "NET_BIND_SERVICE", "KILL" };
@@ -614,18 +614,19 @@ test_deferred_regex_fails_closed (void)
   const char *broken;
   const struct policy_rule *r;
 
-  policy_defer_regex (true);
-  p = parse (BASE ",\"rules\":[{\"name\":\"ok\",\"match\":{\"pod\":\"a\"}},"
-                  "{\"name\":\"bad\",\"match\":{\"pod\":\"b(\"}}]}",
-             NULL);
-  policy_defer_regex (false);
+  const char *text = BASE ",\"rules\":[{\"name\":\"ok\",\"match\":{\"pod\":\"a\"}},"
+                          "{\"name\":\"bad\",\"match\":{\"pod\":\"b(\"}}]}";
+  cleanup_error struct error *err = NULL;
+
+  p = policy_parse (text, strlen (text), "p.json", LAST, POLICY_HOT, &err);
   EXPECT (p != NULL);
   /* Nothing was compiled at load.  */
-  EXPECT (p->rules[0].field[POLICY_FIELD_POD].state == 0);
+  EXPECT (p->rules[0].field[POLICY_FIELD_POD].state == NULL);
   s.fields[POLICY_FIELD_POD] = "a";
   r = policy_select (p, &s, &broken);
   EXPECT (r == &p->rules[0] && broken == NULL);
-  EXPECT (p->rules[1].field[POLICY_FIELD_POD].state == 0 && "a rule not reached is not compiled");
+  EXPECT (p->rules[1].field[POLICY_FIELD_POD].state == NULL
+          && "a rule not reached is not compiled");
   s.fields[POLICY_FIELD_POD] = "c";
   r = policy_select (p, &s, &broken);
   EXPECT (r == NULL && broken != NULL);
@@ -647,38 +648,38 @@ test_load_ownership_and_modes (void)
   xasprintf (&link, "%s/link.json", dir);
   EXPECT (write_file (file, BASE "}", 0644) == 0);
 
-  p = policy_load (file, LAST, &err);
+  p = policy_load (file, LAST, 0, &err);
   EXPECT (p != NULL);
   policy_free (p);
 
   EXPECT (symlink ("policy.json", link) == 0);
-  p = policy_load (link, LAST, &err);
+  p = policy_load (link, LAST, 0, &err);
   EXPECT (p != NULL);
   policy_free (p);
 
   EXPECT (chmod (file, 0664) == 0);
-  EXPECT (policy_load (file, LAST, &err) == NULL);
+  EXPECT (policy_load (file, LAST, 0, &err) == NULL);
   EXPECT (strstr (err->msg, "writable by group or others (mode 0664)") != NULL);
   EXPECT (chmod (file, 0646) == 0);
-  EXPECT (policy_load (file, LAST, &err) == NULL);
+  EXPECT (policy_load (file, LAST, 0, &err) == NULL);
   EXPECT (chmod (file, 0600) == 0);
 
   EXPECT (chmod (dir, 0777) == 0);
-  EXPECT (policy_load (file, LAST, &err) == NULL);
+  EXPECT (policy_load (file, LAST, 0, &err) == NULL);
   EXPECT (strstr (err->msg, "policy directory") != NULL);
   EXPECT (chmod (dir, 0700) == 0);
 
   if (geteuid () == 0)
     {
       EXPECT (chown (file, 12345, 0) == 0);
-      EXPECT (policy_load (file, LAST, &err) == NULL);
+      EXPECT (policy_load (file, LAST, 0, &err) == NULL);
       EXPECT (strstr (err->msg, "owned by uid 12345") != NULL);
       EXPECT (chown (file, 0, 0) == 0);
     }
 
   EXPECT (unlink (file) == 0);
   /* A named policy that is missing is an error, never the built-in.  */
-  EXPECT (policy_load (file, LAST, &err) == NULL);
+  EXPECT (policy_load (file, LAST, 0, &err) == NULL);
   EXPECT (strstr (err->msg, "No such file") != NULL);
   unlink (link);
   rmdir (dir);
@@ -696,18 +697,18 @@ test_default_path_falls_back_only_when_absent (void)
   if (mkdtemp (dir) == NULL)
     return -1;
   xasprintf (&file, "%s/policy.json", dir);
-  p = policy_load_default (file, LAST, &err);
+  p = policy_load_default (file, LAST, 0, &err);
   EXPECT (p != NULL && strcmp (p->source, "<built-in>") == 0);
   policy_free (p);
 
   /* A dangling symlink is an administrator's policy gone missing.  */
   EXPECT (symlink ("/nonexistent/capguard.json", file) == 0);
-  EXPECT (policy_load_default (file, LAST, &err) == NULL);
+  EXPECT (policy_load_default (file, LAST, 0, &err) == NULL);
   EXPECT (strstr (err->msg, "No such file or directory") != NULL);
   unlink (file);
 
   EXPECT (write_file (file, BASE "}", 0644) == 0);
-  p = policy_load_default (file, LAST, &err);
+  p = policy_load_default (file, LAST, 0, &err);
   EXPECT (p != NULL && strcmp (p->source, file) == 0);
   policy_free (p);
   unlink (file);
@@ -724,7 +725,7 @@ test_load_not_regular (void)
   for (i = 0; i < sizeof paths / sizeof paths[0]; i++)
     {
       cleanup_error struct error *err = NULL;
-      EXPECT (policy_load (paths[i], LAST, &err) == NULL);
+      EXPECT (policy_load (paths[i], LAST, 0, &err) == NULL);
       EXPECT (err && strstr (err->msg, "is not a regular file"));
     }
   return 0;
