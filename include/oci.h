@@ -37,7 +37,7 @@ struct oci_facts
   bool caps_present;              /* process.capabilities is an object */
   bool set_present[CAPSET_COUNT]; /* that set's key is there */
   uint64_t sets[CAPSET_COUNT];    /* the known capabilities in each set */
-  char *unknown[CAPSET_COUNT];    /* names runc would not know, space-separated, or NULL */
+  json_t *unknown[CAPSET_COUNT];  /* names runc would not know, an owned array, or NULL */
   int no_new_privileges;          /* -1 absent, 0 false, 1 true */
   const char *command;            /* process.args[0] */
   bool has_uid;
@@ -71,6 +71,10 @@ enum
 const char *oci_privileged_criterion (unsigned bit);
 
 void oci_facts_release (struct oci_facts *facts);
+
+/* NAMES (an array of strings) for a message: each JSON-quoted, so that a
+   hostile name cannot pass for another field, space-separated.  */
+char *oci_names_text (const json_t *names);
 
 /* Replaces the annotations the facts were taken from (borrowed), and
    recomputes the normalised fields and the engine from them.  */

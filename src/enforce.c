@@ -124,8 +124,9 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
       /* In a config, a name that is not a real capability is not allowed.  */
       if (facts->unknown[k])
         {
+          cleanup_free char *unknown = oci_names_text (facts->unknown[k]);
           jsontext_append_printf (d->reasons, "%s holds %s, not a capability of this kernel",
-                                  capset_kind_name (k), facts->unknown[k]);
+                                  capset_kind_name (k), unknown);
           exceeds = true;
           d->unknown_removed[k] = true;
         }
@@ -408,8 +409,9 @@ enforce_record (const struct decision *d, const struct oci_facts *facts, const c
       for (cap = 0; cap < CAPSET_MAX_BITS; cap++)
         if (capset_has (d->removed[k], cap) && capset_name (cap))
           json_array_append_new (arr, json_string (capset_name (cap)));
+      /* Each name as the config wrote it: the record's JSON quotes it.  */
       if (facts->unknown[k])
-        json_array_append_new (arr, json_string (facts->unknown[k]));
+        json_array_extend (arr, facts->unknown[k]);
       json_object_set_new (removed, capset_kind_name (k), arr);
     }
   json_object_set_new (rec, "removed", removed);

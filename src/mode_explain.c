@@ -328,7 +328,7 @@ mode_explain (const struct policy *policy, const char *path, char *const *annota
       json_object_set_new (s, "kept", names_array (capset_subtract (facts.sets[k], d.removed[k])));
       json_object_set_new (s, "removed", names_array (d.removed[k]));
       if (facts.unknown[k])
-        json_object_set_new (s, "unknown", json_string (facts.unknown[k]));
+        json_object_set (s, "unknown", facts.unknown[k]);
       json_object_set_new (s, "ceiling", json_string (ceiling_key (k)));
       json_object_set_new (s, "ceiling_at", at ? json_string (at) : json_null ());
       free (at);
@@ -401,14 +401,15 @@ mode_explain (const struct policy *policy, const char *path, char *const *annota
               = capset_to_string (capset_subtract (facts.sets[k], d.removed[k]), " ");
           cleanup_free char *removed = capset_to_string (d.removed[k], " ");
           cleanup_free char *at = policy_locate_setting (policy, d.rule, ceiling_key (k));
-          cleanup_free char *why = NULL;
+          cleanup_free char *why = NULL, *unknown = NULL;
 
           fprintf (out, "\n%s\n", capset_kind_name (k));
           print_wrapped (out, "kept", kept, NULL);
           if (*removed || facts.unknown[k])
             {
+              unknown = facts.unknown[k] ? oci_names_text (facts.unknown[k]) : NULL;
               xasprintf (&why, "(%s%s%s)", ceiling_key (k), at ? " at " : "", at ? at : "");
-              print_wrapped (out, "removed", *removed ? removed : facts.unknown[k], why);
+              print_wrapped (out, "removed", *removed ? removed : unknown, why);
             }
         }
       fprintf (out, "\nnoNewPrivileges  %s\n",

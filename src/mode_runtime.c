@@ -403,7 +403,7 @@ rewrite_exec (const struct policy *policy, const char *runtime, const struct run
             {
               facts.sets[k] = exec_facts.sets[k];
               facts.set_present[k] = exec_facts.set_present[k];
-              free (facts.unknown[k]);
+              json_decref (facts.unknown[k]);
               facts.unknown[k] = steal_pointer (&exec_facts.unknown[k]);
             }
           memcpy (container_sets, exec_facts.sets, sizeof container_sets);

@@ -169,13 +169,28 @@ oci_process_parse (const char *buf, size_t len, const char *source, json_t **pro
   return json_pack ("{s:O}", "process", doc);
 }
 
+char *
+oci_names_text (const json_t *names)
+{
+  char *out = NULL;
+  json_t *v;
+  size_t i;
+
+  json_array_foreach (names, i, v)
+    {
+      cleanup_free char *q = json_dumps (v, JSON_ENCODE_ANY);
+      util_append (&out, " ", "%s", q ? q : "?");
+    }
+  return out ? out : xstrdup ("");
+}
+
 void
 oci_facts_release (struct oci_facts *facts)
 {
   size_t i;
 
   for (i = 0; i < CAPSET_COUNT; i++)
-    free (facts->unknown[i]);
+    json_decref (facts->unknown[i]);
   free (facts->conflicts);
   memset (facts, 0, sizeof *facts);
 }
@@ -201,9 +216,9 @@ read_set (json_t *caps, enum capset_kind kind, int last_cap, struct oci_facts *f
       cap = capset_parse_config_name (json_string_value (v), last_cap);
       if (cap < 0)
         {
-          /* Quote it so a hostile name cannot forge log fields.  */
-          cleanup_free char *q = json_dumps (v, JSON_ENCODE_ANY);
-          util_append (&facts->unknown[kind], " ", "%s", q ? q : "?");
+          if (facts->unknown[kind] == NULL)
+            facts->unknown[kind] = json_array ();
+          json_array_append (facts->unknown[kind], v);
         }
       else
         facts->sets[kind] |= capset_bit (cap);

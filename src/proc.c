@@ -160,7 +160,7 @@ proc_facts_from_live (struct oci_facts *facts, const struct proc_live *live)
     {
       facts->sets[k] = live->sets[k];
       facts->set_present[k] = true;
-      free (facts->unknown[k]);
+      json_decref (facts->unknown[k]);
       facts->unknown[k] = NULL;
     }
   facts->caps_present = true;

@@ -101,6 +101,10 @@ if command -v runc >/dev/null && [ "$(id -u)" = 0 ]; then
   echo "wrapper run:             $(python3 "$top/tests/bench/paired.py" "$((rounds / 10 > 5 ? rounds / 10 : 5))" /dev/null runc \
     "runc=env runc --root $tmp/runc run --bundle $rb bench-run" \
     "wrapper=$wrapper --root $tmp/runc run --bundle $rb bench-run")"
+  # create as the engines call it, then delete (the same delete on both sides).
+  echo "wrapper create (runc):   $(python3 "$top/tests/bench/paired.py" "$((rounds / 10 > 5 ? rounds / 10 : 5))" /dev/null runc \
+    "runc=sh -c 'runc --root $tmp/runc create --bundle $rb bench-create && runc --root $tmp/runc delete -f bench-create'" \
+    "wrapper=sh -c '$wrapper --root $tmp/runc create --bundle $rb bench-create && runc --root $tmp/runc delete -f bench-create'")"
 fi
 
 # podman run with and without the precreate hook: the whole container start.

@@ -247,10 +247,20 @@ test_unknown_names_are_not_allowed (void)
   struct decision d;
 
   facts_all (&f, KILL);
-  f.unknown[CAPSET_BOUNDING] = xstrdup ("\"cap_sys_admin\"");
+  f.unknown[CAPSET_BOUNDING] = json_pack ("[s,s]", "cap_sys_admin", "CAP_KILL\",\"x");
   enforce_decide (pr, &f, ENFORCE_CAN_REWRITE, &d);
   EXPECT (d.outcome == ENFORCE_REWRITTEN && d.changed[CAPSET_BOUNDING]);
-  EXPECT (reasons_have (&d, "bounding holds \"cap_sys_admin\", not a capability of this kernel"));
+  EXPECT (reasons_have (
+      &d,
+      "bounding holds \"cap_sys_admin\" \"CAP_KILL\\\",\\\"x\", not a capability of this kernel"));
+  {
+    /* The log lists each name, as the config wrote it, not one string.  */
+    json_auto_t *rec = enforce_record (&d, &f, "precreate", "precreate", NULL);
+    json_t *removed = json_object_get (json_object_get (rec, "removed"), "bounding");
+    EXPECT (json_array_size (removed) == 2);
+    EXPECT_STR (json_string_value (json_array_get (removed, 0)), "cap_sys_admin");
+    EXPECT_STR (json_string_value (json_array_get (removed, 1)), "CAP_KILL\",\"x");
+  }
   decision_release (&d);
   enforce_decide (pe, &f, ENFORCE_CAN_REWRITE, &d);
   EXPECT (d.outcome == ENFORCE_REFUSED);
