@@ -8,19 +8,14 @@
 #include "error.h"
 #include "policy.h"
 
-/* Each mode returns the exit code of SPEC §3 (0 conforming, rewritten or
-   audited; 1 refused, with the reason in *err) or -1 with *err set for bad
-   input or an internal error (exit 3).  */
+/* What each command does, apart from its command line (command.h).  Each
+   returns a command_status: 0 conforming, rewritten or audited; 1 refused,
+   with the reason in *err; -1 with *err set for bad input or an internal
+   error; -2 for an invalid policy or option value.  */
 
 /* OCI config on IN_FD; the conforming config, one JSON document, on OUT_FD.
    Nothing is written to OUT_FD unless the container may run.  */
 int mode_precreate (const struct policy *policy, int in_fd, int out_fd, struct error **err);
-
-/* OCI state on IN_FD; checks <bundle>/config.json at STAGE (NULL or
-   "createRuntime", "prestart"), or at "poststart" the live sets of the
-   state's pid, killing it on a violation.  */
-int mode_hook (const struct policy *policy, const char *stage, int in_fd, struct error **err);
-bool mode_hook_stage_known (const char *stage);
 
 /* The runtime wrapper.  ARGV is the runtime's command line (ARGV[0] its
    name).  Rewrites what create, run, exec and restore will read, then
@@ -43,15 +38,6 @@ void mode_runtime_log_failure (int argc, char **argv, const char *msg);
    as JSON, optionally with a unified diff.  Changes nothing.  */
 int mode_explain (const struct policy *policy, const char *path, char *const *annotations,
                   size_t n_annotations, bool json, bool diff, FILE *out, struct error **err);
-
-/* Writes (or with UNINSTALL removes) ENGINE's registration files under
-   ROOT (NULL: /), for capguard at BINARY (NULL: this binary), printing
-   what it wrote and what to restart; CONFIG (NULL: the engine's default)
-   is containerd's config.toml or Docker's daemon.json under ROOT; DRY_RUN
-   writes nothing.  */
-int mode_install (const struct policy *policy, const char *engine, const char *root,
-                  const char *binary, const char *config, bool dry_run, bool uninstall, FILE *out,
-                  struct error **err);
 
 /* Prints the warnings (and notes) check gives POLICY; returns how many
    warnings.  */

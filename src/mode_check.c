@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "capset.h"
+#include "command.h"
 #include "enforce.h"
 #include "modes.h"
 #include "seccomp_util.h"
@@ -254,4 +255,51 @@ mode_version (FILE *out, struct error **err)
   seccomp_library_version (seccomp_version, sizeof seccomp_version);
   fprintf (out, "libseccomp %s\n", seccomp_version);
   return 0;
+}
+
+/* check [POLICY] and crio-conf [POLICY]: the policy as an optional argument.  */
+static struct policy *
+policy_argument (struct command_ctx *ctx, int *ret, struct error **err)
+{
+  struct policy *policy;
+
+  if (ctx->argc > 2)
+    {
+      *ret = command_usage (err, "%s takes at most one policy file, got `%s` too", ctx->name,
+                            ctx->argv[2]);
+      return NULL;
+    }
+  policy = command_policy (ctx, ctx->argc > 1 ? ctx->argv[1] : NULL, err);
+  *ret = COMMAND_INVALID;
+  return policy;
+}
+
+int
+command_check (struct command_ctx *ctx, struct error **err)
+{
+  const struct policy *policy;
+  int ret;
+
+  if ((policy = policy_argument (ctx, &ret, err)) == NULL)
+    return ret;
+  return mode_check (policy, stdout, err);
+}
+
+int
+command_crio_conf (struct command_ctx *ctx, struct error **err)
+{
+  const struct policy *policy;
+  int ret;
+
+  if ((policy = policy_argument (ctx, &ret, err)) == NULL)
+    return ret;
+  return mode_crio_conf (policy, stdout, err);
+}
+
+int
+command_version (struct command_ctx *ctx, struct error **err)
+{
+  if (ctx->argc > 1)
+    return command_usage (err, "version takes no arguments, got `%s`", ctx->argv[1]);
+  return mode_version (stdout, err);
 }

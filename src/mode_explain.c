@@ -7,6 +7,7 @@
 #include <sys/capability.h>
 #include <sys/stat.h>
 
+#include "command.h"
 #include "enforce.h"
 #include "jsontext.h"
 #include "modes.h"
@@ -483,4 +484,44 @@ done:
   decision_release (&d);
   oci_facts_release (&facts);
   return ret;
+}
+
+int
+command_explain (struct command_ctx *ctx, struct error **err)
+{
+  static const struct option options[] = {
+    { "annotation", required_argument, NULL, 'a' },
+    { "json", no_argument, NULL, 'j' },
+    { "diff", no_argument, NULL, 'd' },
+    { NULL, 0, NULL, 0 },
+  };
+  cleanup_free char **annotations = xmalloc0 (sizeof *annotations * ctx->argc);
+  const struct policy *policy;
+  size_t n_annotations = 0;
+  bool json = false, diff = false;
+  int c;
+
+  while ((c = command_getopt (ctx, options, err)) != -1)
+    switch (c)
+      {
+      case 'a':
+        if (strchr (optarg, '=') == NULL || optarg[0] == '=')
+          return command_usage (err, "--annotation `%s`: expected KEY=VALUE", optarg);
+        annotations[n_annotations++] = optarg;
+        break;
+      case 'j':
+        json = true;
+        break;
+      case 'd':
+        diff = true;
+        break;
+      default:
+        return COMMAND_USAGE;
+      }
+  if (ctx->argc - optind != 1)
+    return command_usage (err, "explain takes one config file or bundle directory");
+  if ((policy = command_policy (ctx, NULL, err)) == NULL)
+    return COMMAND_INVALID;
+  return mode_explain (policy, ctx->argv[optind], annotations, n_annotations, json, diff, stdout,
+                       err);
 }

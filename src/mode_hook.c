@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "command.h"
 #include "enforce.h"
 #include "log.h"
 #include "modes.h"
@@ -23,7 +25,7 @@ enum stage
 static int
 parse_stage (const char *name, enum stage *stage)
 {
-  if (name == NULL || strcmp (name, "createRuntime") == 0)
+  if (strcmp (name, "createRuntime") == 0)
     *stage = STAGE_CREATE_RUNTIME;
   else if (strcmp (name, "prestart") == 0)
     *stage = STAGE_PRESTART;
@@ -32,13 +34,6 @@ parse_stage (const char *name, enum stage *stage)
   else
     return -1;
   return 0;
-}
-
-bool
-mode_hook_stage_known (const char *name)
-{
-  enum stage s;
-  return parse_stage (name, &s) == 0;
 }
 
 static int
@@ -78,8 +73,12 @@ merge_annotations (json_t *config_ann, json_t *state_ann, char **conflicts)
   return merged;
 }
 
-int
-mode_hook (const struct policy *policy, const char *stage_name, int in_fd, struct error **err)
+/* OCI state on IN_FD; checks <bundle>/config.json at STAGE createRuntime
+   or prestart, or at poststart the live sets of the state's pid, killing it
+   on a violation.  */
+static int
+hook (const struct policy *policy, enum stage stage, const char *stage_name, int in_fd,
+      struct error **err)
 {
   cleanup_free char *state_buf = NULL, *config_buf = NULL, *merge_conflicts = NULL;
   struct proc_handle proc = { .pid = 0, .pidfd = -1 };
@@ -88,14 +87,8 @@ mode_hook (const struct policy *policy, const char *stage_name, int in_fd, struc
   struct decision d = { 0 };
   json_auto_t *state_doc = NULL, *config = NULL, *merged = NULL;
   size_t state_len, config_len;
-  enum stage stage;
   bool gone = false;
   int ret = -1;
-
-  if (parse_stage (stage_name, &stage) < 0)
-    return make_error (err, 0, "unknown hook stage `%s`", stage_name);
-  if (stage_name == NULL)
-    stage_name = "createRuntime";
 
   if (util_read_fd (in_fd, CAPGUARD_MAX_STATE, "state on stdin", &state_buf, &state_len, err) < 0)
     return fail_logged (policy, stage_name, NULL, err);
@@ -176,4 +169,21 @@ done:
   decision_release (&d);
   oci_facts_release (&facts);
   return ret;
+}
+
+int
+command_hook (struct command_ctx *ctx, struct error **err)
+{
+  const char *stage_name = ctx->argc > 1 ? ctx->argv[1] : "createRuntime";
+  const struct policy *policy;
+  enum stage stage;
+
+  if (ctx->argc > 2)
+    return command_usage (err, "hook takes one stage, got `%s` too", ctx->argv[2]);
+  if (parse_stage (stage_name, &stage) < 0)
+    return command_usage (err, "unknown hook stage `%s` (createRuntime, prestart or poststart)",
+                          stage_name);
+  if ((policy = command_policy (ctx, NULL, err)) == NULL)
+    return COMMAND_INVALID;
+  return hook (policy, stage, stage_name, STDIN_FILENO, err);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "command.h"
 #include "engines.h"
 #include "modes.h"
 #include "tomledit.h"
@@ -672,9 +673,29 @@ install_docker (struct install *in, const char *config, struct error **err)
   return 0;
 }
 
-int
-mode_install (const struct policy *policy, const char *engine, const char *root, const char *binary,
-              const char *config, bool dry_run, bool uninstall, FILE *out, struct error **err)
+enum engine
+{
+  ENGINE_PODMAN,
+  ENGINE_CRIO,
+  ENGINE_CONTAINERD,
+  ENGINE_DOCKER,
+};
+
+static const char *const engine_names[] = {
+  [ENGINE_PODMAN] = "podman",
+  [ENGINE_CRIO] = "crio",
+  [ENGINE_CONTAINERD] = "containerd",
+  [ENGINE_DOCKER] = "docker",
+};
+
+/* Writes (or with UNINSTALL removes) ENGINE's registration files under
+   ROOT (NULL: /), for capguard at BINARY (NULL: this binary), printing
+   what it wrote and what to restart; CONFIG (NULL: the engine's default)
+   is containerd's config.toml or Docker's daemon.json under ROOT; DRY_RUN
+   writes nothing.  */
+static int
+install (const struct policy *policy, enum engine engine, const char *root, const char *binary,
+         const char *config, bool dry_run, bool uninstall, FILE *out, struct error **err)
 {
   cleanup_free char *self = NULL, *root_copy = NULL, *bin_copy = NULL;
   struct install in = { .dry_run = dry_run, .uninstall = uninstall, .out = out };
@@ -707,16 +728,71 @@ mode_install (const struct policy *policy, const char *engine, const char *root,
   bin_copy = xstrdup (binary);
   xasprintf (&in.wrapper, "%s/capguard-runtime", dirname (bin_copy));
 
-  if (strcmp (engine, "podman") == 0)
-    ret = install_podman (policy, &in, err);
-  else if (strcmp (engine, "crio") == 0)
-    ret = install_crio (policy, &in, err);
-  else if (strcmp (engine, "containerd") == 0)
-    ret = install_containerd (policy, &in, config, err);
-  else if (strcmp (engine, "docker") == 0)
-    ret = install_docker (&in, config, err);
-  else
-    ret = make_error (err, 0, "unknown engine `%s` (podman, crio, containerd or docker)", engine);
+  switch (engine)
+    {
+    case ENGINE_PODMAN:
+      ret = install_podman (policy, &in, err);
+      break;
+    case ENGINE_CRIO:
+      ret = install_crio (policy, &in, err);
+      break;
+    case ENGINE_CONTAINERD:
+      ret = install_containerd (policy, &in, config, err);
+      break;
+    case ENGINE_DOCKER:
+    default:
+      ret = install_docker (&in, config, err);
+      break;
+    }
   free (in.wrapper);
   return ret;
+}
+
+int
+command_install (struct command_ctx *ctx, struct error **err)
+{
+  static const struct option options[] = {
+    { "root", required_argument, NULL, 'r' },
+    { "binary", required_argument, NULL, 'b' },
+    { "config", required_argument, NULL, 'c' },
+    { "dry-run", no_argument, NULL, 'n' },
+    { NULL, 0, NULL, 0 },
+  };
+  const char *root = NULL, *binary = NULL, *config = NULL;
+  const struct policy *policy;
+  bool dry_run = false;
+  size_t e;
+  int c;
+
+  while ((c = command_getopt (ctx, options, err)) != -1)
+    switch (c)
+      {
+      case 'r':
+        root = optarg;
+        break;
+      case 'b':
+        binary = optarg;
+        break;
+      case 'c':
+        config = optarg;
+        break;
+      case 'n':
+        dry_run = true;
+        break;
+      default:
+        return COMMAND_USAGE;
+      }
+  if (ctx->argc - optind != 1)
+    return command_usage (err, "%s takes one engine: podman, crio, containerd or docker",
+                          ctx->name);
+  for (e = 0; e < sizeof engine_names / sizeof engine_names[0]; e++)
+    if (strcmp (ctx->argv[optind], engine_names[e]) == 0)
+      break;
+  if (e == sizeof engine_names / sizeof engine_names[0])
+    return command_usage (err, "unknown engine `%s` (podman, crio, containerd or docker)",
+                          ctx->argv[optind]);
+  if ((policy = command_policy (ctx, NULL, err)) == NULL)
+    return COMMAND_INVALID;
+  return install (policy, e, root, binary, config, dry_run, strcmp (ctx->name, "uninstall") == 0,
+                  stdout, err);
 }

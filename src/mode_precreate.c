@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "command.h"
 #include "enforce.h"
 #include "modes.h"
 #include "oci.h"
@@ -84,4 +86,16 @@ done:
   decision_release (&d);
   oci_facts_release (&facts);
   return ret;
+}
+
+int
+command_precreate (struct command_ctx *ctx, struct error **err)
+{
+  const struct policy *policy;
+
+  if (ctx->argc > 1)
+    return command_usage (err, "precreate takes no arguments, got `%s`", ctx->argv[1]);
+  if ((policy = command_policy (ctx, NULL, err)) == NULL)
+    return COMMAND_INVALID;
+  return mode_precreate (policy, STDIN_FILENO, STDOUT_FILENO, err);
 }

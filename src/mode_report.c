@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "capset.h"
+#include "command.h"
 #include "modes.h"
 #include "util.h"
 
@@ -391,4 +392,36 @@ mode_report (char *const *logs, size_t n_logs, const char *since, bool suggest, 
                text);
     }
   return 0;
+}
+
+int
+command_report (struct command_ctx *ctx, struct error **err)
+{
+  static const struct option options[] = {
+    { "since", required_argument, NULL, 's' },
+    { "suggest", no_argument, NULL, 'g' },
+    { "json", no_argument, NULL, 'j' },
+    { NULL, 0, NULL, 0 },
+  };
+  const char *since = NULL;
+  bool suggest = false, json = false;
+  int c;
+
+  while ((c = command_getopt (ctx, options, err)) != -1)
+    switch (c)
+      {
+      case 's':
+        since = optarg;
+        break;
+      case 'g':
+        suggest = true;
+        break;
+      case 'j':
+        json = true;
+        break;
+      default:
+        return COMMAND_USAGE;
+      }
+  return mode_report (ctx->argv + optind, (size_t)(ctx->argc - optind), since, suggest, json,
+                      stdout, err);
 }

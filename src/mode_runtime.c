@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "command.h"
 #include "enforce.h"
 #include "log.h"
 #include "modes.h"
@@ -734,4 +735,56 @@ mode_runtime (const struct policy *policy, const char *explicit_runtime, int arg
   fflush (NULL);
   execv (runtime, next);
   return make_error (err, errno, "exec `%s`", runtime);
+}
+
+int
+command_run_wrapper (struct command_ctx *ctx, const char *runtime, int argc, char **argv,
+                     struct error **err)
+{
+  cleanup_error struct error *load_err = NULL;
+  struct policy *policy = command_keep_policy (
+      policy_load (ctx->policy_path, util_cap_last_cap (), POLICY_HOT, &load_err));
+  int ret, exit_status = 0;
+
+  if (policy == NULL && !mode_runtime_needs_policy (argc, argv))
+    /* A broken policy must not keep the engine from stopping, deleting or
+       inspecting containers: only creating and exec fail closed.  */
+    log_warning ("%s; passing the command through to the runtime unchanged", error_msg (load_err));
+  else if (policy == NULL)
+    {
+      report_failure (NULL, "runtime", "runtime", NULL, error_msg (load_err));
+      mode_runtime_log_failure (argc, argv, error_msg (load_err));
+      *err = steal_pointer (&load_err);
+      return COMMAND_INVALID;
+    }
+  ret = mode_runtime (policy, runtime, argc, argv, &exit_status, err);
+  if (ret == 0)
+    exit (exit_status);
+  return ret;
+}
+
+int
+command_runtime (struct command_ctx *ctx, struct error **err)
+{
+  const char *runtime = NULL;
+  int i = 1;
+
+  /* Not getopt: everything after `--` (or the first word that is not
+     --runtime) is the runtime's command line, options included.  */
+  if (i < ctx->argc && strncmp (ctx->argv[i], "--runtime=", 10) == 0)
+    runtime = ctx->argv[i++] + 10;
+  else if (i < ctx->argc && strcmp (ctx->argv[i], "--runtime") == 0)
+    {
+      if (i + 1 >= ctx->argc)
+        return command_usage (err, "option `--runtime` needs an argument");
+      runtime = ctx->argv[i + 1];
+      i += 2;
+    }
+  if (i < ctx->argc && strcmp (ctx->argv[i], "--") == 0)
+    i++;
+  if (i >= ctx->argc)
+    return command_usage (err,
+                          "runtime needs the runtime's arguments: capguard runtime -- create ...");
+  /* argv[i - 1] stands in for the runtime's argv[0].  */
+  return command_run_wrapper (ctx, runtime, ctx->argc - i + 1, ctx->argv + i - 1, err);
 }

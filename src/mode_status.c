@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "command.h"
 #include "engines.h"
 #include "modes.h"
 #include "tomledit.h"
@@ -523,4 +524,38 @@ mode_status (const struct policy *policy, const char *policy_path, const char *l
            : json_array_size (st.engines) == 0 ? "nothing to protect found"
                                                : "protected: every path is covered");
   return st.gaps == 0 && json_array_size (st.engines) > 0 ? 0 : 1;
+}
+
+int
+command_status (struct command_ctx *ctx, struct error **err)
+{
+  static const struct option options[] = {
+    { "root", required_argument, NULL, 'r' },
+    { "json", no_argument, NULL, 'j' },
+    { NULL, 0, NULL, 0 },
+  };
+  cleanup_error struct error *load_err = NULL;
+  const char *root = NULL;
+  struct policy *policy;
+  bool json = false;
+  int c;
+
+  while ((c = command_getopt (ctx, options, err)) != -1)
+    switch (c)
+      {
+      case 'r':
+        root = optarg;
+        break;
+      case 'j':
+        json = true;
+        break;
+      default:
+        return COMMAND_USAGE;
+      }
+  if (optind != ctx->argc)
+    return command_usage (err, "status takes no arguments, got `%s`", ctx->argv[optind]);
+  /* A policy that does not load is part of the answer, not an error.  */
+  policy = command_keep_policy (policy_load (ctx->policy_path, util_cap_last_cap (), 0, &load_err));
+  return mode_status (policy, ctx->policy_path, load_err ? load_err->msg : NULL, root, json, stdout,
+                      err);
 }

@@ -74,6 +74,24 @@ setup ()
   assert_one_error_line '^capguard: unknown explain option `--frob`$'
 }
 
+@test "every command takes its options before or after its arguments" {
+  run_capguard 0 --policy "$POLICY" explain --json "$FIXTURES/bundles/podman-default"
+  want=$output
+  run_capguard 0 --policy "$POLICY" explain "$FIXTURES/bundles/podman-default" --json
+  assert "$output" == "$want" "explain CONFIG --json"
+  run_capguard 2 --policy "$POLICY" explain "$FIXTURES/bundles/podman-default" --json extra
+  assert_one_error_line '^capguard: explain takes one config file or bundle directory$'
+  run_capguard 2 --policy "$POLICY" explain "$FIXTURES/bundles/podman-default" --annotation
+  assert_one_error_line '^capguard: option `--annotation` needs an argument$'
+  run_capguard 0 install podman --dry-run --binary "$CAPGUARD"
+  want=$output
+  run_capguard 0 install --dry-run podman --binary "$CAPGUARD"
+  assert "$output" == "$want" "install --dry-run before or after the engine"
+  run_capguard 0 --policy "$POLICY" check
+  run_capguard 2 check "$POLICY" --frob
+  assert_one_error_line '^capguard: check takes at most one policy file, got `--frob` too$'
+}
+
 # A runc container running grep ^Cap /proc/self/status with CAPS_JQ applied to runc's template;
 # explain's after_execve for the same config, and the live sets, side by side.
 predict_and_run ()
