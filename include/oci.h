@@ -76,9 +76,16 @@ void oci_facts_release (struct oci_facts *facts);
    hostile name cannot pass for another field, space-separated.  */
 char *oci_names_text (const json_t *names);
 
-/* Replaces the annotations the facts were taken from (borrowed), and
-   recomputes the normalised fields and the engine from them.  */
-int oci_facts_set_annotations (struct oci_facts *facts, json_t *annotations, struct error **err);
+/* Adds MORE (an object of strings, or NULL; WHERE names it: "in the
+   state") to the config's annotations
+   the facts were taken from, and recomputes the normalised fields and the
+   engine from the result, which *MERGED holds (the caller keeps it while it
+   uses FACTS).  The one rule wherever annotations meet (the OCI state's in
+   a hook, runc's state in exec, explain's --annotation): a key both carry
+   with different values is dropped, so that it matches nothing and neither
+   side can choose the other's rule, and the reason joins facts->conflicts.  */
+int oci_facts_add_annotations (struct oci_facts *facts, const json_t *more, const char *where,
+                               json_t **merged, struct error **err);
 
 /* The OCI state a runtime gives a hook on stdin (runtime-spec runtime.md).
    Strings and the annotations object are borrowed from the parsed document.  */

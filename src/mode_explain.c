@@ -213,7 +213,8 @@ mode_explain (const struct policy *policy, const char *path, char *const *annota
   cleanup_free char *buf = NULL, *display = NULL, *before_text = NULL, *after_text = NULL;
   struct oci_facts facts = { 0 };
   struct decision d = { 0 };
-  json_auto_t *config = NULL, *merged = NULL, *report = NULL, *sets = NULL, *execve = NULL;
+  json_auto_t *config = NULL, *merged = NULL, *added = NULL, *report = NULL, *sets = NULL,
+              *execve = NULL;
   json_auto_t *warnings = NULL;
   uint64_t before_exec[CAPSET_COUNT], after_exec[CAPSET_COUNT];
   bool root, nnp;
@@ -229,22 +230,21 @@ mode_explain (const struct policy *policy, const char *path, char *const *annota
   before_text = json_dumps (config, JSON_INDENT (2));
 
   /* Annotations given on the command line stand for what the engine adds
-     (CRI-O's sandbox annotations): they win over the config's.  */
-  merged = json_is_object (json_object_get (config, "annotations"))
-               ? json_copy (json_object_get (config, "annotations"))
-               : json_object ();
+     (CRI-O's sandbox annotations), merged as a hook merges them.  */
+  added = json_object ();
   for (i = 0; i < n_annotations; i++)
     {
       const char *eq = strchr (annotations[i], '=');
       cleanup_free char *key = NULL;
       if (eq == NULL || eq == annotations[i])
-        return make_error (err, 0, "--annotation `%s`: expected KEY=VALUE", annotations[i]);
+        return make_error (err, 0, "--annotation `%s`: expected KEY=VALUE", annotations[i]),
+               COMMAND_USAGE;
       key = xstrndup (annotations[i], eq - annotations[i]);
-      json_object_set_new (merged, key, json_string (eq + 1));
+      json_object_set_new (added, key, json_string (eq + 1));
     }
 
   if (oci_config_facts (config, policy->last_cap, &facts, err) < 0
-      || oci_facts_set_annotations (&facts, merged, err) < 0)
+      || oci_facts_add_annotations (&facts, added, "on the command line", &merged, err) < 0)
     {
       error_wrap (err, "%s", display);
       goto done;
@@ -505,8 +505,6 @@ command_explain (struct command_ctx *ctx, struct error **err)
     switch (c)
       {
       case 'a':
-        if (strchr (optarg, '=') == NULL || optarg[0] == '=')
-          return command_usage (err, "--annotation `%s`: expected KEY=VALUE", optarg);
         annotations[n_annotations++] = optarg;
         break;
       case 'j':

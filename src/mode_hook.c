@@ -45,34 +45,6 @@ fail_logged (const struct policy *policy, const char *stage, const char *id, str
   return -1;
 }
 
-/* The config's annotations, plus the state's (CRI-O merges the sandbox's
-   into the container's).  A key both carry with different values is
-   dropped, so it matches nothing, and the reason is kept.  */
-static json_t *
-merge_annotations (json_t *config_ann, json_t *state_ann, char **conflicts)
-{
-  json_t *merged = json_is_object (config_ann) ? json_copy (config_ann) : json_object ();
-  const char *key;
-  json_t *v;
-
-  *conflicts = NULL;
-  json_object_foreach (state_ann, key, v)
-    {
-      json_t *mine = json_object_get (merged, key);
-      if (mine == NULL)
-        json_object_set (merged, key, v);
-      else if (!json_equal (mine, v))
-        {
-          util_append (conflicts, "; ",
-                       "annotation `%s` is `%s` in the config but `%s` in the state; it "
-                       "matches nothing",
-                       key, json_string_value (mine), json_string_value (v));
-          json_object_del (merged, key);
-        }
-    }
-  return merged;
-}
-
 /* OCI state on IN_FD; checks <bundle>/config.json at STAGE createRuntime
    or prestart, or at poststart the live sets of the state's pid, killing it
    on a violation.  */
@@ -80,7 +52,7 @@ static int
 hook (const struct policy *policy, enum stage stage, const char *stage_name, int in_fd,
       struct error **err)
 {
-  cleanup_free char *state_buf = NULL, *config_buf = NULL, *merge_conflicts = NULL;
+  cleanup_free char *state_buf = NULL, *config_buf = NULL;
   struct proc_handle proc = { .pid = 0, .pidfd = -1 };
   struct oci_facts facts = { 0 };
   struct oci_state state;
@@ -111,11 +83,9 @@ hook (const struct policy *policy, enum stage stage, const char *stage_name, int
       error_wrap (err, "config.json");
       goto fail;
     }
-  merged = merge_annotations (facts.annotations, state.annotations, &merge_conflicts);
-  if (oci_facts_set_annotations (&facts, merged, err) < 0)
+  /* CRI-O merges the sandbox's annotations into the state's.  */
+  if (oci_facts_add_annotations (&facts, state.annotations, "in the state", &merged, err) < 0)
     goto fail;
-  if (merge_conflicts)
-    util_append (&facts.conflicts, "; ", "%s", merge_conflicts);
 
   if (stage == STAGE_POSTSTART)
     {

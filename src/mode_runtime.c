@@ -337,7 +337,7 @@ rewrite_exec (const struct policy *policy, const char *runtime, const struct run
   struct oci_state state;
   struct decision d = { 0 };
   json_auto_t *state_doc = NULL, *config = NULL, *proc_doc = NULL, *merged = NULL;
-  json_t *process = NULL, *ann;
+  json_t *process = NULL;
   size_t state_len, proc_len, i;
   uint64_t flag_caps = 0, container_sets[CAPSET_COUNT];
   bool fill_caps = false;
@@ -366,11 +366,8 @@ rewrite_exec (const struct policy *policy, const char *runtime, const struct run
   facts.network_ns = false;
   facts.network_unknown = NULL;
   /* The container's identity: its annotations with the runtime's view.  */
-  ann = facts.annotations;
-  merged = json_is_object (ann) ? json_copy (ann) : json_object ();
-  if (state.annotations)
-    json_object_update_missing (merged, state.annotations);
-  if (oci_facts_set_annotations (&facts, merged, err) < 0)
+  if (oci_facts_add_annotations (&facts, state.annotations, "in the runtime's state", &merged, err)
+      < 0)
     goto done;
 
   if (ra->process)

@@ -459,9 +459,32 @@ read_privileged (json_t *config, struct oci_facts *facts)
 }
 
 int
-oci_facts_set_annotations (struct oci_facts *facts, json_t *annotations, struct error **err)
+oci_facts_add_annotations (struct oci_facts *facts, const json_t *more, const char *where,
+                           json_t **merged, struct error **err)
 {
-  return read_fields (annotations, facts, err);
+  cleanup_free char *conflicts = NULL;
+  const char *key;
+  json_t *v;
+
+  *merged = json_is_object (facts->annotations) ? json_copy (facts->annotations) : json_object ();
+  json_object_foreach ((json_t *)more, key, v)
+    {
+      json_t *mine = json_object_get (*merged, key);
+      if (mine == NULL)
+        json_object_set (*merged, key, v);
+      else if (!json_equal (mine, v))
+        {
+          util_append (&conflicts, "; ",
+                       "annotation `%s` is `%s` in the config but `%s` %s; it matches nothing", key,
+                       json_string_value (mine), json_string_value (v), where);
+          json_object_del (*merged, key);
+        }
+    }
+  if (read_fields (*merged, facts, err) < 0)
+    return -1;
+  if (conflicts)
+    util_append (&facts->conflicts, "; ", "%s", conflicts);
+  return 0;
 }
 
 json_t *

@@ -48,6 +48,18 @@ setup ()
   assert_one_error_line '^capguard: --annotation `novalue`: expected KEY=VALUE$'
 }
 
+@test "explain --annotation meets the config's annotations as a hook meets the state's: a disagreement matches nothing" {
+  jq '.annotations["io.kubernetes.pod.namespace"] = "tenant-a" | .annotations["io.kubernetes.cri-o.ContainerType"] = "container"' \
+    "$FIXTURES/bundles/runc-spec/config.json" > "$BATS_TEST_TMPDIR/tenant.json"
+  run_capguard 0 --policy "$POLICY" explain --json "$BATS_TEST_TMPDIR/tenant.json"
+  assert "$(jq -r .identity.namespace <<<"$output")" == tenant-a
+  run_capguard 0 --policy "$POLICY" explain --json --annotation io.kubernetes.pod.namespace=kube-system \
+    "$BATS_TEST_TMPDIR/tenant.json"
+  assert "$(jq -r '[.rule, (.identity.namespace // "none")] | join(" ")' <<<"$output")" == "default none" \
+    "the command line cannot move a config into kube-system's rule"
+  assert "$(jq -r '.reasons[0]' <<<"$output")" =~ 'is `tenant-a` in the config but `kube-system` on the command line; it matches nothing'
+}
+
 @test "explain --diff: the same changes diff(1) finds between the config and precreate's output" {
   for f in runc-spec containerd-ctr-default podman-privileged; do
     in=$FIXTURES/bundles/$f/config.json

@@ -544,7 +544,38 @@ test_sandbox_and_joined_network (void)
   return 0;
 }
 
-TAP_MAIN (T (test_sandbox_and_joined_network), T (test_network_facts_and_edits), T (test_state),
-          T (test_seccomp_states), T (test_runc_would_read_differently), T (test_bad_json),
-          T (test_wrong_types), T (test_facts_of_sets), T (test_fields_and_conflicts),
-          T (test_captured_fixtures), T (test_apply_touches_only_what_changed))
+/* The one rule where annotations meet: added, kept when equal, dropped
+   with the reason when not.  */
+static int
+test_added_annotations (void)
+{
+  json_auto_t *doc = NULL, *merged = NULL;
+  json_auto_t *more = json_pack ("{s:s, s:s, s:s}", "io.kubernetes.pod.namespace", "kube-system",
+                                 "io.kubernetes.container.name", "web", "extra", "1");
+  struct oci_facts f;
+  cleanup_error struct error *err = NULL;
+
+  EXPECT (facts_of ("{\"annotations\":{\"io.kubernetes.cri-o.ContainerType\":\"container\","
+                    "\"io.kubernetes.pod.namespace\":\"prod\","
+                    "\"io.kubernetes.container.name\":\"web\"}}",
+                    &f, NULL, &doc)
+          == 0);
+  EXPECT_STR (f.fields[OCI_FIELD_NAMESPACE], "prod");
+  EXPECT (oci_facts_add_annotations (&f, more, "in the state", &merged, &err) == 0);
+  /* Neither side chooses the namespace: it matches nothing.  */
+  EXPECT (f.fields[OCI_FIELD_NAMESPACE] == NULL);
+  EXPECT (json_object_get (merged, "io.kubernetes.pod.namespace") == NULL);
+  EXPECT (f.conflicts
+          && strstr (f.conflicts, "annotation `io.kubernetes.pod.namespace` is `prod` in the "
+                                  "config but `kube-system` in the state; it matches nothing"));
+  EXPECT_STR (f.fields[OCI_FIELD_CONTAINER], "web");
+  EXPECT_STR (json_string_value (json_object_get (merged, "extra")), "1");
+  oci_facts_release (&f);
+  return 0;
+}
+
+TAP_MAIN (T (test_sandbox_and_joined_network), T (test_added_annotations),
+          T (test_network_facts_and_edits), T (test_state), T (test_seccomp_states),
+          T (test_runc_would_read_differently), T (test_bad_json), T (test_wrong_types),
+          T (test_facts_of_sets), T (test_fields_and_conflicts), T (test_captured_fixtures),
+          T (test_apply_touches_only_what_changed))
