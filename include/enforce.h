@@ -72,12 +72,4 @@ int enforce_rewrite_text (const struct policy *policy, const char *text, size_t 
                           struct oci_facts *facts, struct decision *d, char **out, size_t *out_len,
                           struct error **err);
 
-/* The decision-log record of SPEC §5 (without `time`, which the log adds).  */
-json_t *enforce_record (const struct decision *d, const struct oci_facts *facts,
-                        const char *command, const char *stage, const char *id);
-
-/* One human line: why the container was refused, or what was changed,
-   naming POLICY's file and the rule.  */
-char *enforce_summary (const struct policy *policy, const struct decision *d);
-
 #endif

@@ -48,19 +48,26 @@ ceiling_key (enum capset_kind kind)
                                     : "capabilities.allow";
 }
 
-void
-enforce_decide (const struct policy *policy, const struct oci_facts *facts,
-                enum enforce_stage stage, struct decision *d)
+/* What the clauses of SPEC §4 find, before the action turns it into an
+   outcome.  */
+struct judgement
+{
+  const struct oci_facts *facts;
+  enum enforce_stage stage;
+  enum policy_action action;     /* the rule's; rewrite for a pod sandbox */
+  bool sandbox;                  /* a CRI pod's sandbox, not under audit */
+  bool refuse;                   /* a clause that refuses whatever the action */
+  bool exceeds;                  /* a clause a rewrite can meet */
+  uint64_t excess[CAPSET_COUNT]; /* beyond each set's ceiling */
+};
+
+/* The rule the container's identity selects.  False when a regex the
+   choice needs does not compile: the policy is invalid, and refuses.  */
+static bool
+select_rule (const struct policy *policy, const struct oci_facts *facts, struct decision *d)
 {
   struct policy_subject subject = { 0 };
-  uint64_t excess[CAPSET_COUNT];
   const char *broken;
-  bool refuse = false, exceeds = false, sandbox;
-  enum policy_action action;
-  int k;
-
-  memset (d, 0, sizeof *d);
-  d->reasons = json_array ();
 
   subject.fields[POLICY_FIELD_NAMESPACE] = facts->fields[OCI_FIELD_NAMESPACE];
   subject.fields[POLICY_FIELD_POD] = facts->fields[OCI_FIELD_POD];
@@ -78,223 +85,307 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
   memcpy (d->final, facts->sets, sizeof d->final);
   if (broken)
     {
-      /* Fail closed: an invalid policy lets nothing through.  */
       jsontext_append_printf (d->reasons, "the policy is invalid: %s", broken);
       d->outcome = ENFORCE_REFUSED;
-      return;
+      return false;
     }
+  return true;
+}
 
-  /* A CRI pod's sandbox (pause) container gets the engine's default
-     capabilities, which no pod spec can change, and needs none: refusing
-     it would stop every pod on the node, so it is rewritten down instead
-     (SPEC §4 "Pod sandboxes").  A caller who marks another container as a
-     sandbox only trades a refusal for a clamp.  */
-  sandbox = facts->sandbox && d->settings.action != POLICY_AUDIT;
-  action = sandbox ? POLICY_REWRITE : d->settings.action;
-  if (sandbox)
+/* A CRI pod's sandbox (pause) container gets the engine's default
+   capabilities, which no pod spec can change, and needs none: refusing it
+   would stop every pod on the node, so it is rewritten down instead (SPEC
+   §4 "Pod sandboxes").  A caller who marks another container as a sandbox
+   only trades a refusal for a clamp.  */
+static void
+judge_sandbox (struct judgement *j, struct decision *d)
+{
+  j->sandbox = j->facts->sandbox && d->settings.action != POLICY_AUDIT;
+  j->action = j->sandbox ? POLICY_REWRITE : d->settings.action;
+  if (j->sandbox)
     jsontext_append_printf (d->reasons, "a pod sandbox: rewritten down, never refused for its "
                                         "capabilities");
+}
 
-  /* deny wins over allow, and refuses whatever the action (SPEC §4).  */
+/* deny wins over allow, and refuses whatever the action (SPEC §4).  */
+static void
+judge_deny (struct judgement *j, struct decision *d)
+{
+  int k;
+
   for (k = 0; k < CAPSET_COUNT; k++)
     {
-      uint64_t hit = capset_intersect (facts->sets[k], d->settings.deny);
-      if (hit)
-        {
-          cleanup_free char *names = capset_to_string (hit, " ");
-          jsontext_append_printf (d->reasons, "%s holds %s, denied by capabilities.deny",
-                                  capset_kind_name (k), names);
-          if (sandbox)
-            exceeds = true;
-          else
-            refuse = true;
-        }
+      uint64_t hit = capset_intersect (j->facts->sets[k], d->settings.deny);
+      cleanup_free char *names = NULL;
+
+      if (!hit)
+        continue;
+      names = capset_to_string (hit, " ");
+      jsontext_append_printf (d->reasons, "%s holds %s, denied by capabilities.deny",
+                              capset_kind_name (k), names);
+      if (j->sandbox)
+        j->exceeds = true;
+      else
+        j->refuse = true;
     }
+}
+
+/* Each set within its ceiling (allow, inheritable, ambient), and no name
+   that is not a capability of this kernel.  */
+static void
+judge_ceilings (struct judgement *j, struct decision *d)
+{
+  const struct oci_facts *facts = j->facts;
+  int k;
 
   for (k = 0; k < CAPSET_COUNT; k++)
     {
-      excess[k] = capset_subtract (facts->sets[k], ceiling_of (&d->settings, k));
-      if (excess[k])
+      uint64_t ceiling = ceiling_of (&d->settings, k);
+
+      j->excess[k] = capset_subtract (facts->sets[k], ceiling);
+      if (j->excess[k])
         {
-          cleanup_free char *names = capset_to_string (excess[k], " ");
+          cleanup_free char *names = capset_to_string (j->excess[k], " ");
           jsontext_append_printf (d->reasons, "%s holds %s, beyond %s", capset_kind_name (k), names,
                                   ceiling_key (k));
-          exceeds = true;
+          j->exceeds = true;
         }
-      /* In a config, a name that is not a real capability is not allowed.  */
       if (facts->unknown[k])
         {
           cleanup_free char *unknown = oci_names_text (facts->unknown[k]);
           jsontext_append_printf (d->reasons, "%s holds %s, not a capability of this kernel",
                                   capset_kind_name (k), unknown);
-          exceeds = true;
+          j->exceeds = true;
           d->unknown_removed[k] = true;
         }
-      d->final[k] = capset_subtract (
-          capset_intersect (facts->sets[k], ceiling_of (&d->settings, k)), d->settings.deny);
+      d->final[k] = capset_subtract (capset_intersect (facts->sets[k], ceiling), d->settings.deny);
     }
+}
 
-  if (d->settings.no_new_privileges && facts->no_new_privileges != 1)
-    {
-      jsontext_append_printf (d->reasons,
-                              "process.noNewPrivileges is not set, required by noNewPrivileges");
-      exceeds = true;
-      d->set_nnp = true;
-    }
+static void
+judge_no_new_privileges (struct judgement *j, struct decision *d)
+{
+  if (!d->settings.no_new_privileges || j->facts->no_new_privileges == 1)
+    return;
+  jsontext_append_printf (d->reasons,
+                          "process.noNewPrivileges is not set, required by noNewPrivileges");
+  j->exceeds = true;
+  d->set_nnp = true;
+}
 
-  /* seccomp: baseline gives an unconfined container the node's profile:
-     without one, a process with no capability at all can still create a
-     user namespace and hold every capability inside it, which is how most
-     container escapes through kernel bugs begin (user_namespaces(7)).  */
-  if (d->settings.seccomp == POLICY_SECCOMP_BASELINE && facts->seccomp != OCI_SECCOMP_CONFINED)
+static const char *
+unconfined_why (const struct oci_facts *facts)
+{
+  return facts->seccomp == OCI_SECCOMP_NONE ? "linux.seccomp is missing"
+                                            : "linux.seccomp allows every syscall (unconfined)";
+}
+
+/* seccomp: baseline gives an unconfined container the node's profile:
+   without one, a process with no capability at all can still create a user
+   namespace and hold every capability inside it, which is how most
+   container escapes through kernel bugs begin (user_namespaces(7)).
+   seccomp: require cannot be met by a rewrite, so it refuses (SPEC §4).  */
+static void
+judge_seccomp (struct judgement *j, struct decision *d)
+{
+  if (j->facts->seccomp == OCI_SECCOMP_CONFINED)
+    return;
+  if (d->settings.seccomp == POLICY_SECCOMP_BASELINE)
     {
       jsontext_append_printf (d->reasons, "%s: the node's seccomp baseline (%s) is required",
-                              facts->seccomp == OCI_SECCOMP_NONE
-                                  ? "linux.seccomp is missing"
-                                  : "linux.seccomp allows every syscall (unconfined)",
-                              d->settings.seccomp_profile_source);
-      exceeds = true;
+                              unconfined_why (j->facts), d->settings.seccomp_profile_source);
+      j->exceeds = true;
       d->set_seccomp = true;
     }
-
-  /* seccomp: require cannot be met by a rewrite, so it refuses (SPEC §4).  */
-  if (d->settings.seccomp == POLICY_SECCOMP_REQUIRE && facts->seccomp != OCI_SECCOMP_CONFINED)
+  else if (d->settings.seccomp == POLICY_SECCOMP_REQUIRE)
     {
       jsontext_append_printf (
-          d->reasons, "%s, required by seccomp: require%s",
-          facts->seccomp == OCI_SECCOMP_NONE ? "linux.seccomp is missing"
-                                             : "linux.seccomp allows every syscall (unconfined)",
-          sandbox ? " (not refused: the sandbox runs only the pause process)" : "");
-      refuse = refuse || !sandbox;
+          d->reasons, "%s, required by seccomp: require%s", unconfined_why (j->facts),
+          j->sandbox ? " (not refused: the sandbox runs only the pause process)" : "");
+      j->refuse = j->refuse || !j->sandbox;
     }
+}
 
-  /* privileged: refuse.  A privileged container holds every host device
-     (root with DAC_OVERRIDE reads the disks), an open device cgroup and a
-     writable /sys whatever its capabilities: clamping it would not give
-     its author what was asked, so it is refused, not rewritten.  */
-  if (d->settings.privileged == POLICY_PRIVILEGED_REFUSE && facts->privileged == OCI_PRIVILEGED_ALL)
-    {
-      jsontext_append_printf (d->reasons,
-                              "the engine made it privileged (%s, %s, %s), refused by privileged: "
-                              "refuse",
-                              oci_privileged_criterion (OCI_PRIVILEGED_ALL_DEVICES),
-                              oci_privileged_criterion (OCI_PRIVILEGED_SYSFS_RW),
-                              oci_privileged_criterion (OCI_PRIVILEGED_UNMASKED));
-      refuse = true;
-    }
+/* privileged: refuse.  A privileged container holds every host device
+   (root with DAC_OVERRIDE reads the disks), an open device cgroup and a
+   writable /sys whatever its capabilities: clamping it would not give its
+   author what was asked, so it is refused, not rewritten.  */
+static void
+judge_privileged (struct judgement *j, struct decision *d)
+{
+  if (d->settings.privileged != POLICY_PRIVILEGED_REFUSE
+      || j->facts->privileged != OCI_PRIVILEGED_ALL)
+    return;
+  jsontext_append_printf (d->reasons,
+                          "the engine made it privileged (%s, %s, %s), refused by privileged: "
+                          "refuse",
+                          oci_privileged_criterion (OCI_PRIVILEGED_ALL_DEVICES),
+                          oci_privileged_criterion (OCI_PRIVILEGED_SYSFS_RW),
+                          oci_privileged_criterion (OCI_PRIVILEGED_UNMASKED));
+  j->refuse = true;
+}
 
-  /* userNamespaces: deny.  Inside a user namespace of its own a process
-     with no capability at all holds every one over what the namespace
-     owns: the door behind most container escapes through kernel bugs
-     (user_namespaces(7)).  The profile the container will run with is
-     judged: its own, or the baseline a rewrite is about to give it.  */
-  if (d->settings.user_namespaces == POLICY_USERNS_DENY)
-    {
-      const char *why = seccomp_profile_opens_userns (
-          d->set_seccomp
-              ? d->settings.seccomp_profile
-              : (facts->seccomp == OCI_SECCOMP_CONFINED ? facts->seccomp_profile : NULL));
-      if (why)
-        {
-          jsontext_append_printf (d->reasons,
-                                  "linux.seccomp lets it create a user namespace (%s), denied by "
-                                  "userNamespaces: deny",
-                                  why);
-          exceeds = true;
-          d->set_userns = true;
-        }
-    }
+/* userNamespaces: deny.  Inside a user namespace of its own a process with
+   no capability at all holds every one over what the namespace owns: the
+   door behind most container escapes through kernel bugs
+   (user_namespaces(7)).  The profile the container will run with is
+   judged: its own, or the baseline a rewrite is about to give it.  */
+static void
+judge_user_namespaces (struct judgement *j, struct decision *d)
+{
+  const struct oci_facts *facts = j->facts;
+  const char *why;
 
-  /* After clamping, restore what the kernel requires of a process's sets
-     (capabilities(7)); under any other action only report the removals the
-     ceilings would make.  */
+  if (d->settings.user_namespaces != POLICY_USERNS_DENY)
+    return;
+  why = seccomp_profile_opens_userns (
+      d->set_seccomp ? d->settings.seccomp_profile
+                     : (facts->seccomp == OCI_SECCOMP_CONFINED ? facts->seccomp_profile : NULL));
+  if (why == NULL)
+    return;
+  jsontext_append_printf (d->reasons,
+                          "linux.seccomp lets it create a user namespace (%s), denied by "
+                          "userNamespaces: deny",
+                          why);
+  j->exceeds = true;
+  d->set_userns = true;
+}
+
+/* After clamping, restore what the kernel requires of a process's sets
+   (capabilities(7)); under any other action only report the removals the
+   ceilings would make.  */
+static void
+judge_invariants (struct judgement *j, struct decision *d)
+{
+  int k;
+
   capset_normalise (d->final);
   for (k = 0; k < CAPSET_COUNT; k++)
     {
       uint64_t invariant;
+      cleanup_free char *names = NULL;
 
-      d->removed[k] = capset_subtract (facts->sets[k], d->final[k]);
+      d->removed[k] = capset_subtract (j->facts->sets[k], d->final[k]);
       d->changed[k] = d->removed[k] != 0 || d->unknown_removed[k];
-      invariant = capset_subtract (d->removed[k], excess[k]);
-      if (invariant && action == POLICY_REWRITE && !refuse)
-        {
-          cleanup_free char *names = capset_to_string (invariant, " ");
-          jsontext_append_printf (d->reasons, "%s loses %s, which the kernel would not grant (%s)",
-                                  capset_kind_name (k), names,
-                                  k == CAPSET_PERMITTED ? "permitted must stay within bounding"
-                                  : k == CAPSET_EFFECTIVE
-                                      ? "effective must stay within permitted"
-                                      : "ambient must stay within permitted and inheritable");
-        }
+      invariant = capset_subtract (d->removed[k], j->excess[k]);
+      if (!invariant || j->action != POLICY_REWRITE || j->refuse)
+        continue;
+      names = capset_to_string (invariant, " ");
+      jsontext_append_printf (d->reasons, "%s loses %s, which the kernel would not grant (%s)",
+                              capset_kind_name (k), names,
+                              k == CAPSET_PERMITTED   ? "permitted must stay within bounding"
+                              : k == CAPSET_EFFECTIVE ? "effective must stay within permitted"
+                                                      : "ambient must stay within permitted and "
+                                                        "inheritable");
     }
+}
 
-  /* pingGroupRange: auto.  Without CAP_NET_RAW ping needs the kernel's
-     unprivileged ICMP sockets (icmp(7), ping_group_range), a per network
-     namespace sysctl: never touched for a container on the host's network,
-     nor where the config already sets it.  Not a violation: only a rewrite
-     sets it.  */
-  if (d->settings.ping_group_range == POLICY_PING_AUTO && facts->network_ns && !facts->ping_sysctl
-      && !capset_has (d->final[CAPSET_BOUNDING], CAP_NET_RAW) && action == POLICY_REWRITE
-      && stage == ENFORCE_CAN_REWRITE)
+/* pingGroupRange: auto.  Without CAP_NET_RAW ping needs the kernel's
+   unprivileged ICMP sockets (icmp(7), ping_group_range), a per network
+   namespace sysctl: never touched for a container on the host's network,
+   nor where the config already sets it.  Not a violation: only a rewrite
+   sets it.  */
+static void
+judge_ping (struct judgement *j, struct decision *d)
+{
+  const struct oci_facts *facts = j->facts;
+
+  if (d->settings.ping_group_range != POLICY_PING_AUTO || facts->ping_sysctl
+      || j->action != POLICY_REWRITE || j->stage != ENFORCE_CAN_REWRITE)
+    return;
+  if (facts->network_ns && !capset_has (d->final[CAPSET_BOUNDING], CAP_NET_RAW))
     {
       jsontext_append_printf (d->reasons,
                               "net.ipv4.ping_group_range set to `" ENFORCE_PING_GROUP_RANGE
                               "`: CAP_NET_RAW is not held, and ping needs ICMP sockets");
       d->set_ping = true;
     }
-  else if (d->settings.ping_group_range == POLICY_PING_AUTO && facts->network_unknown
-           && !facts->ping_sysctl && action == POLICY_REWRITE && stage == ENFORCE_CAN_REWRITE)
+  else if (facts->network_unknown)
     jsontext_append_printf (d->reasons,
                             "net.ipv4.ping_group_range not set: the network namespace `%s` cannot "
                             "be read, so it may be the host's",
                             facts->network_unknown);
+}
 
-  switch (action)
+/* The outcome of a rewrite, which a check-only stage cannot make.  */
+static enum enforce_outcome
+rewrite_outcome (const struct judgement *j, struct decision *d)
+{
+  bool any = d->set_nnp || d->set_seccomp || d->set_ping || d->set_userns;
+  int k;
+
+  if (j->refuse)
+    return ENFORCE_REFUSED;
+  if (j->exceeds && j->stage != ENFORCE_CAN_REWRITE && j->sandbox)
+    {
+      jsontext_append_printf (d->reasons, "no rewrite step ran for this sandbox; let through");
+      return ENFORCE_AUDITED;
+    }
+  if (j->exceeds && j->stage != ENFORCE_CAN_REWRITE)
+    {
+      /* A check-only stage still seeing an excess means no rewrite step ran
+         for this container: refuse rather than let it by.  */
+      jsontext_append_printf (d->reasons,
+                              j->stage == ENFORCE_RESTORED
+                                  ? "the restored process holds the credentials saved in its "
+                                    "checkpoint, which no rewrite of config.json reaches"
+                                  : "no rewrite step ran for this container (is the precreate "
+                                    "hook or the runtime wrapper registered?)");
+      return ENFORCE_REFUSED;
+    }
+  for (k = 0; k < CAPSET_COUNT; k++)
+    any |= d->changed[k];
+  return any ? ENFORCE_REWRITTEN : ENFORCE_ALLOWED;
+}
+
+/* The action turns the findings into the outcome; only a rewrite changes
+   anything, the removals stay as a report otherwise.  */
+static void
+conclude (const struct judgement *j, struct decision *d)
+{
+  bool violates = j->refuse || j->exceeds;
+
+  switch (j->action)
     {
     case POLICY_AUDIT:
-      d->outcome = (refuse || exceeds) ? ENFORCE_AUDITED : ENFORCE_ALLOWED;
+      d->outcome = violates ? ENFORCE_AUDITED : ENFORCE_ALLOWED;
       break;
     case POLICY_ENFORCE:
-      d->outcome = (refuse || exceeds) ? ENFORCE_REFUSED : ENFORCE_ALLOWED;
+      d->outcome = violates ? ENFORCE_REFUSED : ENFORCE_ALLOWED;
       break;
     case POLICY_REWRITE:
-      if (refuse)
-        d->outcome = ENFORCE_REFUSED;
-      else if (exceeds && stage != ENFORCE_CAN_REWRITE && sandbox)
-        {
-          jsontext_append_printf (d->reasons, "no rewrite step ran for this sandbox; let through");
-          d->outcome = ENFORCE_AUDITED;
-        }
-      else if (exceeds && stage != ENFORCE_CAN_REWRITE)
-        {
-          /* A check-only stage still seeing an excess means no rewrite
-             step ran for this container: refuse rather than let it by.  */
-          jsontext_append_printf (d->reasons,
-                                  stage == ENFORCE_RESTORED
-                                      ? "the restored process holds the credentials saved in its "
-                                        "checkpoint, which no rewrite of config.json reaches"
-                                      : "no rewrite step ran for this container (is the precreate "
-                                        "hook or the runtime wrapper registered?)");
-          d->outcome = ENFORCE_REFUSED;
-        }
-      else
-        {
-          bool any = d->set_nnp || d->set_seccomp || d->set_ping || d->set_userns;
-          for (k = 0; k < CAPSET_COUNT; k++)
-            any |= d->changed[k];
-          d->outcome = any ? ENFORCE_REWRITTEN : ENFORCE_ALLOWED;
-        }
+      d->outcome = rewrite_outcome (j, d);
       break;
     }
-
   if (d->outcome != ENFORCE_REWRITTEN)
     {
-      /* Only a rewrite changes the sets; the removals stay as a report.  */
       memset (d->changed, 0, sizeof d->changed);
       d->set_nnp = d->set_seccomp = d->set_ping = d->set_userns = false;
       if (d->outcome != ENFORCE_REFUSED)
-        memcpy (d->final, facts->sets, sizeof d->final);
+        memcpy (d->final, j->facts->sets, sizeof d->final);
     }
+}
+
+void
+enforce_decide (const struct policy *policy, const struct oci_facts *facts,
+                enum enforce_stage stage, struct decision *d)
+{
+  struct judgement j = { .facts = facts, .stage = stage };
+
+  memset (d, 0, sizeof *d);
+  d->reasons = json_array ();
+  if (!select_rule (policy, facts, d))
+    return; /* fail closed: an invalid policy lets nothing through */
+  judge_sandbox (&j, d);
+  judge_deny (&j, d);
+  judge_ceilings (&j, d);
+  judge_no_new_privileges (&j, d);
+  judge_seccomp (&j, d);
+  judge_privileged (&j, d);
+  judge_user_namespaces (&j, d);
+  judge_invariants (&j, d);
+  judge_ping (&j, d);
+  conclude (&j, d);
 }
 
 int
@@ -376,64 +467,4 @@ decision_release (struct decision *d)
 {
   json_decref (d->reasons);
   d->reasons = NULL;
-}
-
-static json_t *
-string_or_null (const char *s)
-{
-  return s ? json_string (s) : json_null ();
-}
-
-json_t *
-enforce_record (const struct decision *d, const struct oci_facts *facts, const char *command,
-                const char *stage, const char *id)
-{
-  json_t *rec = json_object (), *removed = json_object ();
-  int k;
-
-  json_object_set_new (rec, "command", json_string (command));
-  json_object_set_new (rec, "stage", string_or_null (stage));
-  json_object_set_new (rec, "id", string_or_null (id));
-  json_object_set_new (rec, "engine", json_string (facts->engine ? facts->engine : "unknown"));
-  json_object_set_new (rec, "namespace", string_or_null (facts->fields[OCI_FIELD_NAMESPACE]));
-  json_object_set_new (rec, "pod", string_or_null (facts->fields[OCI_FIELD_POD]));
-  json_object_set_new (rec, "container", string_or_null (facts->fields[OCI_FIELD_CONTAINER]));
-  json_object_set_new (rec, "image", string_or_null (facts->fields[OCI_FIELD_IMAGE]));
-  json_object_set_new (rec, "rule", json_string (d->rule ? d->rule->name : "default"));
-  json_object_set_new (rec, "action", json_string (policy_action_name (d->settings.action)));
-  json_object_set_new (rec, "decision", json_string (enforce_outcome_name (d->outcome)));
-  for (k = 0; k < CAPSET_COUNT; k++)
-    {
-      json_t *arr = json_array ();
-      int cap;
-      for (cap = 0; cap < CAPSET_MAX_BITS; cap++)
-        if (capset_has (d->removed[k], cap) && capset_name (cap))
-          json_array_append_new (arr, json_string (capset_name (cap)));
-      /* Each name as the config wrote it: the record's JSON quotes it.  */
-      if (facts->unknown[k])
-        json_array_extend (arr, facts->unknown[k]);
-      json_object_set_new (removed, capset_kind_name (k), arr);
-    }
-  json_object_set_new (rec, "removed", removed);
-  json_object_set (rec, "reasons", d->reasons);
-  return rec;
-}
-
-char *
-enforce_summary (const struct policy *policy, const struct decision *d)
-{
-  cleanup_free char *joined = NULL, *rule = NULL;
-  json_t *r;
-  size_t i;
-  char *out;
-
-  json_array_foreach (d->reasons, i, r)
-    util_append (&joined, "; ", "%s", json_string_value (r));
-  if (d->rule)
-    xasprintf (&rule, "rule `%s`", d->rule->name);
-  xasprintf (&out, "%s by %s (%s, action %s): %s", enforce_outcome_name (d->outcome),
-             strcmp (policy->source, "<built-in>") == 0 ? "the built-in policy" : policy->source,
-             rule ? rule : "top level", policy_action_name (d->settings.action),
-             joined ? joined : "conforms");
-  return out;
 }

@@ -121,15 +121,8 @@ hook (const struct policy *policy, enum stage stage, const char *stage_name, int
       json_array_append_new (d.reasons, json_string ("killed the container's init (SIGKILL)"));
     }
 
-  report_decision (policy, &d, &facts, "hook", stage_name, state.id);
-  if (d.outcome == ENFORCE_REFUSED)
-    {
-      cleanup_free char *summary = enforce_summary (policy, &d);
-      make_error (err, 0, "container %s: %s", state.id, summary);
-      ret = 1;
-    }
-  else
-    ret = 0;
+  if ((ret = report_outcome (policy, &d, &facts, "hook", stage_name, state.id, err)) == 1)
+    error_wrap (err, "container %s", state.id);
   goto done;
 
 fail:

@@ -69,15 +69,7 @@ mode_precreate (const struct policy *policy, int in_fd, int out_fd, struct error
 
   /* Logged once the outcome is final: a config that could not be written
      out is a failure, not a rewrite.  */
-  report_decision (policy, &d, &facts, "precreate", "precreate", NULL);
-  if (d.outcome == ENFORCE_REFUSED)
-    {
-      cleanup_free char *summary = enforce_summary (policy, &d);
-      make_error (err, 0, "%s", summary);
-      ret = 1;
-    }
-  else
-    ret = 0;
+  ret = report_outcome (policy, &d, &facts, "precreate", "precreate", NULL, err);
   goto done;
 
 fail:

@@ -143,19 +143,6 @@ refuse (const struct policy *policy, const struct runtime_args *ra, const char *
   return ret;
 }
 
-static void
-report_and_summarise (const struct policy *policy, const struct decision *d,
-                      const struct oci_facts *facts, const char *stage, const char *id,
-                      struct error **err)
-{
-  report_decision (policy, d, facts, "runtime", stage, id);
-  if (d->outcome == ENFORCE_REFUSED)
-    {
-      cleanup_free char *summary = enforce_summary (policy, d);
-      make_error (err, 0, "%s", summary);
-    }
-}
-
 /* create, run: <bundle>/config.json rewritten in place.  */
 static int
 rewrite_bundle (const struct policy *policy, const struct runtime_args *ra, const char *stage,
@@ -195,8 +182,7 @@ rewrite_bundle (const struct policy *policy, const struct runtime_args *ra, cons
       error_wrap (err, "bundle `%s`", bundle);
       goto done;
     }
-  report_and_summarise (policy, &d, &facts, stage, id, err);
-  ret = d.outcome == ENFORCE_REFUSED ? 1 : 0;
+  ret = report_outcome (policy, &d, &facts, "runtime", stage, id, err);
 done:
   decision_release (&d);
   oci_facts_release (&facts);
@@ -481,8 +467,7 @@ rewrite_exec (const struct policy *policy, const char *runtime, const struct run
           goto done;
         }
     }
-  report_and_summarise (policy, &d, &facts, "exec", id, err);
-  ret = d.outcome == ENFORCE_REFUSED ? 1 : 0;
+  ret = report_outcome (policy, &d, &facts, "runtime", "exec", id, err);
 done:
   decision_release (&d);
   oci_facts_release (&facts);
@@ -572,7 +557,7 @@ judge_restored (const struct policy *policy, const char *runtime, const struct r
         goto done;
       json_array_append_new (d.reasons, json_string ("killed the restored process (SIGKILL)"));
     }
-  report_and_summarise (policy, &d, &facts, "restored", id, err);
+  report_outcome (policy, &d, &facts, "runtime", "restored", id, err);
   ret = 1;
 done:
   proc_close (&proc);

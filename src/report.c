@@ -1,9 +1,71 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <string.h>
 #include <syslog.h>
 
+#include "capset.h"
 #include "log.h"
 #include "report.h"
 #include "util.h"
+
+static json_t *
+string_or_null (const char *s)
+{
+  return s ? json_string (s) : json_null ();
+}
+
+json_t *
+report_record (const struct decision *d, const struct oci_facts *facts, const char *command,
+               const char *stage, const char *id)
+{
+  json_t *rec = json_object (), *removed = json_object ();
+  int k;
+
+  json_object_set_new (rec, "command", json_string (command));
+  json_object_set_new (rec, "stage", string_or_null (stage));
+  json_object_set_new (rec, "id", string_or_null (id));
+  json_object_set_new (rec, "engine", json_string (facts->engine ? facts->engine : "unknown"));
+  json_object_set_new (rec, "namespace", string_or_null (facts->fields[OCI_FIELD_NAMESPACE]));
+  json_object_set_new (rec, "pod", string_or_null (facts->fields[OCI_FIELD_POD]));
+  json_object_set_new (rec, "container", string_or_null (facts->fields[OCI_FIELD_CONTAINER]));
+  json_object_set_new (rec, "image", string_or_null (facts->fields[OCI_FIELD_IMAGE]));
+  json_object_set_new (rec, "rule", json_string (d->rule ? d->rule->name : "default"));
+  json_object_set_new (rec, "action", json_string (policy_action_name (d->settings.action)));
+  json_object_set_new (rec, "decision", json_string (enforce_outcome_name (d->outcome)));
+  for (k = 0; k < CAPSET_COUNT; k++)
+    {
+      json_t *arr = json_array ();
+      int cap;
+      for (cap = 0; cap < CAPSET_MAX_BITS; cap++)
+        if (capset_has (d->removed[k], cap) && capset_name (cap))
+          json_array_append_new (arr, json_string (capset_name (cap)));
+      /* Each name as the config wrote it: the record's JSON quotes it.  */
+      if (facts->unknown[k])
+        json_array_extend (arr, facts->unknown[k]);
+      json_object_set_new (removed, capset_kind_name (k), arr);
+    }
+  json_object_set_new (rec, "removed", removed);
+  json_object_set (rec, "reasons", d->reasons);
+  return rec;
+}
+
+char *
+report_summary (const struct policy *policy, const struct decision *d)
+{
+  cleanup_free char *joined = NULL, *rule = NULL;
+  json_t *r;
+  size_t i;
+  char *out;
+
+  json_array_foreach (d->reasons, i, r)
+    util_append (&joined, "; ", "%s", json_string_value (r));
+  if (d->rule)
+    xasprintf (&rule, "rule `%s`", d->rule->name);
+  xasprintf (&out, "%s by %s (%s, action %s): %s", enforce_outcome_name (d->outcome),
+             strcmp (policy->source, "<built-in>") == 0 ? "the built-in policy" : policy->source,
+             rule ? rule : "top level", policy_action_name (d->settings.action),
+             joined ? joined : "conforms");
+  return out;
+}
 
 static void
 write_record (const struct policy *policy, json_t *rec, int priority)
@@ -21,7 +83,7 @@ report_decision (const struct policy *policy, const struct decision *d,
                  const struct oci_facts *facts, const char *command, const char *stage,
                  const char *id)
 {
-  json_auto_t *rec = enforce_record (d, facts, command, stage, id);
+  json_auto_t *rec = report_record (d, facts, command, stage, id);
 
   write_record (policy, rec,
                 d->outcome == ENFORCE_REFUSED   ? LOG_WARNING
@@ -38,4 +100,19 @@ report_failure (const struct policy *policy, const char *command, const char *st
                    id ? json_string (id) : json_null (), "decision", "refused", "reasons", msg);
   if (rec)
     write_record (policy, rec, LOG_ERR);
+}
+
+int
+report_outcome (const struct policy *policy, const struct decision *d,
+                const struct oci_facts *facts, const char *command, const char *stage,
+                const char *id, struct error **err)
+{
+  cleanup_free char *summary = NULL;
+
+  report_decision (policy, d, facts, command, stage, id);
+  if (d->outcome != ENFORCE_REFUSED)
+    return 0;
+  summary = report_summary (policy, d);
+  make_error (err, 0, "%s", summary);
+  return 1;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "enforce.h"
+#include "report.h"
 #include "tap.h"
 #include "util.h"
 
@@ -255,7 +256,7 @@ test_unknown_names_are_not_allowed (void)
       "bounding holds \"cap_sys_admin\" \"CAP_KILL\\\",\\\"x\", not a capability of this kernel"));
   {
     /* The log lists each name, as the config wrote it, not one string.  */
-    json_auto_t *rec = enforce_record (&d, &f, "precreate", "precreate", NULL);
+    json_auto_t *rec = report_record (&d, &f, "precreate", "precreate", NULL);
     json_t *removed = json_object_get (json_object_get (rec, "removed"), "bounding");
     EXPECT (json_array_size (removed) == 2);
     EXPECT_STR (json_string_value (json_array_get (removed, 0)), "cap_sys_admin");
@@ -321,7 +322,7 @@ test_rules_select_settings_and_record (void)
   f.sets[CAPSET_BOUNDING] |= CHOWN | capset_bit (12);
   enforce_decide (p, &f, ENFORCE_CAN_REWRITE, &d);
   EXPECT (d.outcome == ENFORCE_REFUSED);
-  rec = enforce_record (&d, &f, "precreate", "precreate", "abc");
+  rec = report_record (&d, &f, "precreate", "precreate", "abc");
   EXPECT_STR (json_string_value (json_object_get (rec, "rule")), "net");
   EXPECT_STR (json_string_value (json_object_get (rec, "decision")), "refused");
   EXPECT_STR (json_string_value (json_object_get (rec, "action")), "enforce");
@@ -333,7 +334,7 @@ test_rules_select_settings_and_record (void)
   EXPECT_STR (json_string_value (json_array_get (
                   json_object_get (json_object_get (rec, "removed"), "bounding"), 0)),
               "CAP_NET_ADMIN");
-  summary = enforce_summary (p, &d);
+  summary = report_summary (p, &d);
   EXPECT_STR (summary, "refused by t.json (rule `net`, action enforce): bounding holds "
                        "CAP_NET_ADMIN, beyond capabilities.allow");
   decision_release (&d);
