@@ -157,20 +157,6 @@ struct policy *policy_load_default (const char *path, int last_cap, unsigned fla
 struct policy *policy_parse (const char *text, size_t len, const char *source, int last_cap,
                              unsigned flags, struct error **err);
 
-/* For policy_cache.c, which builds a policy from its compiled form: an
-   empty policy (the top level's defaults, no rules) for TEXT (which it
-   takes) from SOURCE,
-   and the seccomp profile named SOURCE ("<built-in baseline>" or an
-   absolute path, read and checked as a policy's `seccompProfile`) loaded
-   into it and made S's.  */
-struct policy *policy_new (char *text, size_t len, const char *source, int last_cap);
-int policy_attach_profile (struct policy *policy, const char *source, struct policy_settings *s,
-                           struct error **err);
-
-/* Whether every regex of POLICY compiles (each is freed again: a policy
-   of 10 000 rules compiled whole takes 60 MB).  */
-bool policy_regexes_compile (const struct policy *policy);
-
 void policy_free (struct policy *policy);
 static inline void
 policy_freep (struct policy **p)

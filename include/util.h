@@ -94,6 +94,15 @@ enum util_durability
 int util_replace_file_at (int dirfd, const char *name, const char *buf, size_t len,
                           enum util_durability durability, struct error **err);
 
+/* Reads PATH (symlinks resolved), a regular file of at most MAX bytes,
+   into a NUL-terminated buffer, when it and its directory are owned by root
+   or by us and not writable by group or others: anyone who can write the
+   policy or replace it in its directory decides what every container may
+   hold (the rule sudo applies to sudoers).  WHAT names it in errors
+   ("policy").  */
+int util_read_owned_file (const char *path, const char *what, size_t max, char **text, size_t *len,
+                          struct error **err);
+
 /* Appends the formatted text to *LIST (which may be NULL), after SEP when
    *LIST is not empty.  */
 void util_append (char **list, const char *sep, const char *fmt, ...)

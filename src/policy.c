@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
-#include <regex.h>
 #include <stdarg.h>
 #include <string.h>
 #include <strings.h>
@@ -11,8 +10,8 @@
 
 #include "capset.h"
 #include "jsontext.h"
-#include "policy.h"
 #include "policy_cache.h"
+#include "policy_internal.h"
 #include "seccomp_util.h"
 #include "util.h"
 
@@ -99,82 +98,44 @@ fail_at (struct ctx *c, bool at_key, struct error **err, const char *fmt, ...)
   return make_error (err, 0, "%s: %s", c->source, msg);
 }
 
-/* Owned by root or by us, and not writable by group or others: anyone who
-   can write the policy or replace it in its directory decides what every
-   container may hold (the rule sudo applies to sudoers).  */
-static int
-check_owner (const struct stat *st, const char *what, const char *path, struct error **err)
+/* Where a key may stand, in the key tables below.  */
+enum
 {
-  if (st->st_uid != 0 && st->st_uid != geteuid ())
-    return make_error (err, 0, "%s `%s` is owned by uid %u, not by root: refusing it", what, path,
-                       (unsigned)st->st_uid);
-  if (st->st_mode & (S_IWGRP | S_IWOTH))
-    return make_error (err, 0, "%s `%s` is writable by group or others (mode %04o): refusing it",
-                       what, path, (unsigned)(st->st_mode & 07777));
-  return 0;
-}
+  IN_TOP = 1 << 0,  /* the policy's top level (or the top level's `capabilities`) */
+  IN_RULE = 1 << 1, /* a rule (or a rule's `capabilities`) */
+  IN_BOTH = IN_TOP | IN_RULE,
+};
 
-/* Reads PATH (symlinks resolved) with the ownership rules of check_owner
-   for the file and its directory.  WHAT names it in errors ("policy").  */
-static int
-read_owned_file (const char *path, const char *what, size_t max, char **text, size_t *len,
-                 struct error **err)
+struct key
 {
-  cleanup_free char *real = NULL, *dir_copy = NULL, *dir_what = NULL;
-  cleanup_close int fd = -1, dirfd = -1;
-  struct stat st;
+  const char *name;
+  unsigned where;
+};
 
-  real = realpath (path, NULL);
-  if (real == NULL)
-    return make_error (err, errno, "%s `%s`", what, path);
-  if (strcmp (real, "/") == 0)
-    return make_error (err, 0, "%s `/` is not a regular file", what);
-  dir_copy = xstrdup (real);
-  dirfd = open (dirname (dir_copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dirfd < 0)
-    return make_error (err, errno, "%s directory of `%s`", what, real);
-  if (fstat (dirfd, &st) < 0)
-    return make_error (err, errno, "stat `%s`", dir_copy);
-  xasprintf (&dir_what, "%s directory", what);
-  if (check_owner (&st, dir_what, dir_copy, err) < 0)
-    return -1;
-  fd = openat (dirfd, strrchr (real, '/') + 1, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-  if (fd < 0)
-    return make_error (err, errno, "%s `%s`", what, real);
-  if (fstat (fd, &st) < 0)
-    return make_error (err, errno, "stat `%s`", real);
-  if (!S_ISREG (st.st_mode))
-    return make_error (err, 0, "%s `%s` is not a regular file", what, real);
-  if (check_owner (&st, what, real, err) < 0)
-    return -1;
-  if (util_read_fd (fd, max, what, text, len, err) < 0)
-    return error_wrap (err, "%s", path);
-  return 0;
-}
-
-/* Every key of OBJ must be in ALLOWED: an unknown key is most often a typo
-   that would silently weaken the policy.  */
+/* Every key of OBJ must be one of KEYS allowed WHERE: an unknown key is
+   most often a typo that would silently weaken the policy.  WHAT names OBJ
+   in the error.  */
 static int
-check_keys (struct ctx *c, json_t *obj, const char *const *allowed, const char *where,
-            struct error **err)
+check_keys (struct ctx *c, json_t *obj, const struct key *keys, size_t n, unsigned where,
+            const char *what, struct error **err)
 {
-  const char *key;
+  const char *name;
   json_t *v;
 
-  json_object_foreach (obj, key, v)
+  json_object_foreach (obj, name, v)
     {
       size_t i;
-      bool ok = false;
-      for (i = 0; allowed[i] && !ok; i++)
-        ok = strcmp (key, allowed[i]) == 0;
-      if (!ok)
-        {
-          int r;
-          push_key (c, key);
-          r = fail_at (c, true, err, "unknown key `%s` in %s", key, where);
-          pop (c);
-          return r;
-        }
+      int r;
+
+      for (i = 0; i < n; i++)
+        if ((keys[i].where & where) && strcmp (name, keys[i].name) == 0)
+          break;
+      if (i < n)
+        continue;
+      push_key (c, name);
+      r = fail_at (c, true, err, "unknown key `%s` in %s", name, what);
+      pop (c);
+      return r;
     }
   return 0;
 }
@@ -232,100 +193,6 @@ parse_cap_key (struct ctx *c, json_t *caps, const char *key, bool extend, uint64
   return r;
 }
 
-/* A regex once compiled: allocated then, so that a rule never tried costs
-   no more than its pattern (a 1 000-rule policy's rules would otherwise
-   hold 10 000 regex_t).  */
-struct policy_regex_state
-{
-  int compiled; /* 1, or -1 when the pattern does not compile */
-  regex_t re;
-  char *error; /* why it does not */
-};
-
-/* Compiles R once; returns 1, or -1 when it does not compile.  */
-static int
-compile_regex (struct policy_regex *r)
-{
-  char buf[256];
-  int e;
-
-  if (r->state)
-    return r->state->compiled;
-  r->state = xmalloc0 (sizeof *r->state);
-  /* No REG_NOSUB: the match offsets tell whether the whole value matched.  */
-  e = regcomp (&r->state->re, r->pattern, REG_EXTENDED);
-  if (e == 0)
-    return r->state->compiled = 1;
-  regerror (e, &r->state->re, buf, sizeof buf);
-  xasprintf (&r->state->error, "`%s`: invalid regex `%s`: %s", r->what, r->pattern, buf);
-  return r->state->compiled = -1;
-}
-
-#define REGEX_MAX_LEN 1024
-#define REGEX_MAX_BOUND 255
-
-/* glibc's regcomp builds an automaton that can grow exponentially with
-   stacked repetitions (`a++++`, `a{200}{200}`): found by the fuzzer, a
-   short pattern took gigabytes.  POSIX leaves consecutive repetition
-   operators undefined anyway, so they are refused, as are long patterns
-   and large bounds.  Returns NULL or why not.  */
-static const char *
-regex_too_costly (const char *p)
-{
-  bool after_atom = false, after_repeat = false;
-  unsigned long bounds = 0;
-  size_t i;
-
-  if (strlen (p) > REGEX_MAX_LEN)
-    return "longer than 1024 characters";
-  for (i = 0; p[i]; i++)
-    {
-      char ch = p[i];
-
-      if (ch == '\\' && p[i + 1])
-        {
-          i++;
-          after_atom = true, after_repeat = false;
-        }
-      else if (ch == '[')
-        {
-          /* A bracket expression: `]` first (after an optional `^`) is literal.  */
-          i += p[i + 1] == '^' ? 2 : 1;
-          if (p[i] == ']')
-            i++;
-          while (p[i] && p[i] != ']')
-            i++;
-          if (!p[i])
-            return NULL; /* regcomp reports it */
-          after_atom = true, after_repeat = false;
-        }
-      else if (ch == '*' || ch == '+' || ch == '?' || ch == '{')
-        {
-          if (after_repeat)
-            return "two repetition operators in a row (undefined in POSIX regexes)";
-          if (ch == '{')
-            {
-              char *end;
-              unsigned long lo = strtoul (p + i + 1, &end, 10), hi = lo;
-              if (*end == ',')
-                hi = end[1] == '}' ? 0 : strtoul (end + 1, &end, 10);
-              /* Nested bounds multiply the automaton: their sum is capped.  */
-              bounds += lo > hi ? lo : hi;
-              if (lo > REGEX_MAX_BOUND || hi > REGEX_MAX_BOUND || bounds > REGEX_MAX_BOUND)
-                return "repetition bounds over 255 in all";
-              while (p[i] && p[i] != '}')
-                i++;
-              if (!p[i])
-                return NULL;
-            }
-          after_repeat = after_atom;
-        }
-      else
-        after_atom = ch != '(' && ch != '|', after_repeat = false;
-    }
-  return NULL;
-}
-
 static int
 parse_regex (struct ctx *c, json_t *v, const char *what, struct policy_regex *out,
              struct error **err)
@@ -334,13 +201,13 @@ parse_regex (struct ctx *c, json_t *v, const char *what, struct policy_regex *ou
 
   if (!json_is_string (v))
     return fail_at (c, false, err, "`%s` must be a string (a POSIX extended regex)", what);
-  costly = regex_too_costly (json_string_value (v));
+  costly = policy_regex_too_costly (json_string_value (v));
   if (costly)
     return fail_at (c, false, err, "`%s`: regex refused: %s", what, costly);
   out->pattern = xstrdup (json_string_value (v));
   out->what = what;
-  if (!c->defer_regex && compile_regex (out) < 0)
-    return fail_at (c, false, err, "%s", out->state->error);
+  if (!c->defer_regex && policy_regex_compile (out) < 0)
+    return fail_at (c, false, err, "%s", policy_regex_error (out));
   return 0;
 }
 
@@ -398,7 +265,7 @@ load_profile (struct ctx *c, const char *path, struct policy_settings *s, struct
   cleanup_free char *text = NULL;
   size_t len;
 
-  if (read_owned_file (path, "seccomp profile", CAPGUARD_MAX_POLICY, &text, &len, err) < 0)
+  if (util_read_owned_file (path, "seccomp profile", CAPGUARD_MAX_POLICY, &text, &len, err) < 0)
     {
       /* The same message, located at the key naming the file.  */
       cleanup_free char *msg = xstrdup ((*err)->msg);
@@ -428,145 +295,207 @@ builtin_profile (struct ctx *c, struct policy_settings *s, struct error **err)
   return 0;
 }
 
-/* The enum setting KEY of OBJ into *VAL, left as it is when KEY is absent.  */
-static int
-enum_setting (struct ctx *c, json_t *obj, const char *key, const char *const *names, size_t n,
-              int *val, struct error **err)
-{
-  json_t *v = json_object_get (obj, key);
-  int r;
+/* The settings, each parsed from its value V (its key pushed on C's path)
+   into S.  TOP: at the policy's top level, else in a rule.  */
+typedef int (*setting_parser) (struct ctx *c, json_t *v, bool top, struct policy_settings *s,
+                               struct error **err);
 
-  if (v == NULL)
-    return 0;
-  push_key (c, key);
-  r = parse_enum (c, v, key, names, n, val, err);
-  pop (c);
+static int
+parse_action (struct ctx *c, json_t *v, bool top, struct policy_settings *s, struct error **err)
+{
+  int val, r = parse_enum (c, v, "action", action_names, 3, &val, err);
+
+  (void)top;
+  s->action = r < 0 ? s->action : (enum policy_action)val;
   return r;
 }
 
-/* Parses the settings keys of OBJ (the top level, or a rule) over BASE.  */
+static int
+parse_capabilities (struct ctx *c, json_t *v, bool top, struct policy_settings *s,
+                    struct error **err)
+{
+  static const struct key keys[] = { { "allow", IN_BOTH },
+                                     { "add", IN_RULE },
+                                     { "deny", IN_BOTH },
+                                     { "inheritable", IN_BOTH },
+                                     { "ambient", IN_BOTH } };
+  json_t *allow, *add;
+  int r;
+
+  if (!json_is_object (v))
+    return fail_at (c, false, err, "`capabilities` must be an object");
+  if ((r = check_keys (c, v, keys, sizeof keys / sizeof keys[0], top ? IN_TOP : IN_RULE,
+                       "`capabilities`", err))
+      < 0)
+    return r;
+  allow = json_object_get (v, "allow");
+  add = json_object_get (v, "add");
+  if (top && allow == NULL)
+    return fail_at (c, false, err, "`capabilities.allow` is required at the top level");
+  if (allow && add)
+    {
+      push_key (c, "add");
+      r = fail_at (c, true, err,
+                   "`capabilities.allow` replaces the ceiling and `add` extends it: give one");
+      pop (c);
+      return r;
+    }
+  if ((r = parse_cap_key (c, v, "allow", false, &s->allow, err)) < 0
+      || (r = parse_cap_key (c, v, "add", true, &s->allow, err)) < 0
+      || (r = parse_cap_key (c, v, "deny", false, &s->deny, err)) < 0
+      || (r = parse_cap_key (c, v, "inheritable", false, &s->inheritable, err)) < 0)
+    return r;
+  return parse_cap_key (c, v, "ambient", false, &s->ambient, err);
+}
+
+static int
+parse_no_new_privileges (struct ctx *c, json_t *v, bool top, struct policy_settings *s,
+                         struct error **err)
+{
+  (void)top;
+  if (!json_is_boolean (v))
+    return fail_at (c, false, err, "`noNewPrivileges` must be true or false");
+  s->no_new_privileges = json_is_true (v);
+  return 0;
+}
+
+static int
+parse_seccomp (struct ctx *c, json_t *v, bool top, struct policy_settings *s, struct error **err)
+{
+  static const char *const names[] = { [POLICY_SECCOMP_KEEP] = "keep",
+                                       [POLICY_SECCOMP_REQUIRE] = "require",
+                                       [POLICY_SECCOMP_BASELINE] = "baseline" };
+  int val, r = parse_enum (c, v, "seccomp", names, 3, &val, err);
+
+  (void)top;
+  s->seccomp = r < 0 ? s->seccomp : (enum policy_seccomp)val;
+  return r;
+}
+
+static int
+parse_seccomp_profile (struct ctx *c, json_t *v, bool top, struct policy_settings *s,
+                       struct error **err)
+{
+  (void)top;
+  if (!json_is_string (v) || json_string_value (v)[0] != '/')
+    return fail_at (c, false, err, "`seccompProfile` must be an absolute path");
+  return load_profile (c, json_string_value (v), s, err);
+}
+
+static int
+parse_ping_group_range (struct ctx *c, json_t *v, bool top, struct policy_settings *s,
+                        struct error **err)
+{
+  static const char *const names[] = { [POLICY_PING_KEEP] = "keep", [POLICY_PING_AUTO] = "auto" };
+  int val, r = parse_enum (c, v, "pingGroupRange", names, 2, &val, err);
+
+  (void)top;
+  s->ping_group_range = r < 0 ? s->ping_group_range : (enum policy_ping)val;
+  return r;
+}
+
+static int
+parse_privileged (struct ctx *c, json_t *v, bool top, struct policy_settings *s, struct error **err)
+{
+  static const char *const names[]
+      = { [POLICY_PRIVILEGED_KEEP] = "keep", [POLICY_PRIVILEGED_REFUSE] = "refuse" };
+  int val, r = parse_enum (c, v, "privileged", names, 2, &val, err);
+
+  (void)top;
+  s->privileged = r < 0 ? s->privileged : (enum policy_privileged)val;
+  return r;
+}
+
+static int
+parse_user_namespaces (struct ctx *c, json_t *v, bool top, struct policy_settings *s,
+                       struct error **err)
+{
+  static const char *const names[]
+      = { [POLICY_USERNS_KEEP] = "keep", [POLICY_USERNS_DENY] = "deny" };
+  int val, r = parse_enum (c, v, "userNamespaces", names, 2, &val, err);
+
+  (void)top;
+  s->user_namespaces = r < 0 ? s->user_namespaces : (enum policy_userns)val;
+  return r;
+}
+
+/* Every key of the policy and of a rule, in the order they are parsed; a
+   setting has its parser.  The allowed-key checks read this table too.  */
+static const struct policy_key
+{
+  struct key key;
+  setting_parser parse; /* NULL: not a setting, parsed where it is used */
+} policy_keys[] = {
+  { { "version", IN_TOP }, NULL },
+  { { "name", IN_RULE }, NULL },
+  { { "match", IN_RULE }, NULL },
+  { { "action", IN_BOTH }, parse_action },
+  { { "capabilities", IN_BOTH }, parse_capabilities },
+  { { "noNewPrivileges", IN_BOTH }, parse_no_new_privileges },
+  { { "seccomp", IN_BOTH }, parse_seccomp },
+  { { "seccompProfile", IN_BOTH }, parse_seccomp_profile },
+  { { "pingGroupRange", IN_BOTH }, parse_ping_group_range },
+  { { "privileged", IN_BOTH }, parse_privileged },
+  { { "userNamespaces", IN_BOTH }, parse_user_namespaces },
+  { { "log", IN_TOP }, NULL },
+  { { "runtime", IN_TOP }, NULL },
+  { { "rules", IN_TOP }, NULL },
+};
+#define N_POLICY_KEYS (sizeof policy_keys / sizeof policy_keys[0])
+
+/* OBJ's keys (the top level's, or a rule's) are all known where they stand.  */
+static int
+check_policy_keys (struct ctx *c, json_t *obj, bool top, struct error **err)
+{
+  struct key keys[N_POLICY_KEYS];
+  size_t i;
+
+  for (i = 0; i < N_POLICY_KEYS; i++)
+    keys[i] = policy_keys[i].key;
+  return check_keys (c, obj, keys, N_POLICY_KEYS, top ? IN_TOP : IN_RULE,
+                     top ? "the policy" : "a rule", err);
+}
+
+/* Parses the settings keys of OBJ (the top level, or a rule) over S.  */
 static int
 parse_settings (struct ctx *c, json_t *obj, bool top, struct policy_settings *s, struct error **err)
 {
-  static const char *const top_cap_keys[] = { "allow", "deny", "inheritable", "ambient", NULL };
-  static const char *const rule_cap_keys[]
-      = { "allow", "add", "deny", "inheritable", "ambient", NULL };
-  json_t *v;
-  int r = 0;
+  size_t i;
 
-  {
-    int val = s->action;
-    if ((r = enum_setting (c, obj, "action", action_names, 3, &val, err)) < 0)
-      return r;
-    s->action = val;
-  }
-
-  v = json_object_get (obj, "capabilities");
-  if (v == NULL && top)
-    return fail_at (c, false, err, "`capabilities.allow` is required at the top level");
-  if (v)
+  for (i = 0; i < N_POLICY_KEYS; i++)
     {
-      json_t *allow, *add;
+      const struct policy_key *k = &policy_keys[i];
+      json_t *v;
+      int r;
 
-      push_key (c, "capabilities");
-      if (!json_is_object (v))
-        r = fail_at (c, false, err, "`capabilities` must be an object");
-      else
-        r = check_keys (c, v, top ? top_cap_keys : rule_cap_keys, "`capabilities`", err);
-      allow = json_is_object (v) ? json_object_get (v, "allow") : NULL;
-      add = json_is_object (v) ? json_object_get (v, "add") : NULL;
-      if (r == 0 && top && allow == NULL)
-        r = fail_at (c, false, err, "`capabilities.allow` is required at the top level");
-      if (r == 0 && allow && add)
-        {
-          push_key (c, "add");
-          r = fail_at (c, true, err,
-                       "`capabilities.allow` replaces the ceiling and `add` extends it: give one");
-          pop (c);
-        }
-      if (r == 0)
-        r = parse_cap_key (c, v, "allow", false, &s->allow, err);
-      if (r == 0)
-        r = parse_cap_key (c, v, "add", true, &s->allow, err);
-      if (r == 0)
-        r = parse_cap_key (c, v, "deny", false, &s->deny, err);
-      if (r == 0)
-        r = parse_cap_key (c, v, "inheritable", false, &s->inheritable, err);
-      if (r == 0)
-        r = parse_cap_key (c, v, "ambient", false, &s->ambient, err);
+      if (k->parse == NULL)
+        continue;
+      v = json_object_get (obj, k->key.name);
+      if (v == NULL && top && k->parse == parse_capabilities)
+        return fail_at (c, false, err, "`capabilities.allow` is required at the top level");
+      if (v == NULL)
+        continue;
+      push_key (c, k->key.name);
+      r = k->parse (c, v, top, s, err);
       pop (c);
       if (r < 0)
         return r;
     }
-
-  if ((v = json_object_get (obj, "noNewPrivileges")))
-    {
-      push_key (c, "noNewPrivileges");
-      if (!json_is_boolean (v))
-        r = fail_at (c, false, err, "`noNewPrivileges` must be true or false");
-      s->no_new_privileges = json_is_true (v);
-      pop (c);
-      if (r < 0)
-        return r;
-    }
-
-  {
-    static const char *const known[] = { [POLICY_SECCOMP_KEEP] = "keep",
-                                         [POLICY_SECCOMP_REQUIRE] = "require",
-                                         [POLICY_SECCOMP_BASELINE] = "baseline" };
-    int val = s->seccomp;
-    if ((r = enum_setting (c, obj, "seccomp", known, 3, &val, err)) < 0)
-      return r;
-    s->seccomp = val;
-  }
-  if ((v = json_object_get (obj, "seccompProfile")))
-    {
-      push_key (c, "seccompProfile");
-      if (!json_is_string (v) || json_string_value (v)[0] != '/')
-        r = fail_at (c, false, err, "`seccompProfile` must be an absolute path");
-      else
-        r = load_profile (c, json_string_value (v), s, err);
-      pop (c);
-      if (r < 0)
-        return r;
-    }
-  {
-    static const char *const known[] = { [POLICY_PING_KEEP] = "keep", [POLICY_PING_AUTO] = "auto" };
-    int val = s->ping_group_range;
-    if ((r = enum_setting (c, obj, "pingGroupRange", known, 2, &val, err)) < 0)
-      return r;
-    s->ping_group_range = val;
-  }
-  {
-    static const char *const known[]
-        = { [POLICY_PRIVILEGED_KEEP] = "keep", [POLICY_PRIVILEGED_REFUSE] = "refuse" };
-    int val = s->privileged;
-    if ((r = enum_setting (c, obj, "privileged", known, 2, &val, err)) < 0)
-      return r;
-    s->privileged = val;
-  }
-  {
-    static const char *const known[]
-        = { [POLICY_USERNS_KEEP] = "keep", [POLICY_USERNS_DENY] = "deny" };
-    int val = s->user_namespaces;
-    if ((r = enum_setting (c, obj, "userNamespaces", known, 2, &val, err)) < 0)
-      return r;
-    s->user_namespaces = val;
-  }
   return 0;
 }
 
 static int
 parse_match (struct ctx *c, json_t *m, struct policy_rule *rule, struct error **err)
 {
-  static const char *const keys[]
-      = { "namespace", "pod", "container", "image", "command", "annotations", "uid", NULL };
+  struct key keys[POLICY_FIELD_COUNT + 2] = { { "annotations", IN_RULE }, { "uid", IN_RULE } };
   json_t *v;
   int f, r;
 
   if (!json_is_object (m))
     return fail_at (c, false, err, "`match` must be an object");
-  if ((r = check_keys (c, m, keys, "`match`", err)) < 0)
+  for (f = 0; f < POLICY_FIELD_COUNT; f++)
+    keys[2 + f] = (struct key){ field_names[f], IN_RULE };
+  if ((r = check_keys (c, m, keys, POLICY_FIELD_COUNT + 2, IN_RULE, "`match`", err)) < 0)
     return r;
   for (f = 0; f < POLICY_FIELD_COUNT; f++)
     if ((v = json_object_get (m, field_names[f])))
@@ -626,17 +555,13 @@ static int
 parse_rule (struct ctx *c, json_t *obj, const struct policy_settings *base,
             struct policy_rule *rule, struct error **err)
 {
-  static const char *const keys[]
-      = { "name",    "match",          "action",         "capabilities", "noNewPrivileges",
-          "seccomp", "seccompProfile", "pingGroupRange", "privileged",   "userNamespaces",
-          NULL };
   json_t *v;
   int r;
 
   rule->settings = *base;
   if (!json_is_object (obj))
     return fail_at (c, false, err, "each rule must be an object");
-  if ((r = check_keys (c, obj, keys, "a rule", err)) < 0)
+  if ((r = check_policy_keys (c, obj, false, err)) < 0)
     return r;
   v = json_object_get (obj, "name");
   if (!json_is_string (v) || json_string_length (v) == 0)
@@ -694,174 +619,156 @@ policy_attach_profile (struct policy *policy, const char *source, struct policy_
   return load_profile (&c, source, s, err);
 }
 
-/* Whether R compiles, without keeping it compiled.  */
-static bool
-regex_compiles (const struct policy_regex *r)
+/* The version first: a newer policy's unknown keys are explained by it.  */
+static int
+parse_version (struct ctx *c, json_t *doc, struct error **err)
 {
-  regex_t re;
+  json_t *v = json_object_get (doc, "version");
+  int r;
 
-  if (r->state)
-    return r->state->compiled == 1;
-  if (regcomp (&re, r->pattern, REG_EXTENDED) != 0)
-    return false;
-  regfree (&re);
-  return true;
+  if (v == NULL)
+    return fail_at (c, false, err, "`version` is required (this capguard reads version 1)");
+  if (json_is_integer (v) && json_integer_value (v) == 1)
+    return 0;
+  push_key (c, "version");
+  r = fail_at (c, false, err, "unsupported `version` (this capguard reads version 1)");
+  pop (c);
+  return r;
 }
 
-bool
-policy_regexes_compile (const struct policy *policy)
+/* An absolute path, copied into *OUT.  */
+static int
+parse_path (struct ctx *c, json_t *v, const char *what, char **out, struct error **err)
 {
-  size_t i, j;
+  if (!json_is_string (v) || json_string_value (v)[0] != '/')
+    return fail_at (c, false, err, "`%s` must be an absolute path", what);
+  *out = xstrdup (json_string_value (v));
+  return 0;
+}
 
-  for (i = 0; i < policy->n_rules; i++)
+static int
+parse_log (struct ctx *c, json_t *v, struct policy *policy, struct error **err)
+{
+  static const struct key keys[] = { { "syslog", IN_TOP }, { "file", IN_TOP } };
+  json_t *x;
+  int r;
+
+  if (!json_is_object (v))
+    return fail_at (c, false, err, "`log` must be an object");
+  if ((r = check_keys (c, v, keys, 2, IN_TOP, "`log`", err)) < 0)
+    return r;
+  if ((x = json_object_get (v, "syslog")))
     {
-      const struct policy_rule *rule = &policy->rules[i];
-      for (j = 0; j < POLICY_FIELD_COUNT; j++)
-        if (rule->has_field[j] && !regex_compiles (&rule->field[j]))
-          return false;
-      for (j = 0; j < rule->n_annotations; j++)
-        if (!regex_compiles (&rule->annotations[j].value))
-          return false;
+      push_key (c, "syslog");
+      if (!json_is_boolean (x))
+        r = fail_at (c, false, err, "`log.syslog` must be true or false");
+      policy->log_syslog = json_is_true (x);
+      pop (c);
     }
-  return true;
+  if (r == 0 && (x = json_object_get (v, "file")))
+    {
+      push_key (c, "file");
+      r = parse_path (c, x, "log.file", &policy->log_file, err);
+      pop (c);
+    }
+  return r;
+}
+
+static int
+parse_rules (struct ctx *c, json_t *v, struct policy *policy, struct error **err)
+{
+  json_t *rule;
+  size_t i;
+  int r = 0;
+
+  if (!json_is_array (v))
+    return fail_at (c, false, err, "`rules` must be an array");
+  if (json_array_size (v) > POLICY_MAX_RULES)
+    return fail_at (c, false, err, "more than %d rules", POLICY_MAX_RULES);
+  policy->rules = xmalloc0 (sizeof *policy->rules * (json_array_size (v) + 1));
+  json_array_foreach (v, i, rule)
+    {
+      push_index (c, i);
+      /* Count the rule before parsing it so policy_free sees what it
+         allocated even when it fails half way.  */
+      policy->n_rules++;
+      r = parse_rule (c, rule, &policy->defaults, &policy->rules[i], err);
+      pop (c);
+      if (r < 0)
+        return r;
+    }
+  return 0;
+}
+
+/* Every `seccomp: baseline`, and every `userNamespaces: deny`, without a
+   profile of its own gets the node's built-in baseline.  */
+static int
+attach_baselines (struct ctx *c, struct policy *policy, struct error **err)
+{
+  size_t i;
+
+  for (i = 0; i <= policy->n_rules; i++)
+    {
+      struct policy_settings *s = i == 0 ? &policy->defaults : &policy->rules[i - 1].settings;
+      int r;
+
+      if ((s->seccomp == POLICY_SECCOMP_BASELINE || s->user_namespaces == POLICY_USERNS_DENY)
+          && s->seccomp_profile == NULL && (r = builtin_profile (c, s, err)) < 0)
+        return r;
+    }
+  return 0;
+}
+
+/* KEY of DOC, when there, parsed by PARSE with its key on C's path.  */
+static int
+parse_member (struct ctx *c, json_t *doc, const char *key,
+              int (*parse) (struct ctx *, json_t *, struct policy *, struct error **),
+              struct error **err)
+{
+  json_t *v = json_object_get (doc, key);
+  int r;
+
+  if (v == NULL)
+    return 0;
+  push_key (c, key);
+  r = parse (c, v, c->policy, err);
+  pop (c);
+  return r;
+}
+
+static int
+parse_runtime (struct ctx *c, json_t *v, struct policy *policy, struct error **err)
+{
+  return parse_path (c, v, "runtime", &policy->runtime, err);
 }
 
 struct policy *
 policy_parse (const char *text, size_t len, const char *source, int last_cap, unsigned flags,
               struct error **err)
 {
-  static const char *const keys[] = { "version",
-                                      "action",
-                                      "capabilities",
-                                      "noNewPrivileges",
-                                      "seccomp",
-                                      "seccompProfile",
-                                      "pingGroupRange",
-                                      "privileged",
-                                      "userNamespaces",
-                                      "log",
-                                      "runtime",
-                                      "rules",
-                                      NULL };
   struct ctx c = { .text = text,
                    .len = len,
                    .source = source,
                    .last_cap = last_cap,
                    .defer_regex = flags & POLICY_HOT };
-  struct policy *policy = NULL;
   json_auto_t *doc = NULL;
-  json_t *v;
-  size_t i;
-  int r = 0;
+  int r;
 
   doc = jsontext_load_object (text, len, source, err);
   if (doc == NULL)
     return NULL;
-
-  policy = policy_new (xstrndup (text, len), len, source, last_cap);
-  c.policy = policy;
-
-  /* The version first: a newer policy's unknown keys are explained by it.  */
-  v = json_object_get (doc, "version");
-  if (v == NULL)
-    r = fail_at (&c, false, err, "`version` is required (this capguard reads version 1)");
-  else if (!json_is_integer (v) || json_integer_value (v) != 1)
+  c.policy = policy_new (xstrndup (text, len), len, source, last_cap);
+  if ((r = parse_version (&c, doc, err)) < 0 || (r = check_policy_keys (&c, doc, true, err)) < 0
+      || (r = parse_settings (&c, doc, true, &c.policy->defaults, err)) < 0
+      || (r = parse_member (&c, doc, "log", parse_log, err)) < 0
+      || (r = parse_member (&c, doc, "runtime", parse_runtime, err)) < 0
+      || (r = parse_member (&c, doc, "rules", parse_rules, err)) < 0
+      || (r = attach_baselines (&c, c.policy, err)) < 0)
     {
-      push_key (&c, "version");
-      r = fail_at (&c, false, err, "unsupported `version` (this capguard reads version 1)");
-      pop (&c);
-    }
-  if (r == 0)
-    r = check_keys (&c, doc, keys, "the policy", err);
-  if (r == 0)
-    r = parse_settings (&c, doc, true, &policy->defaults, err);
-
-  if (r == 0 && (v = json_object_get (doc, "log")))
-    {
-      static const char *const log_keys[] = { "syslog", "file", NULL };
-      json_t *x;
-
-      push_key (&c, "log");
-      if (!json_is_object (v))
-        r = fail_at (&c, false, err, "`log` must be an object");
-      else
-        r = check_keys (&c, v, log_keys, "`log`", err);
-      if (r == 0 && (x = json_object_get (v, "syslog")))
-        {
-          push_key (&c, "syslog");
-          if (!json_is_boolean (x))
-            r = fail_at (&c, false, err, "`log.syslog` must be true or false");
-          policy->log_syslog = json_is_true (x);
-          pop (&c);
-        }
-      if (r == 0 && (x = json_object_get (v, "file")))
-        {
-          push_key (&c, "file");
-          if (!json_is_string (x) || json_string_value (x)[0] != '/')
-            r = fail_at (&c, false, err, "`log.file` must be an absolute path");
-          else
-            policy->log_file = xstrdup (json_string_value (x));
-          pop (&c);
-        }
-      pop (&c);
-    }
-
-  if (r == 0 && (v = json_object_get (doc, "runtime")))
-    {
-      push_key (&c, "runtime");
-      if (!json_is_string (v) || json_string_value (v)[0] != '/')
-        r = fail_at (&c, false, err, "`runtime` must be an absolute path");
-      else
-        policy->runtime = xstrdup (json_string_value (v));
-      pop (&c);
-    }
-
-  if (r == 0 && (v = json_object_get (doc, "rules")))
-    {
-      json_t *rule;
-
-      push_key (&c, "rules");
-      if (!json_is_array (v))
-        r = fail_at (&c, false, err, "`rules` must be an array");
-      else if (json_array_size (v) > POLICY_MAX_RULES)
-        r = fail_at (&c, false, err, "more than %d rules", POLICY_MAX_RULES);
-      else
-        policy->rules = xmalloc0 (sizeof *policy->rules * (json_array_size (v) + 1));
-      json_array_foreach (v, i, rule)
-        {
-          if (r < 0)
-            break;
-          push_index (&c, i);
-          /* Count the rule before parsing it so policy_free sees what it
-             allocated even when it fails half way.  */
-          policy->n_rules++;
-          r = parse_rule (&c, rule, &policy->defaults, &policy->rules[i], err);
-          pop (&c);
-        }
-      pop (&c);
-    }
-
-  /* Every `seccomp: baseline` without a profile of its own gets the node's
-     built-in baseline.  */
-  /* userNamespaces: deny gives a container with no profile the baseline
-     too.  */
-  if (r == 0
-      && (policy->defaults.seccomp == POLICY_SECCOMP_BASELINE
-          || policy->defaults.user_namespaces == POLICY_USERNS_DENY)
-      && policy->defaults.seccomp_profile == NULL)
-    r = builtin_profile (&c, &policy->defaults, err);
-  for (i = 0; r == 0 && i < policy->n_rules; i++)
-    if ((policy->rules[i].settings.seccomp == POLICY_SECCOMP_BASELINE
-         || policy->rules[i].settings.user_namespaces == POLICY_USERNS_DENY)
-        && policy->rules[i].settings.seccomp_profile == NULL)
-      r = builtin_profile (&c, &policy->rules[i].settings, err);
-
-  if (r < 0)
-    {
-      policy_free (policy);
+      policy_free (c.policy);
       return NULL;
     }
-  return policy;
+  return c.policy;
 }
 
 /* Frees a string of POLICY's rules or settings, unless it is in the
@@ -876,13 +783,7 @@ free_string (const struct policy *policy, char *s)
 static void
 regex_release (const struct policy *policy, struct policy_regex *r)
 {
-  if (r->state)
-    {
-      if (r->state->compiled == 1)
-        regfree (&r->state->re);
-      free (r->state->error);
-      free (r->state);
-    }
+  policy_regex_release (r);
   free_string (policy, r->pattern);
 }
 
@@ -941,7 +842,7 @@ policy_load (const char *path, int last_cap, unsigned flags, struct error **err)
 
   if (path == NULL)
     return policy_load_default (POLICY_DEFAULT_PATH, last_cap, flags, err);
-  if (read_owned_file (path, "policy", CAPGUARD_MAX_POLICY, &text, &len, err) < 0)
+  if (util_read_owned_file (path, "policy", CAPGUARD_MAX_POLICY, &text, &len, err) < 0)
     return NULL;
   /* The cache only where parsing costs more than reading it: a typical
      policy is parsed in less time than the cache takes to check.  */
@@ -952,123 +853,4 @@ policy_load (const char *path, int last_cap, unsigned flags, struct error **err)
   if (policy && cache_dir)
     policy_cache_write (cache_dir, policy);
   return policy;
-}
-
-char *
-policy_locate_setting (const struct policy *policy, const struct policy_rule *rule, const char *key)
-{
-  cleanup_free char *copy = xstrdup (key);
-  struct jsontext_step path[6];
-  char *dot = strchr (copy, '.'), *out = NULL;
-  size_t depth = 0, base = 0;
-  long off = -1;
-  int line, col;
-
-  if (rule)
-    {
-      path[depth++] = (struct jsontext_step){ .key = "rules" };
-      path[depth++] = (struct jsontext_step){ .index = (size_t)(rule - policy->rules) };
-      base = depth;
-    }
-  if (dot)
-    *dot = '\0';
-  path[depth++] = (struct jsontext_step){ .key = copy };
-  if (dot)
-    path[depth++] = (struct jsontext_step){ .key = dot + 1 };
-  off = jsontext_locate (policy->text, policy->text_len, path, depth, true);
-  /* `capabilities.add` extends the inherited allow: it is where a rule's
-     ceiling is set too.  */
-  if (off < 0 && rule && dot && strcmp (dot + 1, "allow") == 0)
-    {
-      path[depth - 1].key = "add";
-      off = jsontext_locate (policy->text, policy->text_len, path, depth, true);
-    }
-  if (off < 0 && rule)
-    {
-      /* Inherited from the top level.  */
-      memmove (path, path + base, sizeof path[0] * (depth - base));
-      path[depth - base - 1].key = dot ? dot + 1 : copy;
-      off = jsontext_locate (policy->text, policy->text_len, path, depth - base, true);
-    }
-  if (off < 0)
-    return NULL;
-  jsontext_line_col (policy->text, off, &line, &col);
-  xasprintf (&out, "%s:%d:%d", policy->source, line, col);
-  return out;
-}
-
-bool
-policy_regex_whole (const struct policy_regex *regex, const char *value)
-{
-  struct policy_regex *r = (struct policy_regex *)regex; /* compiled on first use */
-  regmatch_t m;
-
-  if (value == NULL || compile_regex (r) < 0)
-    return false;
-  /* POSIX picks the leftmost, then longest, match: if any match spans the
-     whole value, that is the one reported.  Checking the span rather than
-     wrapping the pattern in ^(...)$ keeps a pattern like `a)|(b` from
-     escaping the anchors.  */
-  if (regexec (&r->state->re, value, 1, &m, 0) != 0)
-    return false;
-  return m.rm_so == 0 && (size_t)m.rm_eo == strlen (value);
-}
-
-/* Whether REGEX matches the whole of VALUE: 1, 0, or -1 when it does not
-   compile (*BROKEN says why).  A missing value never matches, and needs no
-   regex.  */
-static int
-whole_match (const struct policy_regex *regex, const char *value, const char **broken)
-{
-  if (value == NULL)
-    return 0;
-  if (compile_regex ((struct policy_regex *)regex) < 0)
-    {
-      *broken = regex->state->error;
-      return -1;
-    }
-  return policy_regex_whole (regex, value);
-}
-
-static int
-rule_matches (const struct policy_rule *rule, const struct policy_subject *s, const char **broken)
-{
-  size_t i;
-  int f, m;
-
-  for (f = 0; f < POLICY_FIELD_COUNT; f++)
-    if (rule->has_field[f] && (m = whole_match (&rule->field[f], s->fields[f], broken)) != 1)
-      return m;
-  if (rule->has_uid && (!s->has_uid || s->uid != rule->uid))
-    return 0;
-  for (i = 0; i < rule->n_annotations; i++)
-    {
-      json_t *v
-          = s->annotations ? json_object_get (s->annotations, rule->annotations[i].key) : NULL;
-      if ((m = whole_match (&rule->annotations[i].value, json_string_value (v), broken)) != 1)
-        return m;
-    }
-  return 1;
-}
-
-const struct policy_rule *
-policy_select (const struct policy *policy, const struct policy_subject *subject,
-               const char **broken)
-{
-  size_t i;
-
-  *broken = NULL;
-  for (i = 0; i < policy->n_rules; i++)
-    switch (rule_matches (&policy->rules[i], subject, broken))
-      {
-      case 1:
-        return &policy->rules[i];
-      case -1:
-        /* A regex the decision needs does not compile: the policy is
-           invalid, and nothing is decided by it.  */
-        return NULL;
-      default:
-        break;
-      }
-  return NULL;
 }

@@ -10,6 +10,7 @@
 
 #include "capset.h"
 #include "policy_cache.h"
+#include "policy_internal.h"
 #include "util.h"
 
 /* Bumped whenever the encoding or the meaning of a policy field changes;

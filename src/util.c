@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -272,4 +274,55 @@ util_run_capture (char *const *argv, size_t max, bool quiet, size_t *len, struct
              NULL;
     }
   return out;
+}
+
+/* Owned by root or by us, and not writable by group or others: anyone who
+   can write the policy or replace it in its directory decides what every
+   container may hold (the rule sudo applies to sudoers).  */
+static int
+check_owner (const struct stat *st, const char *what, const char *path, struct error **err)
+{
+  if (st->st_uid != 0 && st->st_uid != geteuid ())
+    return make_error (err, 0, "%s `%s` is owned by uid %u, not by root: refusing it", what, path,
+                       (unsigned)st->st_uid);
+  if (st->st_mode & (S_IWGRP | S_IWOTH))
+    return make_error (err, 0, "%s `%s` is writable by group or others (mode %04o): refusing it",
+                       what, path, (unsigned)(st->st_mode & 07777));
+  return 0;
+}
+
+int
+util_read_owned_file (const char *path, const char *what, size_t max, char **text, size_t *len,
+                      struct error **err)
+{
+  cleanup_free char *real = NULL, *dir_copy = NULL, *dir_what = NULL;
+  cleanup_close int fd = -1, dirfd = -1;
+  struct stat st;
+
+  real = realpath (path, NULL);
+  if (real == NULL)
+    return make_error (err, errno, "%s `%s`", what, path);
+  if (strcmp (real, "/") == 0)
+    return make_error (err, 0, "%s `/` is not a regular file", what);
+  dir_copy = xstrdup (real);
+  dirfd = open (dirname (dir_copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0)
+    return make_error (err, errno, "%s directory of `%s`", what, real);
+  if (fstat (dirfd, &st) < 0)
+    return make_error (err, errno, "stat `%s`", dir_copy);
+  xasprintf (&dir_what, "%s directory", what);
+  if (check_owner (&st, dir_what, dir_copy, err) < 0)
+    return -1;
+  fd = openat (dirfd, strrchr (real, '/') + 1, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0)
+    return make_error (err, errno, "%s `%s`", what, real);
+  if (fstat (fd, &st) < 0)
+    return make_error (err, errno, "stat `%s`", real);
+  if (!S_ISREG (st.st_mode))
+    return make_error (err, 0, "%s `%s` is not a regular file", what, real);
+  if (check_owner (&st, what, real, err) < 0)
+    return -1;
+  if (util_read_fd (fd, max, what, text, len, err) < 0)
+    return error_wrap (err, "%s", path);
+  return 0;
 }

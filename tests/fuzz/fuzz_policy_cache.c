@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "policy_cache.h"
+#include "policy_internal.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput (const unsigned char *data, size_t size);

@@ -8,6 +8,7 @@
 
 #include "capset.h"
 #include "policy_cache.h"
+#include "policy_internal.h"
 #include "tap.h"
 #include "util.h"
 

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef CAPGUARD_POLICY_INTERNAL_H
+#define CAPGUARD_POLICY_INTERNAL_H
+
+/* Between the policy's own files, not for the rest of capguard: policy.c
+   parses and frees, policy_match.c compiles regexes and selects rules,
+   policy_cache.c stores and rebuilds compiled policies, policy_locate.c
+   finds settings in the text.  */
+
+#include "policy.h"
+
+/* An empty policy (the top level's defaults, no rules) for TEXT (which it
+   takes) from SOURCE.  */
+struct policy *policy_new (char *text, size_t len, const char *source, int last_cap);
+
+/* The seccomp profile named SOURCE ("<built-in baseline>" or an absolute
+   path, read and checked as a policy's `seccompProfile`) loaded into POLICY
+   and made S's.  */
+int policy_attach_profile (struct policy *policy, const char *source, struct policy_settings *s,
+                           struct error **err);
+
+/* Why PATTERN is refused before regcomp sees it, or NULL.  */
+const char *policy_regex_too_costly (const char *pattern);
+
+/* Compiles R once: 1, or -1 when it does not compile (policy_regex_error
+   says why).  */
+int policy_regex_compile (struct policy_regex *r);
+const char *policy_regex_error (const struct policy_regex *r);
+
+/* Frees R's compiled state (not its pattern).  */
+void policy_regex_release (struct policy_regex *r);
+
+/* Whether every regex of POLICY compiles (each is freed again: a policy
+   of 10 000 rules compiled whole takes 60 MB).  */
+bool policy_regexes_compile (const struct policy *policy);
+
+#endif
