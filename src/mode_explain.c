@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "command.h"
+#include "diff.h"
 #include "enforce.h"
 #include "jsontext.h"
 #include "modes.h"
@@ -67,112 +68,6 @@ read_input (const char *path, char **display, size_t *len, struct error **err)
   return buf;
 }
 
-/* Lines of TEXT, split in place.  */
-static size_t
-split_lines (char *text, char ***lines)
-{
-  size_t n = 0, cap = 64;
-  char *p = text;
-
-  *lines = xmalloc0 (sizeof **lines * cap);
-  while (*p)
-    {
-      char *nl = strchr (p, '\n');
-      if (n + 1 >= cap)
-        *lines = xrealloc (*lines, sizeof **lines * (cap *= 2));
-      (*lines)[n++] = p;
-      if (nl == NULL)
-        break;
-      *nl = '\0';
-      p = nl + 1;
-    }
-  return n;
-}
-
-#define DIFF_MAX_LINES 20000
-#define DIFF_CONTEXT 3
-
-/* A unified diff (3 lines of context) of two texts, by longest common
-   subsequence: configs are a few thousand lines at most.  */
-static int
-print_diff (FILE *out, const char *name, char *a_text, char *b_text, struct error **err)
-{
-  cleanup_free char **a = NULL, **b = NULL;
-  cleanup_free int *lcs = NULL;
-  cleanup_free char *ops = NULL;
-  size_t n = split_lines (a_text, &a), m = split_lines (b_text, &b), i, j, k, nops = 0;
-
-  if (n > DIFF_MAX_LINES || m > DIFF_MAX_LINES)
-    return make_error (err, 0, "the config is too long to diff (over %d lines)", DIFF_MAX_LINES);
-  lcs = xmalloc0 (sizeof *lcs * (n + 1) * (m + 1));
-#define L(x, y) lcs[(x) * (m + 1) + (y)]
-  for (i = n; i-- > 0;)
-    for (j = m; j-- > 0;)
-      L (i, j) = strcmp (a[i], b[j]) == 0      ? L (i + 1, j + 1) + 1
-                 : L (i + 1, j) > L (i, j + 1) ? L (i + 1, j)
-                                               : L (i, j + 1);
-  /* The edit script: ' ' keep, '-' delete, '+' insert.  */
-  ops = xmalloc0 (n + m + 1);
-  for (i = 0, j = 0; i < n || j < m;)
-    {
-      if (i < n && j < m && strcmp (a[i], b[j]) == 0)
-        ops[nops++] = ' ', i++, j++;
-      else if (i < n && (j == m || L (i + 1, j) >= L (i, j + 1)))
-        ops[nops++] = '-', i++;
-      else
-        ops[nops++] = '+', j++;
-    }
-#undef L
-  fprintf (out, "--- %s\n+++ %s (capguard)\n", name, name);
-  for (k = 0, i = 0, j = 0; k < nops;)
-    {
-      size_t start, end, ai, bj, an = 0, bn = 0, t;
-
-      if (ops[k] == ' ')
-        {
-          k++, i++, j++;
-          continue;
-        }
-      /* A hunk: from DIFF_CONTEXT lines before this change to
-         DIFF_CONTEXT after the last change closer than 2 contexts.  */
-      start = k, ai = i, bj = j;
-      for (t = 0; t < DIFF_CONTEXT && start > 0 && ops[start - 1] == ' '; t++)
-        start--, ai--, bj--;
-      end = k;
-      for (;;)
-        {
-          size_t gap = 0;
-          while (end < nops && ops[end] != ' ')
-            end++;
-          while (end + gap < nops && ops[end + gap] == ' ')
-            gap++;
-          if (end + gap >= nops || gap > 2 * DIFF_CONTEXT)
-            {
-              end += gap < DIFF_CONTEXT ? gap : DIFF_CONTEXT;
-              break;
-            }
-          end += gap;
-        }
-      for (t = start; t < end; t++)
-        {
-          an += ops[t] != '+';
-          bn += ops[t] != '-';
-        }
-      fprintf (out, "@@ -%zu,%zu +%zu,%zu @@\n", ai + 1, an, bj + 1, bn);
-      for (t = start; t < end; t++)
-        {
-          if (ops[t] == ' ')
-            fprintf (out, " %s\n", a[ai++]), bj++;
-          else if (ops[t] == '-')
-            fprintf (out, "-%s\n", a[ai++]);
-          else
-            fprintf (out, "+%s\n", b[bj++]);
-        }
-      k = end, i = ai, j = bj;
-    }
-  return 0;
-}
-
 #define LABEL_WIDTH 13
 
 /* Prints FIRST, then the words of TEXT and TAIL, wrapped at 80 columns with
@@ -206,43 +101,337 @@ print_wrapped (FILE *out, const char *label, const char *names, const char *tail
   print_wrapped_text (out, first, LABEL_WIDTH, *names ? names : "(none)", tail);
 }
 
-int
-mode_explain (const struct policy *policy, const char *path, char *const *annotations,
-              size_t n_annotations, bool json, bool diff, FILE *out, struct error **err)
+/* What the kernel will make of the decided sets at execve, and what that
+   means for the container's author, as warnings.  */
+static json_t *
+execve_warnings (const struct oci_facts *facts, const struct decision *d,
+                 const uint64_t before[CAPSET_COUNT], const uint64_t after[CAPSET_COUNT], bool root)
 {
-  cleanup_free char *buf = NULL, *display = NULL, *before_text = NULL, *after_text = NULL;
-  struct oci_facts facts = { 0 };
-  struct decision d = { 0 };
-  json_auto_t *config = NULL, *merged = NULL, *added = NULL, *report = NULL, *sets = NULL,
-              *execve = NULL;
-  json_auto_t *warnings = NULL;
-  uint64_t before_exec[CAPSET_COUNT], after_exec[CAPSET_COUNT];
-  bool root, nnp;
-  size_t len, i;
-  int k, ret = -1;
+  json_t *warnings = json_array ();
+  uint64_t lost = capset_subtract (before[CAPSET_PERMITTED] | before[CAPSET_EFFECTIVE],
+                                   after[CAPSET_PERMITTED]);
+  uint64_t gained = capset_subtract (after[CAPSET_PERMITTED], before[CAPSET_PERMITTED]);
 
-  buf = read_input (path, &display, &len, err);
-  if (buf == NULL)
-    return -1;
-  config = oci_config_parse (buf, len, display, err);
-  if (config == NULL)
-    return -1;
-  before_text = json_dumps (config, JSON_INDENT (2));
+  if (!root && lost)
+    {
+      cleanup_free char *names = capset_to_string (lost, " ");
+      jsontext_append_printf (warnings,
+                              "uid %u will not hold %s after execve: a non-root process keeps "
+                              "only what ambient carries (add it to inheritable and ambient, "
+                              "kubernetes#56374)",
+                              facts->uid, names);
+    }
+  else if (root && gained)
+    {
+      cleanup_free char *names = capset_to_string (gained, " ");
+      jsontext_append_printf (warnings,
+                              "root will hold %s after execve although the config's permitted set "
+                              "lacks it: root gets its whole bounding set, so only bounding "
+                              "limits it",
+                              names);
+    }
+  /* capabilities(7): with CAP_SETPCAP the process may fill inheritable up
+     to bounding, then ambient, after it starts.  */
+  if (capset_has (d->final[CAPSET_EFFECTIVE], CAP_SETPCAP)
+      && (capset_subtract (d->final[CAPSET_BOUNDING], d->final[CAPSET_INHERITABLE])
+          || capset_subtract (d->final[CAPSET_BOUNDING], d->final[CAPSET_AMBIENT])))
+    jsontext_append_printf (warnings,
+                            "the process holds CAP_SETPCAP: after it starts it can raise its "
+                            "inheritable set up to its bounding set and then its ambient set, "
+                            "beyond the inheritable and ambient ceilings (not beyond allow)");
+  return warnings;
+}
 
-  /* Annotations given on the command line stand for what the engine adds
-     (CRI-O's sandbox annotations), merged as a hook merges them.  */
-  added = json_object ();
-  for (i = 0; i < n_annotations; i++)
+static json_t *
+string_or_null (const char *s)
+{
+  return s ? json_string (s) : json_null ();
+}
+
+/* Where POLICY sets KEY for RULE, as a JSON string, or null.  */
+static json_t *
+located (const struct policy *policy, const struct policy_rule *rule, const char *key)
+{
+  cleanup_free char *at = policy_locate_setting (policy, rule, key);
+  return string_or_null (at);
+}
+
+static json_t *
+identity_object (const struct oci_facts *facts)
+{
+  json_t *id = json_object ();
+  int k;
+
+  json_object_set_new (id, "engine", json_string (facts->engine));
+  for (k = 0; k < OCI_FIELD_COUNT; k++)
+    json_object_set_new (id, oci_field_name (k), string_or_null (facts->fields[k]));
+  json_object_set_new (id, "command", string_or_null (facts->command));
+  json_object_set_new (id, "uid", json_integer (facts->has_uid ? facts->uid : 0));
+  return id;
+}
+
+static json_t *
+sets_object (const struct policy *policy, const struct oci_facts *facts, const struct decision *d)
+{
+  json_t *sets = json_object ();
+  int k;
+
+  for (k = 0; k < CAPSET_COUNT; k++)
+    {
+      json_t *s = json_object ();
+      json_object_set_new (s, "configured", names_array (facts->sets[k]));
+      json_object_set_new (s, "kept",
+                           names_array (capset_subtract (facts->sets[k], d->removed[k])));
+      json_object_set_new (s, "removed", names_array (d->removed[k]));
+      if (facts->unknown[k])
+        json_object_set (s, "unknown", facts->unknown[k]);
+      json_object_set_new (s, "ceiling", json_string (ceiling_key (k)));
+      json_object_set_new (s, "ceiling_at", located (policy, d->rule, ceiling_key (k)));
+      json_object_set_new (sets, capset_kind_name (k), s);
+    }
+  return sets;
+}
+
+/* The whole explanation, once: `--json` prints it, the text is rendered
+   from it.  */
+static json_t *
+build_report (const struct policy *policy, const char *display, const struct oci_facts *facts,
+              const struct decision *d, const uint64_t after[CAPSET_COUNT], json_t *warnings)
+{
+  json_t *report = json_object (), *execve = json_object (), *met = json_array ();
+  const char *why = seccomp_profile_opens_userns (
+      facts->seccomp == OCI_SECCOMP_CONFINED ? facts->seccomp_profile : NULL);
+  unsigned bit;
+  int k;
+
+  json_object_set_new (report, "config", json_string (display));
+  json_object_set_new (report, "policy", json_string (policy->source));
+  json_object_set_new (report, "rule", json_string (d->rule ? d->rule->name : "default"));
+  json_object_set_new (report, "rule_at",
+                       d->rule ? located (policy, d->rule, "name") : json_null ());
+  json_object_set_new (report, "action", json_string (policy_action_name (d->settings.action)));
+  json_object_set_new (report, "decision", json_string (enforce_outcome_name (d->outcome)));
+  json_object_set_new (report, "identity", identity_object (facts));
+  json_object_set_new (report, "sets", sets_object (policy, facts, d));
+  json_object_set_new (report, "noNewPrivileges",
+                       json_pack ("{s:o, s:b}", "configured",
+                                  facts->no_new_privileges < 0
+                                      ? json_null ()
+                                      : json_boolean (facts->no_new_privileges),
+                                  "set", d->set_nnp));
+  json_object_set_new (report, "seccomp",
+                       json_pack ("{s:s, s:b}", "configured",
+                                  facts->seccomp == OCI_SECCOMP_NONE         ? "none"
+                                  : facts->seccomp == OCI_SECCOMP_UNCONFINED ? "unconfined"
+                                                                             : "confined",
+                                  "baseline_added", d->set_seccomp));
+  json_object_set_new (report, "ping_group_range",
+                       d->set_ping ? json_string (ENFORCE_PING_GROUP_RANGE) : json_null ());
+  for (bit = 1; bit < OCI_PRIVILEGED_ALL; bit <<= 1)
+    if (facts->privileged & bit)
+      json_array_append_new (met, json_string (oci_privileged_criterion (bit)));
+  json_object_set_new (report, "privileged",
+                       json_pack ("{s:b, s:o}", "privileged",
+                                  facts->privileged == OCI_PRIVILEGED_ALL, "criteria_met", met));
+  json_object_set_new (
+      report, "user_namespaces",
+      json_pack ("{s:s?, s:b}", "allowed_because", why, "denied_by_rewrite", d->set_userns));
+  json_object_set (report, "reasons", d->reasons);
+  json_object_set_new (execve, "uid", json_integer (facts->has_uid ? facts->uid : 0));
+  for (k = 0; k < CAPSET_COUNT; k++)
+    json_object_set_new (execve, capset_kind_name (k), names_array (after[k]));
+  json_object_set_new (report, "after_execve", execve);
+  json_object_set_new (report, "warnings", warnings);
+  return report;
+}
+
+/* R's string member KEY, or DEFAULT.  */
+static const char *
+str (const json_t *r, const char *key, const char *def)
+{
+  const char *v = json_string_value (json_object_get (r, key));
+  return v ? v : def;
+}
+
+/* A JSON array of strings, space-separated; caller frees.  */
+static char *
+joined (const json_t *arr)
+{
+  char *out = NULL;
+  json_t *v;
+  size_t i;
+
+  json_array_foreach (arr, i, v)
+    util_append (&out, " ", "%s", json_string_value (v));
+  return out ? out : xstrdup ("");
+}
+
+static void
+render_list (FILE *out, const char *title, const json_t *items)
+{
+  json_t *w;
+  size_t i;
+
+  if (json_array_size (items) == 0)
+    return;
+  fprintf (out, "\n%s\n", title);
+  json_array_foreach (items, i, w)
+    print_wrapped_text (out, "  - ", 4, json_string_value (w), NULL);
+}
+
+static void
+render_sets (FILE *out, const json_t *sets)
+{
+  int k;
+
+  for (k = 0; k < CAPSET_COUNT; k++)
+    {
+      const json_t *s = json_object_get (sets, capset_kind_name (k));
+      const json_t *unknown_names = json_object_get (s, "unknown");
+      cleanup_free char *kept = joined (json_object_get (s, "kept"));
+      cleanup_free char *removed = joined (json_object_get (s, "removed"));
+      cleanup_free char *unknown = unknown_names ? oci_names_text (unknown_names) : NULL;
+      cleanup_free char *why = NULL;
+      const char *at = str (s, "ceiling_at", NULL);
+
+      fprintf (out, "\n%s\n", capset_kind_name (k));
+      print_wrapped (out, "kept", kept, NULL);
+      if (!*removed && !unknown)
+        continue;
+      /* The capabilities, then the names that are none.  */
+      if (unknown)
+        util_append (&removed, " ", "%s", unknown);
+      xasprintf (&why, "(%s%s%s)", str (s, "ceiling", ""), at ? " at " : "", at ? at : "");
+      print_wrapped (out, "removed", removed, why);
+    }
+}
+
+static void
+render_settings (FILE *out, const json_t *report)
+{
+  const json_t *nnp = json_object_get (report, "noNewPrivileges");
+  const json_t *seccomp = json_object_get (report, "seccomp");
+  const json_t *userns = json_object_get (report, "user_namespaces");
+  const json_t *priv = json_object_get (report, "privileged");
+  const char *configured = str (seccomp, "configured", "none");
+  const char *why = str (userns, "allowed_because", NULL);
+  json_t *c;
+  size_t i;
+
+  fprintf (out, "\nnoNewPrivileges  %s\n",
+           json_is_true (json_object_get (nnp, "set"))          ? "set by capguard"
+           : json_is_true (json_object_get (nnp, "configured")) ? "set in the config"
+                                                                : "not set");
+  fprintf (out, "seccomp          %s\n",
+           json_is_true (json_object_get (seccomp, "baseline_added"))
+               ? "node baseline added (unconfined before)"
+           : strcmp (configured, "confined") == 0 ? "the config's profile"
+                                                  : configured);
+  if (json_is_string (json_object_get (report, "ping_group_range")))
+    fprintf (out, "sysctl           net.ipv4.ping_group_range = %s\n",
+             str (report, "ping_group_range", ""));
+  if (json_is_true (json_object_get (userns, "denied_by_rewrite")))
+    fprintf (out, "user namespaces  denied by capguard (the profile allowed them: %s)\n", why);
+  else
+    fprintf (out, "user namespaces  %s%s%s\n", why ? "allowed (" : "denied by the profile",
+             why ? why : "", why ? ")" : "");
+  fprintf (out, "privileged       %s",
+           json_is_true (json_object_get (priv, "privileged")) ? "yes" : "no");
+  json_array_foreach (json_object_get (priv, "criteria_met"), i, c)
+    fprintf (out, "%s%s", i == 0 ? ": " : ", ", json_string_value (c));
+  fputc ('\n', out);
+}
+
+/* The report, in words.  */
+static void
+render_text (FILE *out, const json_t *report)
+{
+  const json_t *id = json_object_get (report, "identity");
+  const json_t *execve = json_object_get (report, "after_execve");
+  const char *rule_at = str (report, "rule_at", NULL);
+  bool matched = json_is_string (json_object_get (report, "rule_at"))
+                 || strcmp (str (report, "rule", "default"), "default") != 0;
+  int k;
+
+  fprintf (out, "config    %s\n", str (report, "config", ""));
+  fprintf (out, "policy    %s\n", str (report, "policy", ""));
+  fprintf (out, "rule      %s%s%s%s\n",
+           matched ? str (report, "rule", "") : "default (no rule matched)", rule_at ? " (" : "",
+           rule_at ? rule_at : "", rule_at ? ")" : "");
+  fprintf (out, "who       engine %s, namespace %s, pod %s, container %s\n", str (id, "engine", ""),
+           str (id, "namespace", "-"), str (id, "pod", "-"), str (id, "container", "-"));
+  fprintf (out, "decision  %s (action %s)\n", str (report, "decision", ""),
+           str (report, "action", ""));
+  render_sets (out, json_object_get (report, "sets"));
+  render_settings (out, report);
+  render_list (out, "why", json_object_get (report, "reasons"));
+  fprintf (out, "\nafter execve, as uid %lld (what the process will really hold)\n",
+           (long long)json_integer_value (json_object_get (execve, "uid")));
+  for (k = 0; k < CAPSET_COUNT; k++)
+    {
+      cleanup_free char *names = joined (json_object_get (execve, capset_kind_name (k)));
+      print_wrapped (out, capset_kind_name (k), names, NULL);
+    }
+  render_list (out, "warnings", json_object_get (report, "warnings"));
+}
+
+/* The annotations given on the command line (KEY=VALUE), as an object.  */
+static json_t *
+annotations_object (char *const *annotations, size_t n, struct error **err)
+{
+  json_auto_t *added = json_object ();
+  size_t i;
+
+  for (i = 0; i < n; i++)
     {
       const char *eq = strchr (annotations[i], '=');
       cleanup_free char *key = NULL;
       if (eq == NULL || eq == annotations[i])
-        return make_error (err, 0, "--annotation `%s`: expected KEY=VALUE", annotations[i]),
-               COMMAND_USAGE;
+        return make_error (err, 0, "--annotation `%s`: expected KEY=VALUE", annotations[i]), NULL;
       key = xstrndup (annotations[i], eq - annotations[i]);
       json_object_set_new (added, key, json_string (eq + 1));
     }
+  return steal_pointer (&added);
+}
 
+/* explain --diff: the same decision, applied to a copy of CONFIG.  */
+static int
+print_config_diff (FILE *out, const struct policy *policy, const struct decision *d, json_t *config,
+                   const char *display, struct error **err)
+{
+  json_auto_t *edited = json_deep_copy (config);
+  cleanup_free char *before = json_dumps (config, JSON_INDENT (2)), *after = NULL;
+
+  if (d->outcome == ENFORCE_REWRITTEN && enforce_apply (policy, d, edited, err) < 0)
+    return -1;
+  after = json_dumps (edited, JSON_INDENT (2));
+  fputc ('\n', out);
+  if (strcmp (before, after) == 0)
+    {
+      fprintf (out, "(no change to %s)\n", display);
+      return 0;
+    }
+  return diff_unified (out, display, before, after, err);
+}
+
+int
+mode_explain (const struct policy *policy, const char *path, char *const *annotations,
+              size_t n_annotations, bool json, bool diff, FILE *out, struct error **err)
+{
+  cleanup_free char *buf = NULL, *display = NULL;
+  struct oci_facts facts = { 0 };
+  struct decision d = { 0 };
+  json_auto_t *config = NULL, *merged = NULL, *added = NULL, *report = NULL;
+  uint64_t before_exec[CAPSET_COUNT], after_exec[CAPSET_COUNT];
+  bool root;
+  size_t len;
+  int ret = -1;
+
+  if ((added = annotations_object (annotations, n_annotations, err)) == NULL)
+    return COMMAND_USAGE;
+  if ((buf = read_input (path, &display, &len, err)) == NULL
+      || (config = oci_config_parse (buf, len, display, err)) == NULL)
+    return -1;
   if (oci_config_facts (config, policy->last_cap, &facts, err) < 0
       || oci_facts_add_annotations (&facts, added, "on the command line", &merged, err) < 0)
     {
@@ -255,230 +444,18 @@ mode_explain (const struct policy *policy, const char *path, char *const *annota
      recomputes them from the uid (capabilities(7)).  */
   memcpy (before_exec, d.outcome == ENFORCE_REWRITTEN ? d.final : facts.sets, sizeof before_exec);
   root = !facts.has_uid || facts.uid == 0;
-  nnp = facts.no_new_privileges == 1 || d.set_nnp;
-  capset_after_execve (before_exec, root, nnp, after_exec);
-
-  warnings = json_array ();
-  if (!root)
-    {
-      uint64_t lost
-          = capset_subtract (before_exec[CAPSET_PERMITTED] | before_exec[CAPSET_EFFECTIVE],
-                             after_exec[CAPSET_PERMITTED]);
-      if (lost)
-        {
-          cleanup_free char *names = capset_to_string (lost, " ");
-          jsontext_append_printf (
-              warnings,
-              "uid %u will not hold %s after execve: a non-root process keeps only what "
-              "ambient carries (add it to inheritable and ambient, kubernetes#56374)",
-              facts.uid, names);
-        }
-    }
-  else
-    {
-      uint64_t gained
-          = capset_subtract (after_exec[CAPSET_PERMITTED], before_exec[CAPSET_PERMITTED]);
-      if (gained)
-        {
-          cleanup_free char *names = capset_to_string (gained, " ");
-          jsontext_append_printf (
-              warnings,
-              "root will hold %s after execve although the config's permitted set lacks "
-              "it: root gets its whole bounding set, so only bounding limits it",
-              names);
-        }
-    }
-
-  /* capabilities(7): with CAP_SETPCAP the process may fill inheritable up
-     to bounding, then ambient, after it starts.  */
-  if (capset_has (d.final[CAPSET_EFFECTIVE], CAP_SETPCAP)
-      && (capset_subtract (d.final[CAPSET_BOUNDING], d.final[CAPSET_INHERITABLE])
-          || capset_subtract (d.final[CAPSET_BOUNDING], d.final[CAPSET_AMBIENT])))
-    jsontext_append_printf (warnings,
-                            "the process holds CAP_SETPCAP: after it starts it can raise its "
-                            "inheritable set up to its bounding set and then its ambient set, "
-                            "beyond the inheritable and ambient ceilings (not beyond allow)");
-
-  report = json_object ();
-  json_object_set_new (report, "config", json_string (display));
-  json_object_set_new (report, "policy", json_string (policy->source));
-  json_object_set_new (report, "rule", json_string (d.rule ? d.rule->name : "default"));
-  {
-    char *at = d.rule ? policy_locate_setting (policy, d.rule, "name") : NULL;
-    json_object_set_new (report, "rule_at", at ? json_string (at) : json_null ());
-    free (at);
-  }
-  json_object_set_new (report, "action", json_string (policy_action_name (d.settings.action)));
-  json_object_set_new (report, "decision", json_string (enforce_outcome_name (d.outcome)));
-  {
-    json_t *id = json_object ();
-    json_object_set_new (id, "engine", json_string (facts.engine));
-    for (k = 0; k < OCI_FIELD_COUNT; k++)
-      json_object_set_new (id, oci_field_name (k),
-                           facts.fields[k] ? json_string (facts.fields[k]) : json_null ());
-    json_object_set_new (id, "command", facts.command ? json_string (facts.command) : json_null ());
-    json_object_set_new (id, "uid", json_integer (facts.has_uid ? facts.uid : 0));
-    json_object_set_new (report, "identity", id);
-  }
-  sets = json_object ();
-  for (k = 0; k < CAPSET_COUNT; k++)
-    {
-      json_t *s = json_object ();
-      char *at = policy_locate_setting (policy, d.rule, ceiling_key (k));
-      json_object_set_new (s, "configured", names_array (facts.sets[k]));
-      json_object_set_new (s, "kept", names_array (capset_subtract (facts.sets[k], d.removed[k])));
-      json_object_set_new (s, "removed", names_array (d.removed[k]));
-      if (facts.unknown[k])
-        json_object_set (s, "unknown", facts.unknown[k]);
-      json_object_set_new (s, "ceiling", json_string (ceiling_key (k)));
-      json_object_set_new (s, "ceiling_at", at ? json_string (at) : json_null ());
-      free (at);
-      json_object_set_new (sets, capset_kind_name (k), s);
-    }
-  json_object_set (report, "sets", sets);
-  json_object_set_new (report, "noNewPrivileges",
-                       json_pack ("{s:o, s:b}", "configured",
-                                  facts.no_new_privileges < 0
-                                      ? json_null ()
-                                      : json_boolean (facts.no_new_privileges),
-                                  "set", d.set_nnp));
-  json_object_set_new (report, "seccomp",
-                       json_pack ("{s:s, s:b}", "configured",
-                                  facts.seccomp == OCI_SECCOMP_NONE         ? "none"
-                                  : facts.seccomp == OCI_SECCOMP_UNCONFINED ? "unconfined"
-                                                                            : "confined",
-                                  "baseline_added", d.set_seccomp));
-  json_object_set_new (report, "ping_group_range",
-                       d.set_ping ? json_string (ENFORCE_PING_GROUP_RANGE) : json_null ());
-  {
-    json_t *met = json_array ();
-    unsigned bit;
-    for (bit = 1; bit < OCI_PRIVILEGED_ALL; bit <<= 1)
-      if (facts.privileged & bit)
-        json_array_append_new (met, json_string (oci_privileged_criterion (bit)));
-    json_object_set_new (report, "privileged",
-                         json_pack ("{s:b, s:o}", "privileged",
-                                    facts.privileged == OCI_PRIVILEGED_ALL, "criteria_met", met));
-  }
-  {
-    const char *why = seccomp_profile_opens_userns (
-        facts.seccomp == OCI_SECCOMP_CONFINED ? facts.seccomp_profile : NULL);
-    json_object_set_new (
-        report, "user_namespaces",
-        json_pack ("{s:s?, s:b}", "allowed_because", why, "denied_by_rewrite", d.set_userns));
-  }
-  json_object_set (report, "reasons", d.reasons);
-  execve = json_object ();
-  json_object_set_new (execve, "uid", json_integer (facts.has_uid ? facts.uid : 0));
-  for (k = 0; k < CAPSET_COUNT; k++)
-    json_object_set_new (execve, capset_kind_name (k), names_array (after_exec[k]));
-  json_object_set (report, "after_execve", execve);
-  json_object_set (report, "warnings", warnings);
-
+  capset_after_execve (before_exec, root, facts.no_new_privileges == 1 || d.set_nnp, after_exec);
+  report = build_report (policy, display, &facts, &d, after_exec,
+                         execve_warnings (&facts, &d, before_exec, after_exec, root));
   if (json)
     {
       cleanup_free char *text = json_dumps (report, JSON_INDENT (2));
       fprintf (out, "%s\n", text);
     }
   else
-    {
-      json_t *w;
-      fprintf (out, "config    %s\n", display);
-      fprintf (out, "policy    %s\n", policy->source);
-      {
-        cleanup_free char *at = d.rule ? policy_locate_setting (policy, d.rule, "name") : NULL;
-        fprintf (out, "rule      %s%s%s%s\n", d.rule ? d.rule->name : "default (no rule matched)",
-                 at ? " (" : "", at ? at : "", at ? ")" : "");
-      }
-      fprintf (out, "who       engine %s, namespace %s, pod %s, container %s\n", facts.engine,
-               facts.fields[OCI_FIELD_NAMESPACE] ? facts.fields[OCI_FIELD_NAMESPACE] : "-",
-               facts.fields[OCI_FIELD_POD] ? facts.fields[OCI_FIELD_POD] : "-",
-               facts.fields[OCI_FIELD_CONTAINER] ? facts.fields[OCI_FIELD_CONTAINER] : "-");
-      fprintf (out, "decision  %s (action %s)\n", enforce_outcome_name (d.outcome),
-               policy_action_name (d.settings.action));
-      for (k = 0; k < CAPSET_COUNT; k++)
-        {
-          cleanup_free char *kept
-              = capset_to_string (capset_subtract (facts.sets[k], d.removed[k]), " ");
-          cleanup_free char *removed = capset_to_string (d.removed[k], " ");
-          cleanup_free char *at = policy_locate_setting (policy, d.rule, ceiling_key (k));
-          cleanup_free char *why = NULL, *unknown = NULL;
-
-          fprintf (out, "\n%s\n", capset_kind_name (k));
-          print_wrapped (out, "kept", kept, NULL);
-          if (*removed || facts.unknown[k])
-            {
-              unknown = facts.unknown[k] ? oci_names_text (facts.unknown[k]) : NULL;
-              xasprintf (&why, "(%s%s%s)", ceiling_key (k), at ? " at " : "", at ? at : "");
-              print_wrapped (out, "removed", *removed ? removed : unknown, why);
-            }
-        }
-      fprintf (out, "\nnoNewPrivileges  %s\n",
-               d.set_nnp                      ? "set by capguard"
-               : facts.no_new_privileges == 1 ? "set in the config"
-                                              : "not set");
-      fprintf (out, "seccomp          %s\n",
-               d.set_seccomp                             ? "node baseline added (unconfined before)"
-               : facts.seccomp == OCI_SECCOMP_NONE       ? "none"
-               : facts.seccomp == OCI_SECCOMP_UNCONFINED ? "unconfined"
-                                                         : "the config's profile");
-      if (d.set_ping)
-        fprintf (out, "sysctl           net.ipv4.ping_group_range = %s\n",
-                 ENFORCE_PING_GROUP_RANGE);
-      {
-        const char *why = seccomp_profile_opens_userns (
-            facts.seccomp == OCI_SECCOMP_CONFINED ? facts.seccomp_profile : NULL);
-        if (d.set_userns)
-          fprintf (out, "user namespaces  denied by capguard (the profile allowed them: %s)\n",
-                   why);
-        else
-          fprintf (out, "user namespaces  %s%s%s\n", why ? "allowed (" : "denied by the profile",
-                   why ? why : "", why ? ")" : "");
-      }
-      {
-        unsigned bit;
-        fprintf (out, "privileged       %s", facts.privileged == OCI_PRIVILEGED_ALL ? "yes" : "no");
-        for (bit = 1; bit < OCI_PRIVILEGED_ALL; bit <<= 1)
-          if (facts.privileged & bit)
-            fprintf (out, "%s%s", bit == (facts.privileged & -facts.privileged) ? ": " : ", ",
-                     oci_privileged_criterion (bit));
-        fputc ('\n', out);
-      }
-      if (json_array_size (d.reasons))
-        {
-          fprintf (out, "\nwhy\n");
-          json_array_foreach (d.reasons, i, w)
-            print_wrapped_text (out, "  - ", 4, json_string_value (w), NULL);
-        }
-      fprintf (out, "\nafter execve, as uid %u (what the process will really hold)\n",
-               facts.has_uid ? facts.uid : 0);
-      for (k = 0; k < CAPSET_COUNT; k++)
-        {
-          cleanup_free char *names = capset_to_string (after_exec[k], " ");
-          print_wrapped (out, capset_kind_name (k), names, NULL);
-        }
-      if (json_array_size (warnings))
-        {
-          fprintf (out, "\nwarnings\n");
-          json_array_foreach (warnings, i, w)
-            print_wrapped_text (out, "  - ", 4, json_string_value (w), NULL);
-        }
-    }
-
-  if (diff)
-    {
-      json_auto_t *edited = json_deep_copy (config);
-
-      /* The same decision, applied to a copy.  */
-      if (d.outcome == ENFORCE_REWRITTEN && enforce_apply (policy, &d, edited, err) < 0)
-        goto done;
-      after_text = json_dumps (edited, JSON_INDENT (2));
-      fputc ('\n', out);
-      if (strcmp (before_text, after_text) == 0)
-        fprintf (out, "(no change to %s)\n", display);
-      else if (print_diff (out, display, before_text, after_text, err) < 0)
-        goto done;
-    }
+    render_text (out, report);
+  if (diff && print_config_diff (out, policy, &d, config, display, err) < 0)
+    goto done;
   ret = 0;
 done:
   decision_release (&d);
