@@ -9,19 +9,7 @@
 
 #include "capset.h"
 #include "error.h"
-
-/* The Kubernetes identity of a container, normalised from the engines'
-   annotations (SPEC §4).  */
-enum oci_field
-{
-  OCI_FIELD_NAMESPACE,
-  OCI_FIELD_POD,
-  OCI_FIELD_CONTAINER,
-  OCI_FIELD_IMAGE,
-  OCI_FIELD_COUNT
-};
-
-const char *oci_field_name (enum oci_field field);
+#include "fields.h"
 
 enum oci_seccomp
 {
@@ -42,10 +30,10 @@ struct oci_facts
   const char *command;            /* process.args[0] */
   bool has_uid;
   uint32_t uid;
-  json_t *annotations;                 /* borrowed object, or NULL */
-  const char *fields[OCI_FIELD_COUNT]; /* NULL when missing or contradicted */
-  char *conflicts;                     /* why a field was dropped, or NULL */
-  const char *engine;                  /* "podman", "cri-o", "containerd" or "unknown" */
+  json_t *annotations;                        /* borrowed object, or NULL */
+  const char *fields[FIELD_KUBERNETES_COUNT]; /* NULL when missing or contradicted */
+  char *conflicts;                            /* why a field was dropped, or NULL */
+  const char *engine;                         /* "podman", "cri-o", "containerd" or "unknown" */
   enum oci_seccomp seccomp;
   bool network_ns; /* a network namespace of its own (new, or joined by a path that is not the
                        host's) */

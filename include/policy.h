@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "error.h"
+#include "fields.h"
 
 #define POLICY_DEFAULT_PATH "/etc/capguard/policy.json"
 #define POLICY_MAX_RULES 16384
@@ -63,19 +64,9 @@ struct policy_settings
 };
 
 /* Who a container is, for rule matching; strings may be NULL (missing).  */
-enum policy_field
-{
-  POLICY_FIELD_NAMESPACE,
-  POLICY_FIELD_POD,
-  POLICY_FIELD_CONTAINER,
-  POLICY_FIELD_IMAGE,
-  POLICY_FIELD_COMMAND,
-  POLICY_FIELD_COUNT
-};
-
 struct policy_subject
 {
-  const char *fields[POLICY_FIELD_COUNT];
+  const char *fields[FIELD_COUNT];
   bool has_uid;
   uint32_t uid;
   const json_t *annotations; /* object of strings, or NULL */
@@ -98,8 +89,8 @@ struct policy_annotation_match
 struct policy_rule
 {
   char *name;
-  bool has_field[POLICY_FIELD_COUNT];
-  struct policy_regex field[POLICY_FIELD_COUNT];
+  bool has_field[FIELD_COUNT];
+  struct policy_regex field[FIELD_COUNT];
   struct policy_annotation_match *annotations;
   size_t n_annotations;
   bool has_uid;
@@ -127,7 +118,6 @@ struct policy
 };
 
 const char *policy_action_name (enum policy_action action);
-const char *policy_field_name (enum policy_field field);
 
 /* policy_load's and policy_parse's FLAGS.  */
 enum

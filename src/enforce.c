@@ -68,12 +68,11 @@ select_rule (const struct policy *policy, const struct oci_facts *facts, struct 
 {
   struct policy_subject subject = { 0 };
   const char *broken;
+  int f;
 
-  subject.fields[POLICY_FIELD_NAMESPACE] = facts->fields[OCI_FIELD_NAMESPACE];
-  subject.fields[POLICY_FIELD_POD] = facts->fields[OCI_FIELD_POD];
-  subject.fields[POLICY_FIELD_CONTAINER] = facts->fields[OCI_FIELD_CONTAINER];
-  subject.fields[POLICY_FIELD_IMAGE] = facts->fields[OCI_FIELD_IMAGE];
-  subject.fields[POLICY_FIELD_COMMAND] = facts->command;
+  for (f = 0; f < FIELD_KUBERNETES_COUNT; f++)
+    subject.fields[f] = facts->fields[f];
+  subject.fields[FIELD_COMMAND] = facts->command;
   subject.has_uid = facts->has_uid;
   subject.uid = facts->uid;
   subject.annotations = facts->annotations;

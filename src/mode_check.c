@@ -148,7 +148,7 @@ mode_check_warnings (const struct policy *policy, FILE *out)
       xasprintf (&who, "rule `%s`", r->name);
       n += warn_settings (out, who, &r->settings, policy->last_cap);
       note_setpcap (out, who, &r->settings);
-      for (f = 0; f < POLICY_FIELD_COUNT; f++)
+      for (f = 0; f < FIELD_COUNT; f++)
         always = always && !r->has_field[f];
       /* Rules are tried in order: after one that matches everything, no
          later rule is ever reached.  */
@@ -181,10 +181,9 @@ mode_check (const struct policy *policy, FILE *out, struct error **err)
       int any = 0;
 
       fprintf (out, "\nrule %zu `%s` when", i + 1, r->name);
-      for (f = 0; f < POLICY_FIELD_COUNT; f++)
+      for (f = 0; f < FIELD_COUNT; f++)
         if (r->has_field[f])
-          fprintf (out, "%s %s=~/%s/", any++ ? " and" : "", policy_field_name (f),
-                   r->field[f].pattern);
+          fprintf (out, "%s %s=~/%s/", any++ ? " and" : "", field_name (f), r->field[f].pattern);
       for (j = 0; j < r->n_annotations; j++)
         fprintf (out, "%s annotation %s=~/%s/", any++ ? " and" : "", r->annotations[j].key,
                  r->annotations[j].value.pattern);

@@ -163,8 +163,8 @@ identity_object (const struct oci_facts *facts)
   int k;
 
   json_object_set_new (id, "engine", json_string (facts->engine));
-  for (k = 0; k < OCI_FIELD_COUNT; k++)
-    json_object_set_new (id, oci_field_name (k), string_or_null (facts->fields[k]));
+  for (k = 0; k < FIELD_KUBERNETES_COUNT; k++)
+    json_object_set_new (id, field_name (k), string_or_null (facts->fields[k]));
   json_object_set_new (id, "command", string_or_null (facts->command));
   json_object_set_new (id, "uid", json_integer (facts->has_uid ? facts->uid : 0));
   return id;

@@ -8,24 +8,11 @@
 #include "oci.h"
 #include "util.h"
 
-static const char *const field_names[OCI_FIELD_COUNT] = {
-  [OCI_FIELD_NAMESPACE] = "namespace",
-  [OCI_FIELD_POD] = "pod",
-  [OCI_FIELD_CONTAINER] = "container",
-  [OCI_FIELD_IMAGE] = "image",
-};
-
-const char *
-oci_field_name (enum oci_field field)
-{
-  return field_names[field];
-}
-
 /* SPEC §4's table: where each engine puts each field.  */
 struct field_source
 {
   const char *engine;
-  const char *keys[OCI_FIELD_COUNT];
+  const char *keys[FIELD_KUBERNETES_COUNT];
 };
 static const struct field_source field_sources[] = {
   { "containerd",
@@ -277,7 +264,7 @@ read_fields (json_t *annotations, struct oci_facts *facts, struct error **err)
      an identity").  From a CRI engine, only its own keys count; the other
      engine's key for a field, passed through by a pod, makes the field
      match nothing when it disagrees.  */
-  for (f = 0; f < OCI_FIELD_COUNT; f++)
+  for (f = 0; f < FIELD_KUBERNETES_COUNT; f++)
     {
       json_t *own = vouching ? json_object_get (annotations, vouching->keys[f]) : NULL;
       bool disputed = false;
@@ -291,11 +278,11 @@ read_fields (json_t *annotations, struct oci_facts *facts, struct error **err)
             util_append (&facts->conflicts, "; ",
                          "`%s` from `%s` ignored: no CRI engine made this config (%s), so "
                          "nobody vouches for it",
-                         field_names[f], field_sources[s].keys[f], facts->engine);
+                         field_name (f), field_sources[s].keys[f], facts->engine);
           else if (own && strcmp (json_string_value (own), json_string_value (a)) != 0)
             {
               util_append (&facts->conflicts, "; ",
-                           "`%s` is `%s` (%s) but `%s` (%s); it matches nothing", field_names[f],
+                           "`%s` is `%s` (%s) but `%s` (%s); it matches nothing", field_name (f),
                            json_string_value (own), vouching->engine, json_string_value (a),
                            field_sources[s].engine);
               disputed = true;

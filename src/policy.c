@@ -21,22 +21,10 @@ static const char *const action_names[] = {
   [POLICY_AUDIT] = "audit",
 };
 
-static const char *const field_names[POLICY_FIELD_COUNT] = {
-  [POLICY_FIELD_NAMESPACE] = "namespace", [POLICY_FIELD_POD] = "pod",
-  [POLICY_FIELD_CONTAINER] = "container", [POLICY_FIELD_IMAGE] = "image",
-  [POLICY_FIELD_COMMAND] = "command",
-};
-
 const char *
 policy_action_name (enum policy_action action)
 {
   return action_names[action];
-}
-
-const char *
-policy_field_name (enum policy_field field)
-{
-  return field_names[field];
 }
 
 /* The parse context: the text, and the path of the value being checked, so
@@ -487,21 +475,21 @@ parse_settings (struct ctx *c, json_t *obj, bool top, struct policy_settings *s,
 static int
 parse_match (struct ctx *c, json_t *m, struct policy_rule *rule, struct error **err)
 {
-  struct key keys[POLICY_FIELD_COUNT + 2] = { { "annotations", IN_RULE }, { "uid", IN_RULE } };
+  struct key keys[FIELD_COUNT + 2] = { { "annotations", IN_RULE }, { "uid", IN_RULE } };
   json_t *v;
   int f, r;
 
   if (!json_is_object (m))
     return fail_at (c, false, err, "`match` must be an object");
-  for (f = 0; f < POLICY_FIELD_COUNT; f++)
-    keys[2 + f] = (struct key){ field_names[f], IN_RULE };
-  if ((r = check_keys (c, m, keys, POLICY_FIELD_COUNT + 2, IN_RULE, "`match`", err)) < 0)
+  for (f = 0; f < FIELD_COUNT; f++)
+    keys[2 + f] = (struct key){ field_name (f), IN_RULE };
+  if ((r = check_keys (c, m, keys, FIELD_COUNT + 2, IN_RULE, "`match`", err)) < 0)
     return r;
-  for (f = 0; f < POLICY_FIELD_COUNT; f++)
-    if ((v = json_object_get (m, field_names[f])))
+  for (f = 0; f < FIELD_COUNT; f++)
+    if ((v = json_object_get (m, field_name (f))))
       {
-        push_key (c, field_names[f]);
-        r = parse_regex (c, v, field_names[f], &rule->field[f], err);
+        push_key (c, field_name (f));
+        r = parse_regex (c, v, field_name (f), &rule->field[f], err);
         pop (c);
         if (r < 0)
           return r;
@@ -797,7 +785,7 @@ policy_free (struct policy *policy)
   for (i = 0; i < policy->n_rules; i++)
     {
       struct policy_rule *rule = &policy->rules[i];
-      for (j = 0; j < POLICY_FIELD_COUNT; j++)
+      for (j = 0; j < FIELD_COUNT; j++)
         regex_release (policy, &rule->field[j]);
       for (j = 0; j < rule->n_annotations; j++)
         {

@@ -219,10 +219,10 @@ policy_cache_encode (const struct policy *policy, const struct policy_cache_key 
       unsigned mask = 0;
 
       put_str (&o, rule->name);
-      for (j = 0; j < POLICY_FIELD_COUNT; j++)
+      for (j = 0; j < FIELD_COUNT; j++)
         mask |= rule->has_field[j] ? 1u << j : 0;
       put_u8 (&o, mask);
-      for (j = 0; j < POLICY_FIELD_COUNT; j++)
+      for (j = 0; j < FIELD_COUNT; j++)
         if (rule->has_field[j])
           put_str (&o, rule->field[j].pattern);
       put_u8 (&o, rule->has_uid);
@@ -370,13 +370,13 @@ get_rule (struct in *in, const struct profiles *profiles, int last_cap, struct p
   if (rule->name && rule->name[0] == '\0')
     in->bad = true;
   mask = get_u8 (in);
-  if (mask >> POLICY_FIELD_COUNT)
+  if (mask >> FIELD_COUNT)
     in->bad = true;
-  for (i = 0; i < POLICY_FIELD_COUNT && !in->bad; i++)
+  for (i = 0; i < FIELD_COUNT && !in->bad; i++)
     if (mask & (1u << i))
       {
         rule->has_field[i] = true;
-        get_regex (in, policy_field_name (i), &rule->field[i]);
+        get_regex (in, field_name (i), &rule->field[i]);
       }
   has_uid = get_u8 (in);
   rule->has_uid = has_uid;

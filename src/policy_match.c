@@ -140,7 +140,7 @@ policy_regexes_compile (const struct policy *policy)
   for (i = 0; i < policy->n_rules; i++)
     {
       const struct policy_rule *rule = &policy->rules[i];
-      for (j = 0; j < POLICY_FIELD_COUNT; j++)
+      for (j = 0; j < FIELD_COUNT; j++)
         if (rule->has_field[j] && !regex_compiles (&rule->field[j]))
           return false;
       for (j = 0; j < rule->n_annotations; j++)
@@ -189,7 +189,7 @@ rule_matches (const struct policy_rule *rule, const struct policy_subject *s, co
   size_t i;
   int f, m;
 
-  for (f = 0; f < POLICY_FIELD_COUNT; f++)
+  for (f = 0; f < FIELD_COUNT; f++)
     if (rule->has_field[f] && (m = whole_match (&rule->field[f], s->fields[f], broken)) != 1)
       return m;
   if (rule->has_uid && (!s->has_uid || s->uid != rule->uid))

@@ -24,10 +24,10 @@ report_record (const struct decision *d, const struct oci_facts *facts, const ch
   json_object_set_new (rec, "stage", string_or_null (stage));
   json_object_set_new (rec, "id", string_or_null (id));
   json_object_set_new (rec, "engine", json_string (facts->engine ? facts->engine : "unknown"));
-  json_object_set_new (rec, "namespace", string_or_null (facts->fields[OCI_FIELD_NAMESPACE]));
-  json_object_set_new (rec, "pod", string_or_null (facts->fields[OCI_FIELD_POD]));
-  json_object_set_new (rec, "container", string_or_null (facts->fields[OCI_FIELD_CONTAINER]));
-  json_object_set_new (rec, "image", string_or_null (facts->fields[OCI_FIELD_IMAGE]));
+  json_object_set_new (rec, "namespace", string_or_null (facts->fields[FIELD_NAMESPACE]));
+  json_object_set_new (rec, "pod", string_or_null (facts->fields[FIELD_POD]));
+  json_object_set_new (rec, "container", string_or_null (facts->fields[FIELD_CONTAINER]));
+  json_object_set_new (rec, "image", string_or_null (facts->fields[FIELD_IMAGE]));
   json_object_set_new (rec, "rule", json_string (d->rule ? d->rule->name : "default"));
   json_object_set_new (rec, "action", json_string (policy_action_name (d->settings.action)));
   json_object_set_new (rec, "decision", json_string (enforce_outcome_name (d->outcome)));

@@ -22,8 +22,8 @@ LLVMFuzzerTestOneInput (const unsigned char *data, size_t size)
         __builtin_trap ();
       return 0;
     }
-  s.fields[POLICY_FIELD_NAMESPACE] = "kube-system";
-  s.fields[POLICY_FIELD_COMMAND] = "/bin/sh";
+  s.fields[FIELD_NAMESPACE] = "kube-system";
+  s.fields[FIELD_COMMAND] = "/bin/sh";
   policy_select (p, &s, &broken);
   policy_free (p);
   return 0;

@@ -27,8 +27,8 @@ decode_payload (const unsigned char *data, size_t size)
   p = policy_cache_decode (&entry, len, &key, "fuzz", &text, 2);
   if (p == NULL)
     return;
-  s.fields[POLICY_FIELD_NAMESPACE] = "kube-system";
-  s.fields[POLICY_FIELD_COMMAND] = "/bin/sh";
+  s.fields[FIELD_NAMESPACE] = "kube-system";
+  s.fields[FIELD_COMMAND] = "/bin/sh";
   policy_select (p, &s, &broken);
 }
 

@@ -311,7 +311,7 @@ test_rules_select_settings_and_record (void)
 
   facts_all (&f, KILL | NET_RAW);
   f.sets[CAPSET_INHERITABLE] = f.sets[CAPSET_AMBIENT] = 0;
-  f.fields[OCI_FIELD_NAMESPACE] = "kube-system";
+  f.fields[FIELD_NAMESPACE] = "kube-system";
   f.annotations = ann;
   f.engine = "cri-o";
   enforce_decide (p, &f, ENFORCE_CAN_REWRITE, &d);
@@ -340,7 +340,7 @@ test_rules_select_settings_and_record (void)
   decision_release (&d);
 
   /* Another namespace falls through to the top level, which rewrites.  */
-  f.fields[OCI_FIELD_NAMESPACE] = "default";
+  f.fields[FIELD_NAMESPACE] = "default";
   enforce_decide (p, &f, ENFORCE_CAN_REWRITE, &d);
   EXPECT (d.rule == NULL && d.outcome == ENFORCE_REWRITTEN);
   EXPECT (d.final[CAPSET_BOUNDING] == (KILL | CHOWN));

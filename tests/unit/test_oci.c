@@ -214,12 +214,12 @@ test_fields_and_conflicts (void)
           == 0);
   EXPECT_STR (f.engine, "containerd");
   /* Two engines' keys disagree: the field matches nothing.  */
-  EXPECT (f.fields[OCI_FIELD_NAMESPACE] == NULL);
+  EXPECT (f.fields[FIELD_NAMESPACE] == NULL);
   EXPECT (f.conflicts
           && strstr (f.conflicts, "`namespace` is `prod` (containerd) but `kube-system` (cri-o)"));
   /* They agree: kept.  */
-  EXPECT_STR (f.fields[OCI_FIELD_CONTAINER], "web");
-  EXPECT (f.fields[OCI_FIELD_POD] == NULL);
+  EXPECT_STR (f.fields[FIELD_CONTAINER], "web");
+  EXPECT (f.fields[FIELD_POD] == NULL);
   oci_facts_release (&f);
 
   {
@@ -256,9 +256,9 @@ test_fields_and_conflicts (void)
         EXPECT (facts_of (cases[i].text, &f, NULL, &d) == 0);
         EXPECT_STR (f.engine, cases[i].engine);
         if (cases[i].ns)
-          EXPECT_STR (f.fields[OCI_FIELD_NAMESPACE], cases[i].ns);
+          EXPECT_STR (f.fields[FIELD_NAMESPACE], cases[i].ns);
         else
-          EXPECT (f.fields[OCI_FIELD_NAMESPACE] == NULL);
+          EXPECT (f.fields[FIELD_NAMESPACE] == NULL);
         if (cases[i].why)
           EXPECT (f.conflicts && strstr (f.conflicts, cases[i].why));
         oci_facts_release (&f);
@@ -309,15 +309,15 @@ test_captured_fixtures (void)
         {
           /* podman run --annotation io.kubernetes.pod.namespace=kube-system: the
              caller's own claim, which no CRI engine vouches for.  */
-          EXPECT (f.fields[OCI_FIELD_NAMESPACE] == NULL && f.fields[OCI_FIELD_POD] == NULL);
-          EXPECT (f.fields[OCI_FIELD_CONTAINER] == NULL);
+          EXPECT (f.fields[FIELD_NAMESPACE] == NULL && f.fields[FIELD_POD] == NULL);
+          EXPECT (f.fields[FIELD_CONTAINER] == NULL);
           EXPECT (f.conflicts && strstr (f.conflicts, "no CRI engine made this config (podman)"));
         }
       if (strncmp (names[i], "containerd-cri-pod", 18) == 0)
         {
           EXPECT_STR (f.engine, "containerd");
-          EXPECT_STR (f.fields[OCI_FIELD_NAMESPACE], "default");
-          EXPECT_STR (f.fields[OCI_FIELD_POD], "capture");
+          EXPECT_STR (f.fields[FIELD_NAMESPACE], "default");
+          EXPECT_STR (f.fields[FIELD_POD], "capture");
           EXPECT (f.sandbox == (strstr (names[i], "sandbox") != NULL));
           EXPECT (f.conflicts == NULL);
         }
@@ -560,15 +560,15 @@ test_added_annotations (void)
                     "\"io.kubernetes.container.name\":\"web\"}}",
                     &f, NULL, &doc)
           == 0);
-  EXPECT_STR (f.fields[OCI_FIELD_NAMESPACE], "prod");
+  EXPECT_STR (f.fields[FIELD_NAMESPACE], "prod");
   EXPECT (oci_facts_add_annotations (&f, more, "in the state", &merged, &err) == 0);
   /* Neither side chooses the namespace: it matches nothing.  */
-  EXPECT (f.fields[OCI_FIELD_NAMESPACE] == NULL);
+  EXPECT (f.fields[FIELD_NAMESPACE] == NULL);
   EXPECT (json_object_get (merged, "io.kubernetes.pod.namespace") == NULL);
   EXPECT (f.conflicts
           && strstr (f.conflicts, "annotation `io.kubernetes.pod.namespace` is `prod` in the "
                                   "config but `kube-system` in the state; it matches nothing"));
-  EXPECT_STR (f.fields[OCI_FIELD_CONTAINER], "web");
+  EXPECT_STR (f.fields[FIELD_CONTAINER], "web");
   EXPECT_STR (json_string_value (json_object_get (merged, "extra")), "1");
   oci_facts_release (&f);
   return 0;

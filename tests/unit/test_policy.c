@@ -473,8 +473,8 @@ select_ns (const struct policy *p, const char *ns, const char *container)
   struct policy_subject s = { 0 };
   const char *broken;
 
-  s.fields[POLICY_FIELD_NAMESPACE] = ns;
-  s.fields[POLICY_FIELD_CONTAINER] = container;
+  s.fields[FIELD_NAMESPACE] = ns;
+  s.fields[FIELD_CONTAINER] = container;
   return policy_select (p, &s, &broken);
 }
 
@@ -527,7 +527,7 @@ test_first_rule_wins_and_uid_annotations (void)
   EXPECT (p != NULL);
   s.has_uid = true;
   s.uid = 1000;
-  s.fields[POLICY_FIELD_COMMAND] = "/bin/sh";
+  s.fields[FIELD_COMMAND] = "/bin/sh";
   r = policy_select (p, &s, &broken);
   EXPECT (r && strcmp (r->name, "uid") == 0);
   s.uid = 0;
@@ -621,13 +621,12 @@ test_deferred_regex_fails_closed (void)
   p = policy_parse (text, strlen (text), "p.json", LAST, POLICY_HOT, &err);
   EXPECT (p != NULL);
   /* Nothing was compiled at load.  */
-  EXPECT (p->rules[0].field[POLICY_FIELD_POD].state == NULL);
-  s.fields[POLICY_FIELD_POD] = "a";
+  EXPECT (p->rules[0].field[FIELD_POD].state == NULL);
+  s.fields[FIELD_POD] = "a";
   r = policy_select (p, &s, &broken);
   EXPECT (r == &p->rules[0] && broken == NULL);
-  EXPECT (p->rules[1].field[POLICY_FIELD_POD].state == NULL
-          && "a rule not reached is not compiled");
-  s.fields[POLICY_FIELD_POD] = "c";
+  EXPECT (p->rules[1].field[FIELD_POD].state == NULL && "a rule not reached is not compiled");
+  s.fields[FIELD_POD] = "c";
   r = policy_select (p, &s, &broken);
   EXPECT (r == NULL && broken != NULL);
   EXPECT_STR (broken, "`pod`: invalid regex `b(`: Unmatched ( or \\(");

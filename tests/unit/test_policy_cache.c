@@ -103,7 +103,7 @@ test_round_trip (void)
   EXPECT_STR (q->runtime, "/usr/bin/runc");
   EXPECT (q->n_rules == 4);
   EXPECT_STR (q->rules[0].name, "sys");
-  EXPECT_STR (q->rules[0].field[POLICY_FIELD_IMAGE].pattern, "i:1");
+  EXPECT_STR (q->rules[0].field[FIELD_IMAGE].pattern, "i:1");
   EXPECT (q->rules[0].n_annotations == 2 && q->rules[0].has_uid && q->rules[0].uid == 0);
   EXPECT_STR (q->rules[0].annotations[1].key, "b");
   EXPECT (q->rules[0].settings.action == POLICY_AUDIT);
@@ -120,12 +120,12 @@ test_round_trip (void)
                       (json_t *)p->rules[1].settings.seccomp_profile));
 
   /* Rules match as parsed; an annotation regex names its key.  */
-  s.fields[POLICY_FIELD_NAMESPACE] = "kube-system";
-  s.fields[POLICY_FIELD_POD] = "p-1";
+  s.fields[FIELD_NAMESPACE] = "kube-system";
+  s.fields[FIELD_POD] = "p-1";
   EXPECT (policy_select (q, &s, &broken) == &q->rules[3]);
-  s.fields[POLICY_FIELD_CONTAINER] = "c";
-  s.fields[POLICY_FIELD_IMAGE] = "i:1";
-  s.fields[POLICY_FIELD_COMMAND] = "/bin/sh";
+  s.fields[FIELD_CONTAINER] = "c";
+  s.fields[FIELD_IMAGE] = "i:1";
+  s.fields[FIELD_COMMAND] = "/bin/sh";
   s.has_uid = true;
   s.annotations = json_pack ("{s:s, s:s}", "a", "y", "b", "");
   EXPECT (policy_select (q, &s, &broken) == &q->rules[0] && broken == NULL);
