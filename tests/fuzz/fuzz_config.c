@@ -23,11 +23,17 @@ check_output (const char *out)
   if (doc == NULL || oci_config_facts (doc, policy->last_cap, &f, &err) < 0)
     abort ();
   for (k = 0; k < CAPSET_COUNT; k++)
-    if (f.unknown[k])
-      abort ();
-  if (!capset_is_subset (
-          f.sets[CAPSET_BOUNDING] | f.sets[CAPSET_EFFECTIVE] | f.sets[CAPSET_PERMITTED],
-          policy->defaults.allow | (policy->n_rules ? capset_all (policy->last_cap) : 0)))
+    {
+      uint64_t ceiling = k == CAPSET_INHERITABLE ? policy->defaults.inheritable
+                         : k == CAPSET_AMBIENT   ? policy->defaults.ambient
+                                                 : policy->defaults.allow;
+      /* Every set within its ceiling, nothing denied, no unknown name.  */
+      if (f.unknown[k] || !capset_is_subset (f.sets[k], ceiling)
+          || capset_intersect (f.sets[k], policy->defaults.deny))
+        abort ();
+    }
+  /* And the policy's other demands: no_new_privs, a seccomp profile.  */
+  if (f.no_new_privileges != 1 || f.seccomp != OCI_SECCOMP_CONFINED)
     abort ();
   oci_facts_release (&f);
 }
@@ -46,11 +52,13 @@ LLVMFuzzerTestOneInput (const unsigned char *data, size_t size)
 
   if (policy == NULL)
     {
-      /* The built-in policy without its audit rule, so every decision is
-         a real rewrite or refusal.  */
+      /* No rule, so every decision is a real rewrite or refusal; a deny
+         inside allow, and inheritable and ambient ceilings of their own.  */
       const char *text = "{\"version\":1,\"capabilities\":{\"allow\":[\"CHOWN\",\"KILL\","
-                         "\"NET_BIND_SERVICE\"],\"deny\":[\"SYS_ADMIN\"]},\"noNewPrivileges\":true,"
-                         "\"seccomp\":\"baseline\",\"pingGroupRange\":\"auto\"}";
+                         "\"NET_BIND_SERVICE\",\"SYS_ADMIN\"],\"deny\":[\"SYS_ADMIN\"],"
+                         "\"inheritable\":[\"KILL\",\"CHOWN\"],\"ambient\":[\"KILL\"]},"
+                         "\"noNewPrivileges\":true,\"seccomp\":\"baseline\","
+                         "\"pingGroupRange\":\"auto\"}";
       policy = policy_parse (text, strlen (text), "fuzz", 40, 0, &err);
       if (policy == NULL)
         abort ();

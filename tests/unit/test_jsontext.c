@@ -63,4 +63,67 @@ test_load_object (void)
   return 0;
 }
 
-TAP_MAIN (T (test_locate_nested), T (test_locate_escaped_keys), T (test_load_object))
+/* jsontext_span, the scanner precreate splices its output with: the exact
+   bytes of the value at a path, through whatever the text holds on the
+   way.  */
+static int
+test_span_table (void)
+{
+  static const struct
+  {
+    const char *text;
+    struct jsontext_step path[3];
+    size_t depth;
+    const char *want; /* the value's text, or NULL: not there */
+  } cases[] = {
+    { "{\"a\":1}", { { "a", 0 } }, 1, "1" },
+    { "{ \"a\" :\t-1.5e+3 , \"b\":2}", { { "a", 0 } }, 1, "-1.5e+3" },
+    { "{\"a\":\"x\\\"}{[\\\\\",\"b\":true}", { { "b", 0 } }, 1, "true" },
+    { "{\"a\":\"x\\\"}{[\\\\\",\"b\":true}", { { "a", 0 } }, 1, "\"x\\\"}{[\\\\\"" },
+    { "{\"p\":{\"capabilities\":{\"bounding\":[\"A\",\"B\"]},\"x\":null}}",
+      { { "p", 0 }, { "capabilities", 0 } },
+      2,
+      "{\"bounding\":[\"A\",\"B\"]}" },
+    { "{\"p\":{\"capabilities\":{\"bounding\":[\"A\",\"B\"]}}}",
+      { { "p", 0 }, { "capabilities", 0 }, { "bounding", 0 } },
+      3,
+      "[\"A\",\"B\"]" },
+    /* A key of the same name deeper down is not the one asked for.  */
+    { "{\"x\":{\"a\":1},\"a\":[ ]}", { { "a", 0 } }, 1, "[ ]" },
+    { "{\"l\":[0,{\"k\":[1,[2,3]]},\"s\"]}",
+      { { "l", 0 }, { NULL, 1 }, { "k", 0 } },
+      3,
+      "[1,[2,3]]" },
+    { "{\"l\":[0,{\"k\":[1,[2,3]]},\"s\"]}", { { "l", 0 }, { NULL, 2 } }, 2, "\"s\"" },
+    { "{\"l\":[0,1]}", { { "l", 0 }, { NULL, 2 } }, 2, NULL },
+    { "{\"\\u0061\":false}", { { "a", 0 } }, 1, "false" },
+    { "{\"a\":1}", { { "b", 0 } }, 1, NULL },
+    { "{\"a\":{}}", { { "a", 0 }, { "b", 0 } }, 2, NULL },
+    { "{\"a\":5}", { { "a", 0 }, { "b", 0 } }, 2, NULL },
+  };
+  size_t i;
+
+  for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    {
+      size_t start = 0, end = 0;
+      int r = jsontext_span (cases[i].text, strlen (cases[i].text), cases[i].path, cases[i].depth,
+                             &start, &end);
+      if (cases[i].want == NULL)
+        {
+          if (r >= 0)
+            fprintf (stderr, "# case %zu: found\n", i);
+          EXPECT (r < 0);
+          continue;
+        }
+      if (r < 0 || end - start != strlen (cases[i].want)
+          || memcmp (cases[i].text + start, cases[i].want, end - start) != 0)
+        fprintf (stderr, "# case %zu: got `%.*s`\n", i, r < 0 ? 0 : (int)(end - start),
+                 cases[i].text + start);
+      EXPECT (r >= 0 && end - start == strlen (cases[i].want));
+      EXPECT (memcmp (cases[i].text + start, cases[i].want, end - start) == 0);
+    }
+  return 0;
+}
+
+TAP_MAIN (T (test_span_table), T (test_locate_nested), T (test_locate_escaped_keys),
+          T (test_load_object))
