@@ -9,7 +9,7 @@ bats_require_minimum_version 1.5.0
 setup ()
 {
   LOG=$BATS_TEST_TMPDIR/decisions.log
-  POLICY=$(write_policy "{\"version\":1,\"capabilities\":{\"allow\":[\"CHOWN\",\"KILL\",\"NET_BIND_SERVICE\"],\"deny\":[\"SYS_ADMIN\",\"NET_RAW\"]},\"log\":{\"syslog\":false,\"file\":\"$LOG\"}}")
+  POLICY=$(policy_fixture three-deny-two)
   DEFAULT=$FIXTURES/bundles/podman-default/config.json
 }
 
@@ -33,13 +33,13 @@ refuse_input ()
 }
 
 @test "enforce refuses what exceeds a ceiling, naming the set and the capabilities" {
-  POLICY=$(write_policy "{\"version\":1,\"action\":\"enforce\",\"capabilities\":{\"allow\":[\"ALL\"],\"ambient\":[]},\"log\":{\"syslog\":false,\"file\":\"$LOG\"}}")
+  POLICY=$(policy_fixture enforce-all-no-ambient)
   refuse_input 1 "$FIXTURES/bundles/runc-spec/config.json" \
     'refused by [^(]* \(top level, action enforce\): ambient holds CAP_KILL CAP_NET_BIND_SERVICE CAP_AUDIT_WRITE, beyond capabilities.ambient$'
 }
 
 @test "audit lets a denied capability through unchanged, and records it" {
-  POLICY=$(write_policy "{\"version\":1,\"action\":\"audit\",\"capabilities\":{\"allow\":[\"KILL\"],\"deny\":[\"NET_RAW\"]},\"log\":{\"syslog\":false,\"file\":\"$LOG\"}}")
+  POLICY=$(policy_fixture audit-kill-deny-net-raw)
   in=$FIXTURES/bundles/containerd-ctr-default/config.json
   run_capguard_stdin 0 "$in" --policy "$POLICY" precreate
   assert "$output" == "$(cat "$in")"
@@ -109,7 +109,7 @@ refuse_input ()
 }
 
 @test "a pod claiming another namespace through a second engine's annotation matches nothing" {
-  POLICY=$(write_policy "{\"version\":1,\"capabilities\":{\"allow\":[\"KILL\"]},\"log\":{\"syslog\":false,\"file\":\"$LOG\"},\"rules\":[{\"name\":\"system\",\"match\":{\"namespace\":\"kube-system\"},\"action\":\"audit\"}]}")
+  POLICY=$(policy_fixture kill-kube-system-audited)
   # containerd's own key says tenant-a; CRI-O's, passed through by the pod, says kube-system.
   jq '.annotations["io.kubernetes.cri.sandbox-namespace"] = "tenant-a" | .annotations["io.kubernetes.pod.namespace"] = "kube-system"' \
     "$FIXTURES/bundles/containerd-cri-kube-proxy/config.json" > "$BATS_TEST_TMPDIR/in.json"

@@ -8,8 +8,8 @@ bats_require_minimum_version 1.5.0
 
 setup ()
 {
-  [ "$(id -u)" = 0 ] || skip_or_fail "a private /dev needs root"
-  command -v unshare >/dev/null || skip_or_fail "unshare (util-linux) is not installed"
+  require_root "a private /dev needs root"
+  require_tool unshare "unshare (util-linux)"
   PYTHON=$(command -v python3) || skip_or_fail "python3 is not installed"
 }
 

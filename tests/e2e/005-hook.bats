@@ -53,7 +53,7 @@ hook ()
   p=$(write_policy '{"version":1,"action":"enforce","capabilities":{"allow":["KILL"]},"log":{"syslog":false}}')
   run_capguard_stdin 1 "$s" --policy "$p" hook
   assert_one_error_line ', action enforce\): bounding holds .*CAP_NET_RAW.*, beyond capabilities.allow'
-  p=$(write_policy "{\"version\":1,\"action\":\"audit\",\"capabilities\":{\"allow\":[\"KILL\"],\"deny\":[\"NET_RAW\"]},\"log\":{\"syslog\":false,\"file\":\"$LOG\"}}")
+  p=$(policy_fixture audit-kill-deny-net-raw)
   run_capguard_stdin 0 "$s" --policy "$p" hook
   assert "$stderr" == ""
   assert "$(jq -r .decision "$LOG")" == audited
@@ -155,7 +155,7 @@ spawn_bounded ()
 NINE=cap_chown,cap_dac_override,cap_fowner,cap_fsetid,cap_kill,cap_setgid,cap_setuid,cap_setpcap,cap_net_bind_service
 
 @test "poststart: a live process beyond the policy is killed (SIGKILL) and the hook fails" {
-  command -v capsh >/dev/null || skip_or_fail "capsh (libcap2-bin) is not installed"
+  require_tool capsh "capsh (libcap2-bin)"
   spawn_bounded "$NINE,cap_net_raw"
   printf '{"id":"live-1","bundle":"%s","pid":%d}' "$FIXTURES/bundles/caps-conforming" "$PID" > "$BATS_TEST_TMPDIR/s.json"
   hook 1 "$BATS_TEST_TMPDIR/s.json" poststart
@@ -168,7 +168,7 @@ NINE=cap_chown,cap_dac_override,cap_fowner,cap_fsetid,cap_kill,cap_setgid,cap_se
 }
 
 @test "poststart: a live process within the policy keeps running" {
-  command -v capsh >/dev/null || skip_or_fail "capsh (libcap2-bin) is not installed"
+  require_tool capsh "capsh (libcap2-bin)"
   spawn_bounded "$NINE"
   printf '{"id":"live-2","bundle":"%s","pid":%d}' "$FIXTURES/bundles/caps-conforming" "$PID" > "$BATS_TEST_TMPDIR/s.json"
   hook 0 "$BATS_TEST_TMPDIR/s.json" poststart
@@ -178,7 +178,7 @@ NINE=cap_chown,cap_dac_override,cap_fowner,cap_fsetid,cap_kill,cap_setgid,cap_se
 }
 
 @test "poststart: live no_new_privs and seccomp are checked too" {
-  command -v capsh >/dev/null || skip_or_fail "capsh (libcap2-bin) is not installed"
+  require_tool capsh "capsh (libcap2-bin)"
   jq --arg log "$LOG" '.log.file = $log | .log.syslog = false | .noNewPrivileges = true | .action = "enforce"' \
     "$SRCDIR/policy/default.json" > "$POLICY"
   spawn_bounded "$NINE"

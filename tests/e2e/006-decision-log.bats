@@ -9,7 +9,7 @@ bats_require_minimum_version 1.5.0
 setup ()
 {
   LOG=$BATS_TEST_TMPDIR/log/decisions.log
-  POLICY=$(write_policy "{\"version\":1,\"capabilities\":{\"allow\":[\"KILL\"],\"deny\":[\"SYS_ADMIN\"]},\"log\":{\"syslog\":false,\"file\":\"$LOG\"}}")
+  POLICY=$(policy_fixture kill-deny-sys-admin)
 }
 
 @test "one line per decision with every field of SPEC §5, in order; the log's directory is created" {

@@ -15,10 +15,10 @@ setup_file ()
 
 setup ()
 {
-  command -v podman >/dev/null || skip_or_fail "podman is not installed"
-  command -v runc >/dev/null || skip_or_fail "runc is not installed"
-  command -v capsh >/dev/null || skip_or_fail "capsh (libcap2-bin) is not installed"
-  [ "$(id -u)" = 0 ] || skip_or_fail "podman with runc and cgroupfs needs root here"
+  require_tool podman
+  require_tool runc
+  require_tool capsh "capsh (libcap2-bin)"
+  require_root "podman with runc and cgroupfs needs root here"
   LOG=$BATS_TEST_TMPDIR/decisions.log
   HOOKS=$BATS_TEST_TMPDIR/hooks.d
   mkdir -p "$HOOKS"
@@ -92,7 +92,7 @@ podman_status ()
 }
 
 @test "deny refuses the container: podman run fails, nothing runs, the reason is in the decision log" {
-  p=$(write_policy "{\"version\":1,\"capabilities\":{\"allow\":[\"ALL\"],\"deny\":[\"NET_RAW\",\"SYS_ADMIN\"]},\"log\":{\"file\":\"$LOG\"}}")
+  p=$(policy_fixture all-deny-net-raw-sys-admin)
   register "$p"
   podman_status --cap-add NET_RAW
   assert "$status" != 0 "podman run must fail"

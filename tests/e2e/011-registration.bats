@@ -20,9 +20,9 @@ setup_file ()
 
 setup ()
 {
-  command -v podman >/dev/null || skip_or_fail "podman is not installed"
-  command -v runc >/dev/null || skip_or_fail "runc is not installed"
-  [ "$(id -u)" = 0 ] || skip_or_fail "podman and runc with cgroupfs need root here"
+  require_tool podman
+  require_tool runc
+  require_root "podman and runc with cgroupfs need root here"
   [ ! -e /etc/capguard/policy.json ] || skip_or_fail "/etc/capguard/policy.json exists: the built-in policy would not apply"
 }
 

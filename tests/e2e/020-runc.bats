@@ -16,9 +16,9 @@ setup_file ()
 
 setup ()
 {
-  command -v runc >/dev/null || skip_or_fail "runc is not installed"
-  command -v capsh >/dev/null || skip_or_fail "capsh (libcap2-bin) is not installed"
-  [ "$(id -u)" = 0 ] || skip_or_fail "runc with cgroupfs needs root here"
+  require_tool runc
+  require_tool capsh "capsh (libcap2-bin)"
+  require_root "runc with cgroupfs needs root here"
   RUNC_ROOT=$BATS_TEST_TMPDIR/runc
   LOG=$BATS_TEST_TMPDIR/decisions.log
   POLICY=$(policy_file "$SRCDIR/policy/default.json")

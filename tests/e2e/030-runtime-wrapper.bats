@@ -176,7 +176,7 @@ recorded () { paste -sd' ' "$BATS_TEST_TMPDIR/argv"; }
 }
 
 @test "crash safety: SIGKILL before or at the rename leaves the old config.json whole" {
-  command -v strace >/dev/null || skip_or_fail "strace is not installed"
+  require_tool strace
   # LeakSanitizer cannot run under ptrace; the sanitizer build keeps the rest of ASan here.
   export ASAN_OPTIONS=detect_leaks=0
   killed=0
@@ -202,7 +202,7 @@ recorded () { paste -sd' ' "$BATS_TEST_TMPDIR/argv"; }
 }
 
 @test "crash safety: a failing write or rename fails the create cleanly" {
-  command -v strace >/dev/null || skip_or_fail "strace is not installed"
+  require_tool strace
   export ASAN_OPTIONS=detect_leaks=0
   failed=0
   for fault in "write:error=EIO" "renameat:error=EXDEV" "renameat2:error=EXDEV" "rename:error=EXDEV"; do
@@ -221,8 +221,8 @@ recorded () { paste -sd' ' "$BATS_TEST_TMPDIR/argv"; }
 }
 
 @test "crash safety: a full disk and a read-only bundle fail the create cleanly" {
-  [ "$(id -u)" = 0 ] || skip_or_fail "mounting a small tmpfs needs root"
-  command -v unshare >/dev/null || skip_or_fail "unshare (util-linux) is not installed"
+  require_root "mounting a small tmpfs needs root"
+  require_tool unshare "unshare (util-linux)"
   cp "$FIXTURES/bundles/containerd-ctr-default/config.json" "$BATS_TEST_TMPDIR/orig.json"
   run --separate-stderr unshare --mount --propagation private bash -euc '
     b=$1 wrapper=$2 orig=$3

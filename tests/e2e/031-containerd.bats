@@ -38,9 +38,9 @@ teardown_file ()
 
 setup ()
 {
-  command -v containerd >/dev/null || skip_or_fail "containerd is not installed"
-  command -v capsh >/dev/null || skip_or_fail "capsh (libcap2-bin) is not installed"
-  [ "$(id -u)" = 0 ] || skip_or_fail "containerd needs root here"
+  require_tool containerd
+  require_tool capsh "capsh (libcap2-bin)"
+  require_root "containerd needs root here"
   [ -S "$CD/sock" ] || { cat "$CD/containerd.log"; echo "containerd did not start"; return 1; }
   WRAPPER=$(dirname "$CAPGUARD")/capguard-runtime
   ID=c$BATS_TEST_NUMBER-$$

@@ -16,9 +16,9 @@ setup_file ()
 
 setup ()
 {
-  command -v runc >/dev/null || skip_or_fail "runc is not installed"
-  command -v capsh >/dev/null || skip_or_fail "capsh (libcap2-bin) is not installed"
-  [ "$(id -u)" = 0 ] || skip_or_fail "runc with cgroupfs needs root here"
+  require_tool runc
+  require_tool capsh "capsh (libcap2-bin)"
+  require_root "runc with cgroupfs needs root here"
   WRAPPER=$(dirname "$CAPGUARD")/capguard-runtime
   LOG=$BATS_TEST_TMPDIR/decisions.log
   export CAPGUARD_POLICY=$BATS_TEST_TMPDIR/p/policy.json
@@ -109,7 +109,7 @@ pm ()
 # reads the one file CONTAINERS_CONF names), with the node's paths pointing at NODE.
 podman_installed ()
 {
-  command -v podman >/dev/null || skip_or_fail "podman is not installed"
+  require_tool podman
   local bin real
   real=$(realpath "$CAPGUARD")
   bin=$(dirname "$real")

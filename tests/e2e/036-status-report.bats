@@ -34,7 +34,7 @@ path_state ()
 }
 
 @test "status: containerd installed is covered, handler by handler; a handler added later, a missing binary and an uninstall are gaps" {
-  command -v containerd >/dev/null || skip_or_fail "containerd is not installed"
+  require_tool containerd
   mkdir -p "$ROOT/etc/containerd"
   printf 'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]\n  runtime_type = "io.containerd.runc.v2"\n' \
     > "$ROOT/etc/containerd/config.toml"
@@ -165,7 +165,7 @@ write_log ()
 }
 
 @test "the shipped logrotate file rotates the decision log under real logrotate, and capguard writes on into a new file" {
-  command -v logrotate >/dev/null || skip_or_fail "logrotate is not installed"
+  require_tool logrotate
   write_log
   sed "s|/var/log/capguard/decisions.log|$LOG|; s|weekly|daily|" "$SRCDIR/hooks/logrotate/capguard" > "$BATS_TEST_TMPDIR/rotate.conf"
   run -0 logrotate --force --state "$BATS_TEST_TMPDIR/rotate.state" "$BATS_TEST_TMPDIR/rotate.conf"

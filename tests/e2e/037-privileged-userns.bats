@@ -87,8 +87,8 @@ pol ()
 }
 
 @test "userNamespaces: deny, real podman with its default profile: unshare -U works without capguard, fails with it; ordinary work runs" {
-  command -v podman >/dev/null || skip_or_fail "podman is not installed"
-  [ "$(id -u)" = 0 ] || skip_or_fail "podman with runc and cgroupfs needs root here"
+  require_tool podman
+  require_root "podman with runc and cgroupfs needs root here"
   bash "$SRCDIR/tests/rootfs.sh" "$BATS_TEST_TMPDIR/rootfs"
   p=$(pol rewrite '{"userNamespaces": "deny"}')
   mkdir -p "$BATS_TEST_TMPDIR/hooks" "$BATS_TEST_TMPDIR/nohooks"

@@ -17,16 +17,16 @@ setup ()
   RUNC=$FIXTURES/bundles/runc-spec/config.json
 }
 
-# pol ACTION EXTRA: a policy allowing podman's eleven, with EXTRA keys.
+# pol ACTION [KEY=JSON...]: a policy allowing podman's eleven, with these keys.
 pol ()
 {
-  write_policy "{\"version\":1,\"action\":\"$1\",\"capabilities\":{\"allow\":[\"ALL\"],\"ambient\":[\"ALL\"],\"inheritable\":[\"ALL\"]},\"log\":{\"syslog\":false,\"file\":\"$LOG\"}$2}"
+  policy_fixture all-sets-all action="\"$1\"" "${@:2}"
 }
 
 builtin_profile () { jq -c '.syscalls |= map(del(.comment))' "$SRCDIR/policy/seccomp-baseline.json"; }
 
 @test "seccomp baseline, rewrite: an unconfined container gets the node's profile; one with a profile keeps it" {
-  p=$(pol rewrite ',"seccomp":"baseline"')
+  p=$(pol rewrite 'seccomp="baseline"')
   for f in no-seccomp unconfined; do
     run_capguard_stdin 0 "$BATS_TEST_TMPDIR/$f.json" --policy "$p" precreate
     assert "$(jq -c .linux.seccomp <<<"$output")" == "$(builtin_profile)" "$f: the built-in baseline, comments dropped"
@@ -41,21 +41,21 @@ builtin_profile () { jq -c '.syscalls |= map(del(.comment))' "$SRCDIR/policy/sec
   mkdir -p "$BATS_TEST_TMPDIR/prof" && chmod 755 "$BATS_TEST_TMPDIR/prof"
   echo '{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64"],"syscalls":[{"names":["bpf"],"action":"SCMP_ACT_ERRNO","errnoRet":1}]}' \
     > "$BATS_TEST_TMPDIR/prof/p.json"
-  p=$(pol rewrite ",\"seccomp\":\"baseline\",\"seccompProfile\":\"$BATS_TEST_TMPDIR/prof/p.json\"")
+  p=$(pol rewrite 'seccomp="baseline"' "seccompProfile=\"$BATS_TEST_TMPDIR/prof/p.json\"")
   run_capguard_stdin 0 "$BATS_TEST_TMPDIR/no-seccomp.json" --policy "$p" precreate
   assert "$(jq -c .linux.seccomp <<<"$output")" == "$(jq -c . "$BATS_TEST_TMPDIR/prof/p.json")"
 }
 
 @test "seccomp baseline under enforce, audit, and in the createRuntime hook" {
-  p=$(pol enforce ',"seccomp":"baseline"')
+  p=$(pol enforce 'seccomp="baseline"')
   run_capguard_stdin 1 "$BATS_TEST_TMPDIR/unconfined.json" --policy "$p" precreate
   assert_one_error_line ", action enforce\\): linux.seccomp allows every syscall \\(unconfined\\): the node's seccomp baseline \\(<built-in baseline>\\) is required$"
   run_capguard_stdin 0 "$DEFAULT" --policy "$p" precreate
-  p=$(pol audit ',"seccomp":"baseline"')
+  p=$(pol audit 'seccomp="baseline"')
   run_capguard_stdin 0 "$BATS_TEST_TMPDIR/unconfined.json" --policy "$p" precreate
   assert "$output" == "$(cat "$BATS_TEST_TMPDIR/unconfined.json")"
   assert "$(jq -r .decision "$LOG" | tail -1)" == audited
-  p=$(pol rewrite ',"seccomp":"baseline"')
+  p=$(pol rewrite 'seccomp="baseline"')
   mkdir "$BATS_TEST_TMPDIR/b" && cp "$BATS_TEST_TMPDIR/unconfined.json" "$BATS_TEST_TMPDIR/b/config.json"
   printf '{"id":"s1","bundle":"%s","pid":1}' "$BATS_TEST_TMPDIR/b" > "$BATS_TEST_TMPDIR/state.json"
   run_capguard_stdin 1 "$BATS_TEST_TMPDIR/state.json" --policy "$p" hook createRuntime
@@ -64,21 +64,21 @@ builtin_profile () { jq -c '.syscalls |= map(del(.comment))' "$SRCDIR/policy/sec
 
 @test "seccomp require and keep, under each action" {
   for action in rewrite enforce; do
-    p=$(pol $action ',"seccomp":"require"')
+    p=$(pol $action 'seccomp="require"')
     run_capguard_stdin 1 "$BATS_TEST_TMPDIR/no-seccomp.json" --policy "$p" precreate
     assert_one_error_line "linux.seccomp is missing, required by seccomp: require$"
     run_capguard_stdin 0 "$DEFAULT" --policy "$p" precreate
   done
-  p=$(pol audit ',"seccomp":"require"')
+  p=$(pol audit 'seccomp="require"')
   run_capguard_stdin 0 "$BATS_TEST_TMPDIR/no-seccomp.json" --policy "$p" precreate
   assert "$(jq -r .decision "$LOG" | tail -1)" == audited
-  p=$(pol rewrite ',"seccomp":"keep"')
+  p=$(pol rewrite 'seccomp="keep"')
   run_capguard_stdin 0 "$BATS_TEST_TMPDIR/unconfined.json" --policy "$p" precreate
   assert "$output" == "$(cat "$BATS_TEST_TMPDIR/unconfined.json")"
 }
 
 @test "pingGroupRange auto: set when NET_RAW is gone and the container has its own network" {
-  p=$(write_policy "{\"version\":1,\"capabilities\":{\"allow\":[\"KILL\",\"NET_BIND_SERVICE\"]},\"pingGroupRange\":\"auto\",\"log\":{\"syslog\":false,\"file\":\"$LOG\"}}")
+  p=$(policy_fixture kill-nbs-ping-auto)
   run_capguard_stdin 0 "$RUNC" --policy "$p" precreate
   assert "$(jq -c .linux.sysctl <<<"$output")" == '{"net.ipv4.ping_group_range":"0 2147483647"}'
   assert "$(jq -c 'del(.linux.sysctl, .process.capabilities)' <<<"$output")" == "$(jq -c 'del(.process.capabilities)' "$RUNC")"
@@ -117,7 +117,7 @@ builtin_profile () { jq -c '.syscalls |= map(del(.comment))' "$SRCDIR/policy/sec
   run_capguard_stdin 0 "$BATS_TEST_TMPDIR/raw.json" --policy "$p" precreate
   assert "$(jq -c .linux.sysctl <<<"$output")" == null "CAP_NET_RAW kept: raw sockets work, nothing to open"
   for action in enforce audit; do
-    p=$(write_policy "{\"version\":1,\"action\":\"$action\",\"capabilities\":{\"allow\":[\"ALL\"],\"ambient\":[\"ALL\"],\"inheritable\":[\"ALL\"]},\"pingGroupRange\":\"auto\",\"log\":{\"syslog\":false}}")
+    p=$(LOG= policy_fixture all-sets-all action="\"$action\"" pingGroupRange='"auto"')
     run_capguard_stdin 0 "$RUNC" --policy "$p" precreate
     assert "$output" == "$(cat "$RUNC")" "$action changes nothing"
   done
@@ -129,7 +129,7 @@ builtin_profile () { jq -c '.syscalls |= map(del(.comment))' "$SRCDIR/policy/sec
 @test "check: a profile naming an unknown syscall or architecture is refused, located in the profile" {
   mkdir -p "$BATS_TEST_TMPDIR/prof" && chmod 755 "$BATS_TEST_TMPDIR/prof"
   printf '{"defaultAction":"SCMP_ACT_ALLOW",\n "syscalls":[{"names":["unshare","frobnicate"],"action":"SCMP_ACT_ERRNO"}]}\n' > "$BATS_TEST_TMPDIR/prof/p.json"
-  p=$(pol rewrite ",\"seccomp\":\"baseline\",\"seccompProfile\":\"$BATS_TEST_TMPDIR/prof/p.json\"")
+  p=$(pol rewrite 'seccomp="baseline"' "seccompProfile=\"$BATS_TEST_TMPDIR/prof/p.json\"")
   run_capguard 2 check "$p"
   assert_one_error_line "^capguard: check: $BATS_TEST_TMPDIR/prof/p.json:2:34: syscall \`frobnicate\` is not known to libseccomp$"
   printf '{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_Z80"]}' > "$BATS_TEST_TMPDIR/prof/p.json"
@@ -139,7 +139,7 @@ builtin_profile () { jq -c '.syscalls |= map(del(.comment))' "$SRCDIR/policy/sec
   run_capguard 2 check "$p"
   assert_one_error_line "seccomp profile \`$BATS_TEST_TMPDIR/prof/p.json\` is writable by group or others"
   # The shipped baseline passes libseccomp's checks, and check says what applies.
-  p=$(pol rewrite ',"seccomp":"baseline","pingGroupRange":"auto"')
+  p=$(pol rewrite 'seccomp="baseline"' 'pingGroupRange="auto"')
   run_capguard 0 check "$p"
   assert "$output" =~ "seccomp      baseline for unconfined containers: <built-in baseline>"
   assert "$output" =~ "pingGroup    auto \\(0 2147483647 when CAP_NET_RAW is gone\\)"
@@ -179,13 +179,13 @@ setup_file ()
 }
 
 @test "podman, seccomp=unconfined: unshare -U -r works without capguard, fails under the baseline" {
-  command -v podman >/dev/null || skip_or_fail "podman is not installed"
-  [ "$(id -u)" = 0 ] || skip_or_fail "podman with runc and cgroupfs needs root here"
+  require_tool podman
+  require_root "podman with runc and cgroupfs needs root here"
   mkdir -p "$BATS_TEST_TMPDIR/hooks"
   podman_run /bin/sh -c 'unshare -U -r /bin/id -u'
   assert "$status" == 0 "control: an unconfined container can create a user namespace"
   assert "$output" == "0" "and be root in it"
-  p=$(pol rewrite ',"seccomp":"baseline"')
+  p=$(pol rewrite 'seccomp="baseline"')
   jq -n --arg path "$CAPGUARD" --arg policy "$p" \
     '{version: "1.0.0", hook: {path: $path, args: ["capguard", "--policy", $policy, "precreate"]},
       when: {always: true}, stages: ["precreate"]}' > "$BATS_TEST_TMPDIR/hooks/capguard.json"
@@ -200,9 +200,9 @@ setup_file ()
 }
 
 @test "runc: an ICMP echo through an unprivileged socket works when capguard set the sysctl, not without" {
-  command -v runc >/dev/null || skip_or_fail "runc is not installed"
-  command -v ip >/dev/null || skip_or_fail "ip (iproute2) is not installed"
-  [ "$(id -u)" = 0 ] || skip_or_fail "runc and network namespaces need root here"
+  require_tool runc
+  require_tool ip "ip (iproute2)"
+  require_root "runc and network namespaces need root here"
   [ -x "${ICMP_ECHO:-}" ] || { echo "ICMP_ECHO=${ICMP_ECHO:-} is not built"; return 1; }
   # A network namespace of the test's own with loopback up, for the container to join.
   ns=capguard-test-$$
@@ -219,7 +219,7 @@ setup_file ()
     | .linux.namespaces |= map(if .type == "network" then .path = $ns else . end)' "$RUNC" > "$b/config.json"
   cp "$b/config.json" "$BATS_TEST_TMPDIR/config.orig"
   export CAPGUARD_POLICY
-  CAPGUARD_POLICY=$(write_policy "{\"version\":1,\"capabilities\":{\"allow\":[\"KILL\",\"NET_BIND_SERVICE\"]},\"pingGroupRange\":\"keep\",\"log\":{\"syslog\":false}}")
+  CAPGUARD_POLICY=$(LOG= policy_fixture kill-nbs-ping-auto pingGroupRange='"keep"')
   wrapper=$(dirname "$CAPGUARD")/capguard-runtime
   run --separate-stderr "$wrapper" --root "$BATS_TEST_TMPDIR/runc" run --bundle "$b" "icmp-keep-$$"
   echo "# keep: $status: $output / $stderr"

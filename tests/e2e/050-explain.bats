@@ -129,9 +129,9 @@ setup_file ()
 }
 
 @test "the execve prediction matches real containers: root, non-root, with and without ambient" {
-  command -v runc >/dev/null || skip_or_fail "runc is not installed"
-  command -v capsh >/dev/null || skip_or_fail "capsh (libcap2-bin) is not installed"
-  [ "$(id -u)" = 0 ] || skip_or_fail "runc needs root here"
+  require_tool runc
+  require_tool capsh "capsh (libcap2-bin)"
+  require_root "runc needs root here"
   ALLOW_ALL=$(write_policy '{"version":1,"action":"audit","capabilities":{"allow":["ALL"],"inheritable":["ALL"],"ambient":["ALL"]}}')
   # Root, permitted narrower than bounding: root holds its whole bounding set after execve...
   predict_and_run '.noNewPrivileges = false | .process.noNewPrivileges = false | .process.capabilities = {bounding: ["CAP_KILL","CAP_CHOWN"], effective: ["CAP_KILL"], permitted: ["CAP_KILL"]}' root

@@ -93,7 +93,7 @@ TOML
 }
 
 @test "containerd: one line added to config.toml, every node setting kept (config dump), uninstall restores it byte for byte" {
-  command -v containerd >/dev/null || skip_or_fail "containerd is not installed"
+  require_tool containerd
   kubeadm_toml
   cp "$ROOT/etc/containerd/config.toml" "$BATS_TEST_TMPDIR/before"
   containerd --config "$ROOT/etc/containerd/config.toml" config dump > "$BATS_TEST_TMPDIR/dump.before"
@@ -117,7 +117,7 @@ TOML
 }
 
 @test "containerd: a config with no CRI section gets the runc table; none at all is created and removed" {
-  command -v containerd >/dev/null || skip_or_fail "containerd is not installed"
+  require_tool containerd
   mkdir -p "$ROOT/etc/containerd"
   printf 'version = 2\n\n[plugins."io.containerd.internal.v1.opt"]\n  path = "/var/lib/containerd/opt"\n' \
     > "$ROOT/etc/containerd/config.toml"
@@ -167,7 +167,7 @@ TOML
 }
 
 @test "containerd: every handler that runs runc gets the wrapper; another kind is reported, not covered" {
-  command -v containerd >/dev/null || skip_or_fail "containerd is not installed"
+  require_tool containerd
   kubeadm_toml
   cat >> "$ROOT/etc/containerd/config.toml" <<'TOML'
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc-fast]
@@ -212,8 +212,8 @@ TOML
 }
 
 @test "podman: the drop-in keeps the node's hooks directories, and real podman runs the node's hook and capguard's" {
-  command -v podman >/dev/null || skip_or_fail "podman is not installed"
-  [ "$(id -u)" = 0 ] || skip_or_fail "podman with runc and cgroupfs needs root here"
+  require_tool podman
+  require_root "podman with runc and cgroupfs needs root here"
   real=$(realpath "$CAPGUARD")
   mkdir -p "$ROOT$(dirname "$real")" "$ROOT/etc/containers/containers.conf.d" && cp "$real" "$ROOT$real"
   vendor=$BATS_TEST_TMPDIR/vendor-hooks
@@ -254,8 +254,8 @@ TOML
 }
 
 @test "the installed podman precreate file clamps a real container" {
-  command -v podman >/dev/null || skip_or_fail "podman is not installed"
-  [ "$(id -u)" = 0 ] || skip_or_fail "podman with runc and cgroupfs needs root here"
+  require_tool podman
+  require_root "podman with runc and cgroupfs needs root here"
   [ ! -e /etc/capguard/policy.json ] || skip_or_fail "/etc/capguard/policy.json exists"
   # The file names the binary by its path on the node: install for this build's own binary, which
   # must then also stand under the root.

@@ -130,7 +130,7 @@ within_policy ()
 }
 
 @test "valgrind: no leak and no memory error on the fixture runs" {
-  command -v valgrind >/dev/null || skip_or_fail "valgrind is not installed"
+  require_tool valgrind
   # The static binary's twin with a dynamic libc (valgrind cannot follow a static malloc).
   bin=${CAPGUARD_VALGRIND:-$CAPGUARD}
   if ldd "$bin" 2>/dev/null | grep -q libasan; then

@@ -16,7 +16,7 @@ setup_file ()
 
 setup ()
 {
-  [ "$(id -u)" = 0 ] || skip_or_fail "runc and podman need root here"
+  require_root "runc and podman need root here"
   LOG=$BATS_TEST_TMPDIR/decisions.log
   POLICY=$(policy_file "$SRCDIR/policy/default.json")
   jq --arg log "$LOG" '.log.file = $log | .log.syslog = false' "$SRCDIR/policy/default.json" > "$POLICY"
@@ -35,7 +35,7 @@ all_clamped ()
 }
 
 @test "50 containers at once through capguard-runtime and runc" {
-  command -v runc >/dev/null || skip_or_fail "runc is not installed"
+  require_tool runc
   wrapper=$(dirname "$CAPGUARD")/capguard-runtime
   export CAPGUARD_POLICY=$POLICY
   for i in $(seq $N); do
@@ -62,7 +62,7 @@ all_clamped ()
 }
 
 @test "50 containers at once through podman's precreate hook" {
-  command -v podman >/dev/null || skip_or_fail "podman is not installed"
+  require_tool podman
   mkdir -p "$BATS_TEST_TMPDIR/hooks"
   jq -n --arg path "$CAPGUARD" --arg policy "$POLICY" \
     '{version: "1.0.0", hook: {path: $path, args: ["capguard", "--policy", $policy, "precreate"]},

@@ -9,7 +9,7 @@ bats_require_minimum_version 1.5.0
 
 setup ()
 {
-  [ "$(id -u)" = 0 ] || skip_or_fail "the cache is root's: these tests need root"
+  require_root "the cache is root's: these tests need root"
   export CAPGUARD_CACHE_DIR=$BATS_TEST_TMPDIR/cache
   POLICY=$BATS_TEST_TMPDIR/etc/policy.json
   mkdir -p "$BATS_TEST_TMPDIR/etc"
@@ -67,7 +67,7 @@ precreate ()
   # And does not parse the policy: callgrind's count, with the cache and without.
   bin=${CAPGUARD_VALGRIND:-$CAPGUARD}
   if ! ldd "$bin" 2>/dev/null | grep -q libasan; then
-    command -v valgrind >/dev/null || skip_or_fail "valgrind is not installed"
+    require_tool valgrind
     count ()
     {
       valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" --policy "$POLICY" precreate \

@@ -101,6 +101,35 @@ policy_file ()
 }
 
 # write_policy JSON [DEST]: the same, from text.
+# policy_fixture NAME [KEY=JSON...]: tests/fixtures/policy/NAME.json with each top-level KEY set
+# to JSON (action='"audit"'), its log.file set to $LOG when LOG is set, written where capguard
+# accepts a policy (root's, 0644, in a 0755 directory): $BATS_TEST_TMPDIR/policy.json, or
+# $POLICY_DEST.  Prints its path.
+policy_fixture ()
+{
+  local name=$1 dest=${POLICY_DEST:-$BATS_TEST_TMPDIR/policy.json} filter=. kv
+  shift
+  for kv; do filter+=" | .${kv%%=*} = (${kv#*=})"; done
+  [ -z "${LOG:-}" ] || filter+=' | .log.file = $log'
+  mkdir -p "$(dirname "$dest")"
+  chmod 0755 "$(dirname "$dest")"
+  jq --arg log "${LOG:-}" "$filter" "$FIXTURES/policy/$name.json" > "$dest"
+  chmod 0644 "$dest"
+  echo "$dest"
+}
+
+# require_tool COMMAND [WHY]: the test needs COMMAND on PATH (skipped, or failed in CI, without).
+require_tool ()
+{
+  command -v "$1" >/dev/null || skip_or_fail "${2:-$1} is not installed"
+}
+
+# require_root WHY: the test needs root.
+require_root ()
+{
+  [ "$(id -u)" = 0 ] || skip_or_fail "$1"
+}
+
 write_policy ()
 {
   local dest=${2:-$BATS_TEST_TMPDIR/policy.json}
