@@ -313,102 +313,124 @@ exec_edit (const struct decision *d, const uint64_t *sets, uint64_t *keep, bool 
      policy are dropped from the command line.
    seccomp and sysctls are the container's, judged at create: an exec can
    change neither, so they are left out of its decision.  */
-static int
-rewrite_exec (const struct policy *policy, const char *runtime, const struct runtime_args *ra,
-              char **argv, bool *drop, const char *id, struct error **err)
+/* What exec works on: the container (its config, identity and sets) and
+   the process it is about to start.  */
+struct exec_job
 {
-  cleanup_free char *state_buf = NULL, *proc_buf = NULL, *bundle = NULL;
-  cleanup_free char *proc_dir = NULL, *proc_name = NULL;
-  struct oci_facts facts = { 0 }, exec_facts = { 0 };
   struct oci_state state;
-  struct decision d = { 0 };
-  json_auto_t *state_doc = NULL, *config = NULL, *proc_doc = NULL, *merged = NULL;
-  json_t *process = NULL;
-  size_t state_len, proc_len, i;
-  uint64_t flag_caps = 0, container_sets[CAPSET_COUNT];
-  bool fill_caps = false;
-  int ret = -1, k;
+  char *state_buf, *bundle;
+  json_t *state_doc, *config, *merged;
+  struct oci_facts facts; /* the container's identity, the process's sets */
+  char *proc_buf, *proc_dir, *proc_name;
+  json_t *proc_doc, *process;  /* --process FILE, and its process object */
+  struct oci_facts exec_facts; /* what the file says */
+  uint64_t sets[CAPSET_COUNT]; /* the sets runc would give the process */
+  bool fill_caps;              /* the file has none: the container's are written in */
+};
 
-  memset (&state, 0, sizeof state);
-  bundle = runc_state_bundle (runtime, ra, id);
-  if (bundle)
+static void
+exec_job_release (struct exec_job *j)
+{
+  free (j->state_buf);
+  free (j->bundle);
+  free (j->proc_buf);
+  free (j->proc_dir);
+  free (j->proc_name);
+  json_decref (j->state_doc);
+  json_decref (j->config);
+  json_decref (j->merged);
+  json_decref (j->proc_doc);
+  oci_facts_release (&j->facts);
+  oci_facts_release (&j->exec_facts);
+}
+
+/* The container ID: its bundle (from runc's state.json, else `RUNTIME
+   state`), its config and its identity.  */
+static int
+exec_container (const struct policy *policy, const char *runtime, const struct runtime_args *ra,
+                const char *id, struct exec_job *j, struct error **err)
+{
+  j->bundle = runc_state_bundle (runtime, ra, id);
+  if (j->bundle)
     {
-      state.id = id;
-      state.bundle = bundle;
+      j->state.id = id;
+      j->state.bundle = j->bundle;
     }
   else
     {
-      state_buf = runtime_state (runtime, ra, id, &state_len, err);
-      if (state_buf == NULL)
+      size_t len;
+      j->state_buf = runtime_state (runtime, ra, id, &len, err);
+      if (j->state_buf == NULL)
         return -1;
-      state_doc = oci_state_parse (state_buf, state_len, "runtime state", &state, err);
-      if (state_doc == NULL)
+      j->state_doc = oci_state_parse (j->state_buf, len, "runtime state", &j->state, err);
+      if (j->state_doc == NULL)
         return -1;
     }
-  if (container_config (policy, &state, &config, &facts, err) < 0)
+  if (container_config (policy, &j->state, &j->config, &j->facts, err) < 0)
     return -1;
-  memcpy (container_sets, facts.sets, sizeof container_sets);
-  facts.seccomp = OCI_SECCOMP_CONFINED;
-  facts.network_ns = false;
-  facts.network_unknown = NULL;
+  memcpy (j->sets, j->facts.sets, sizeof j->sets);
+  j->facts.seccomp = OCI_SECCOMP_CONFINED;
+  j->facts.network_ns = false;
+  j->facts.network_unknown = NULL;
   /* The container's identity: its annotations with the runtime's view.  */
-  if (oci_facts_add_annotations (&facts, state.annotations, "in the runtime's state", &merged, err)
-      < 0)
-    goto done;
+  return oci_facts_add_annotations (&j->facts, j->state.annotations, "in the runtime's state",
+                                    &j->merged, err);
+}
 
-  if (ra->process)
+/* --process FILE: its sets are the process's; a file without any gets the
+   container's (runc would apply them), clamped, written in.  */
+static int
+exec_process_file (const struct policy *policy, const struct runtime_args *ra, struct exec_job *j,
+                   struct error **err)
+{
+  cleanup_close int dirfd = -1;
+  cleanup_free char *copy1 = xstrdup (ra->process), *copy2 = xstrdup (ra->process);
+  json_t *caps;
+  size_t len;
+  int k;
+
+  j->proc_dir = xstrdup (dirname (copy1));
+  j->proc_name = xstrdup (basename (copy2));
+  dirfd = open (j->proc_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0)
+    return make_error (err, errno, "process file `%s`", ra->process);
+  if (util_read_file_at (dirfd, j->proc_name, CAPGUARD_MAX_CONFIG, &j->proc_buf, &len, err) < 0)
+    return error_wrap (err, "process file `%s`", ra->process);
+  j->proc_doc = oci_process_parse (j->proc_buf, len, "process file", &j->process, err);
+  if (j->proc_doc == NULL
+      || oci_config_facts (j->proc_doc, policy->last_cap, &j->exec_facts, err) < 0)
+    return error_wrap (err, "`%s`", ra->process);
+  j->facts.caps_present = true;
+  j->facts.no_new_privileges = j->exec_facts.no_new_privileges;
+  if (!j->exec_facts.caps_present)
     {
-      cleanup_close int dirfd = -1;
-      cleanup_free char *copy1 = xstrdup (ra->process), *copy2 = xstrdup (ra->process);
-
-      proc_dir = xstrdup (dirname (copy1));
-      proc_name = xstrdup (basename (copy2));
-      dirfd = open (proc_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (dirfd < 0)
-        {
-          make_error (err, errno, "process file `%s`", ra->process);
-          goto done;
-        }
-      if (util_read_file_at (dirfd, proc_name, CAPGUARD_MAX_CONFIG, &proc_buf, &proc_len, err) < 0)
-        {
-          error_wrap (err, "process file `%s`", ra->process);
-          goto done;
-        }
-      proc_doc = oci_process_parse (proc_buf, proc_len, "process file", &process, err);
-      if (proc_doc == NULL || oci_config_facts (proc_doc, policy->last_cap, &exec_facts, err) < 0)
-        {
-          error_wrap (err, "`%s`", ra->process);
-          goto done;
-        }
-      if (exec_facts.caps_present)
-        {
-          /* The exec'd process's sets; the container's identity.  */
-          for (k = 0; k < CAPSET_COUNT; k++)
-            {
-              facts.sets[k] = exec_facts.sets[k];
-              facts.set_present[k] = exec_facts.set_present[k];
-              json_decref (facts.unknown[k]);
-              facts.unknown[k] = steal_pointer (&exec_facts.unknown[k]);
-            }
-          memcpy (container_sets, exec_facts.sets, sizeof container_sets);
-        }
-      else
-        {
-          /* runc would apply the container's stored sets: judge the
-             config's, and write them into the file.  */
-          json_t *caps = json_object_get (json_object_get (config, "process"), "capabilities");
-          fill_caps = true;
-          if (json_object_set_new (process, "capabilities",
-                                   json_is_object (caps) ? json_deep_copy (caps) : json_object ())
-              < 0)
-            {
-              make_error (err, ENOMEM, "cannot build the process");
-              goto done;
-            }
-        }
-      facts.caps_present = true;
-      facts.no_new_privileges = exec_facts.no_new_privileges;
+      caps = json_object_get (json_object_get (j->config, "process"), "capabilities");
+      j->fill_caps = true;
+      if (json_object_set_new (j->process, "capabilities",
+                               json_is_object (caps) ? json_deep_copy (caps) : json_object ())
+          < 0)
+        return make_error (err, ENOMEM, "cannot build the process");
+      return 0;
     }
+  for (k = 0; k < CAPSET_COUNT; k++)
+    {
+      j->facts.sets[k] = j->exec_facts.sets[k];
+      j->facts.set_present[k] = j->exec_facts.set_present[k];
+      json_decref (j->facts.unknown[k]);
+      j->facts.unknown[k] = steal_pointer (&j->exec_facts.unknown[k]);
+    }
+  memcpy (j->sets, j->exec_facts.sets, sizeof j->sets);
+  return 0;
+}
+
+/* --cap flags add to bounding, effective and permitted; one runc does not
+   know refuses the exec (1).  */
+static int
+exec_cap_flags (const struct policy *policy, const struct runtime_args *ra, char **argv,
+                struct exec_job *j, struct error **err)
+{
+  uint64_t flags = 0;
+  size_t i;
 
   for (i = 0; i < ra->n_caps; i++)
     {
@@ -417,61 +439,86 @@ rewrite_exec (const struct policy *policy, const char *runtime, const struct run
       if (cap < 0)
         {
           make_error (err, 0, "--cap `%s` is not a capability runc knows", name);
-          ret = 1;
-          goto done;
+          return 1;
         }
-      flag_caps |= capset_bit (cap);
+      flags |= capset_bit (cap);
     }
-  facts.sets[CAPSET_BOUNDING] |= flag_caps;
-  facts.sets[CAPSET_EFFECTIVE] |= flag_caps;
-  facts.sets[CAPSET_PERMITTED] |= flag_caps;
+  j->facts.sets[CAPSET_BOUNDING] |= flags;
+  j->facts.sets[CAPSET_EFFECTIVE] |= flags;
+  j->facts.sets[CAPSET_PERMITTED] |= flags;
+  return 0;
+}
 
-  enforce_decide (policy, &facts, ENFORCE_CAN_REWRITE, &d);
-  if (d.outcome == ENFORCE_REWRITTEN)
-    /* A --cap flag stays only when what it adds is kept.  */
-    for (i = 0; i < ra->n_caps; i++)
-      {
-        int cap = capset_parse_config_name (runtime_args_cap_value (ra, argv, i), policy->last_cap);
-        if (!capset_has (d.final[CAPSET_BOUNDING], cap))
-          {
-            drop[ra->caps[i]] = true;
-            if (!ra->cap_joined[i])
-              drop[ra->caps[i] + 1] = true;
-          }
-      }
-  if (d.outcome == ENFORCE_REWRITTEN || (fill_caps && d.outcome != ENFORCE_REFUSED))
+/* A --cap flag stays on the command line only when what it adds is kept.  */
+static void
+exec_drop_flags (const struct policy *policy, const struct runtime_args *ra, char **argv,
+                 const struct decision *d, bool *drop)
+{
+  size_t i;
+
+  for (i = 0; i < ra->n_caps; i++)
     {
-      uint64_t keep[CAPSET_COUNT];
-      bool changed[CAPSET_COUNT];
-      struct oci_edit edit = { .keep = keep, .changed = changed };
-      cleanup_close int dirfd = -1;
-      json_t *target = process ? proc_doc : config;
-
-      exec_edit (&d, container_sets, keep, changed);
-      if (fill_caps && d.outcome != ENFORCE_REWRITTEN)
-        memset (changed, 0, sizeof changed);
-      edit.set_nnp = d.outcome == ENFORCE_REWRITTEN && d.set_nnp;
-      if (oci_config_apply (target, &edit, policy->last_cap, err) < 0)
-        goto done;
-      dirfd = open (process ? proc_dir : state.bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (dirfd < 0)
-        {
-          make_error (err, errno, "open `%s`", process ? proc_dir : state.bundle);
-          goto done;
-        }
-      if (write_json_at (dirfd, process ? proc_name : "config.json", process ? process : config,
-                         err)
-          < 0)
-        {
-          error_wrap (err, "%s", process ? ra->process : state.bundle);
-          goto done;
-        }
+      int cap = capset_parse_config_name (runtime_args_cap_value (ra, argv, i), policy->last_cap);
+      if (capset_has (d->final[CAPSET_BOUNDING], cap))
+        continue;
+      drop[ra->caps[i]] = true;
+      if (!ra->cap_joined[i])
+        drop[ra->caps[i] + 1] = true;
     }
-  ret = report_outcome (policy, &d, &facts, "runtime", "exec", id, err);
+}
+
+/* Writes the decided sets into the process file, or the bundle's
+   config.json when there is none.  */
+static int
+exec_write (const struct policy *policy, const struct runtime_args *ra, const struct decision *d,
+            struct exec_job *j, struct error **err)
+{
+  uint64_t keep[CAPSET_COUNT];
+  bool changed[CAPSET_COUNT];
+  struct oci_edit edit = { .keep = keep, .changed = changed };
+  cleanup_close int dirfd = -1;
+  const char *dir = j->process ? j->proc_dir : j->state.bundle;
+
+  exec_edit (d, j->sets, keep, changed);
+  if (d->outcome != ENFORCE_REWRITTEN)
+    memset (changed, 0, sizeof changed);
+  edit.set_nnp = d->outcome == ENFORCE_REWRITTEN && d->set_nnp;
+  if (oci_config_apply (j->process ? j->proc_doc : j->config, &edit, policy->last_cap, err) < 0)
+    return -1;
+  dirfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0)
+    return make_error (err, errno, "open `%s`", dir);
+  if (write_json_at (dirfd, j->process ? j->proc_name : "config.json",
+                     j->process ? j->process : j->config, err)
+      < 0)
+    return error_wrap (err, "%s", j->process ? ra->process : j->state.bundle);
+  return 0;
+}
+
+static int
+rewrite_exec (const struct policy *policy, const char *runtime, const struct runtime_args *ra,
+              char **argv, bool *drop, const char *id, struct error **err)
+{
+  struct exec_job j = { 0 };
+  struct decision d = { 0 };
+  int ret = -1;
+
+  if (exec_container (policy, runtime, ra, id, &j, err) < 0
+      || (ra->process && exec_process_file (policy, ra, &j, err) < 0))
+    goto done;
+  if ((ret = exec_cap_flags (policy, ra, argv, &j, err)) != 0)
+    goto done;
+  ret = -1;
+  enforce_decide (policy, &j.facts, ENFORCE_CAN_REWRITE, &d);
+  if (d.outcome == ENFORCE_REWRITTEN)
+    exec_drop_flags (policy, ra, argv, &d, drop);
+  if ((d.outcome == ENFORCE_REWRITTEN || (j.fill_caps && d.outcome != ENFORCE_REFUSED))
+      && exec_write (policy, ra, &d, &j, err) < 0)
+    goto done;
+  ret = report_outcome (policy, &d, &j.facts, "runtime", "exec", id, err);
 done:
   decision_release (&d);
-  oci_facts_release (&facts);
-  oci_facts_release (&exec_facts);
+  exec_job_release (&j);
   return ret;
 }
 
