@@ -281,79 +281,83 @@ by_breaks (const void *a, const void *b)
                      json_string_value (json_object_get (gb, "container")));
 }
 
-int
-mode_report (char *const *logs, size_t n_logs, const char *since, bool suggest, bool json,
-             FILE *out, struct error **err)
+/* LOGS (standard input when none; "-" is standard input too) into R.  */
+static int
+read_logs (struct report *r, char *const *logs, size_t n_logs, struct error **err)
 {
-  cleanup_free char *since_norm = NULL;
-  cleanup_free json_t **breaking = NULL;
-  json_auto_t *groups = json_object (), *doc = NULL, *rules = json_array ();
-  struct report r = { .groups = groups };
-  const char *key;
-  json_t *g;
-  size_t i, n_breaking = 0;
+  size_t i;
 
-  if (since && parse_since (since, &since_norm, err) < 0)
-    return -2;
-  r.since = since_norm;
   if (n_logs == 0)
-    {
-      if (read_log (&r, STDIN_FILENO, "standard input", err) < 0)
-        return -1;
-    }
+    return read_log (r, STDIN_FILENO, "standard input", err);
   for (i = 0; i < n_logs; i++)
     {
       cleanup_close int fd
           = strcmp (logs[i], "-") == 0 ? dup (STDIN_FILENO) : open (logs[i], O_RDONLY | O_CLOEXEC);
       if (fd < 0)
         return make_error (err, errno, "open `%s`", logs[i]);
-      if (read_log (&r, fd, logs[i], err) < 0)
+      if (read_log (r, fd, logs[i], err) < 0)
         return -1;
     }
+  return 0;
+}
 
-  breaking = xmalloc0 (sizeof *breaking * (json_object_size (groups) + 1));
+/* The workloads enforce would refuse, narrowest first; *N of them.  */
+static json_t **
+breaking_groups (json_t *groups, size_t *n)
+{
+  json_t **breaking = xmalloc0 (sizeof *breaking * (json_object_size (groups) + 1));
+  const char *key;
+  json_t *g;
+
+  *n = 0;
   json_object_foreach (groups, key, g)
     if (json_object_size (json_object_get (g, "would_break")) > 0)
-      breaking[n_breaking++] = g;
-  qsort (breaking, n_breaking, sizeof *breaking, by_breaks);
-  for (i = 0; suggest && i < n_breaking; i++)
-    if (has_identity (breaking[i]))
-      json_array_append_new (rules, suggested_rule (breaking[i]));
+      breaking[(*n)++] = g;
+  qsort (breaking, *n, sizeof *breaking, by_breaks);
+  return breaking;
+}
 
-  if (json)
+static void
+print_json (FILE *out, const struct report *r, json_t *groups, json_t **breaking, size_t n_breaking,
+            json_t *rules)
+{
+  json_auto_t *doc = NULL;
+  json_t *arr = json_array (), *g;
+  cleanup_free char *text = NULL;
+  const char *key;
+  size_t i;
+
+  json_object_foreach (groups, key, g)
     {
-      json_t *arr = json_array ();
-      cleanup_free char *text = NULL;
-      json_object_foreach (groups, key, g)
-        {
-          json_t *copy = json_deep_copy (g);
-          json_object_set_new (copy, "removed", keys_array (json_object_get (g, "removed")));
-          json_object_set_new (copy, "would_break",
-                               keys_array (json_object_get (g, "would_break")));
-          json_array_append_new (arr, copy);
-        }
-      doc = json_pack ("{s:s?, s:i, s:i, s:i, s:o, s:[]}", "since", since_norm, "records",
-                       (json_int_t)r.records, "failures", (json_int_t)r.failures, "skipped_lines",
-                       (json_int_t)r.skipped, "workloads", arr, "would_break");
-      for (i = 0; i < n_breaking; i++)
-        json_array_append_new (
-            json_object_get (doc, "would_break"),
-            json_pack ("{s:O, s:O, s:O, s:O, s:o}", "namespace",
-                       json_object_get (breaking[i], "namespace"), "pod",
-                       json_object_get (breaking[i], "pod"), "container",
-                       json_object_get (breaking[i], "container"), "starts",
-                       json_object_get (breaking[i], "would_break_starts"), "capabilities",
-                       keys_array (json_object_get (breaking[i], "would_break"))));
-      if (suggest)
-        json_object_set (doc, "suggested_rules", rules);
-      text = json_dumps (doc, JSON_INDENT (2));
-      fprintf (out, "%s\n", text);
-      return 0;
+      json_t *copy = json_deep_copy (g);
+      json_object_set_new (copy, "removed", keys_array (json_object_get (g, "removed")));
+      json_object_set_new (copy, "would_break", keys_array (json_object_get (g, "would_break")));
+      json_array_append_new (arr, copy);
     }
+  doc = json_pack ("{s:s?, s:i, s:i, s:i, s:o, s:[]}", "since", r->since, "records",
+                   (json_int_t)r->records, "failures", (json_int_t)r->failures, "skipped_lines",
+                   (json_int_t)r->skipped, "workloads", arr, "would_break");
+  for (i = 0; i < n_breaking; i++)
+    json_array_append_new (json_object_get (doc, "would_break"),
+                           json_pack ("{s:O, s:O, s:O, s:O, s:o}", "namespace",
+                                      json_object_get (breaking[i], "namespace"), "pod",
+                                      json_object_get (breaking[i], "pod"), "container",
+                                      json_object_get (breaking[i], "container"), "starts",
+                                      json_object_get (breaking[i], "would_break_starts"),
+                                      "capabilities",
+                                      keys_array (json_object_get (breaking[i], "would_break"))));
+  if (rules)
+    json_object_set (doc, "suggested_rules", rules);
+  text = json_dumps (doc, JSON_INDENT (2));
+  fprintf (out, "%s\n", text);
+}
 
-  fprintf (out, "%zu decisions%s%s%s, of which %zu failed (bad input, a broken policy)\n\n",
-           r.records, since_norm ? " since " : "", since_norm ? since_norm : "",
-           since_norm ? " UTC" : "", r.failures);
+static void
+print_workloads (FILE *out, json_t *groups)
+{
+  const char *key;
+  json_t *g;
+
   fprintf (out, "%-16s %-32s %-24s %5s %5s %5s %5s  %s\n", "NAMESPACE", "POD/CONTAINER", "IMAGE",
            "ALLOW", "REWR", "REFUS", "AUDIT", "REMOVED (or would be)");
   json_object_foreach (groups, key, g)
@@ -370,6 +374,18 @@ mode_report (char *const *logs, size_t n_logs, const char *since, bool suggest, 
                (int)json_integer_value (json_object_get (c, "refused")),
                (int)json_integer_value (json_object_get (c, "audited")), caps);
     }
+}
+
+static void
+print_text (FILE *out, const struct report *r, json_t *groups, json_t **breaking, size_t n_breaking,
+            json_t *rules)
+{
+  size_t i;
+
+  fprintf (out, "%zu decisions%s%s%s, of which %zu failed (bad input, a broken policy)\n\n",
+           r->records, r->since ? " since " : "", r->since ? r->since : "", r->since ? " UTC" : "",
+           r->failures);
+  print_workloads (out, groups);
   fprintf (out, "\nwhat enforce would refuse (narrowest first):\n");
   if (n_breaking == 0)
     fprintf (out, "  nothing\n");
@@ -382,15 +398,44 @@ mode_report (char *const *logs, size_t n_logs, const char *since, bool suggest, 
                (int)json_integer_value (json_object_get (breaking[i], "would_break_starts")), caps,
                has_identity (breaking[i]) ? "" : " (no identity: no rule can name it alone)");
     }
-  if (r.skipped)
-    fprintf (out, "\n%zu lines were not decision records and were skipped\n", r.skipped);
-  if (suggest)
+  if (r->skipped)
+    fprintf (out, "\n%zu lines were not decision records and were skipped\n", r->skipped);
+  if (rules)
     {
       cleanup_free char *text = json_dumps (rules, JSON_INDENT (2));
       fprintf (out,
                "\nsuggested rules (put them in the policy's \"rules\", then capguard check):\n%s\n",
                text);
     }
+}
+
+int
+mode_report (char *const *logs, size_t n_logs, const char *since, bool suggest, bool json,
+             FILE *out, struct error **err)
+{
+  cleanup_free char *since_norm = NULL;
+  cleanup_free json_t **breaking = NULL;
+  json_auto_t *groups = json_object (), *rules = NULL;
+  struct report r = { .groups = groups };
+  size_t i, n_breaking;
+
+  if (since && parse_since (since, &since_norm, err) < 0)
+    return -2;
+  r.since = since_norm;
+  if (read_logs (&r, logs, n_logs, err) < 0)
+    return -1;
+  breaking = breaking_groups (groups, &n_breaking);
+  if (suggest)
+    {
+      rules = json_array ();
+      for (i = 0; i < n_breaking; i++)
+        if (has_identity (breaking[i]))
+          json_array_append_new (rules, suggested_rule (breaking[i]));
+    }
+  if (json)
+    print_json (out, &r, groups, breaking, n_breaking, rules);
+  else
+    print_text (out, &r, groups, breaking, n_breaking, rules);
   return 0;
 }
 

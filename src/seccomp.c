@@ -78,12 +78,134 @@ arch_known (const char *name)
   return seccomp_arch_resolve_name (lower) != 0;
 }
 
+/* The helpers below leave PATH (DEPTH deep) at what they found wrong.  */
+#define WHERE struct jsontext_step *path, size_t *depth, bool *at_key
+
+static int
+check_architectures (const json_t *v, WHERE, struct error **err)
+{
+  json_t *a;
+  size_t i;
+
+  (void)at_key;
+  AT ("architectures", 0);
+  if (!json_is_array (v))
+    return make_error (err, 0, "`architectures` must be an array");
+  json_array_foreach (v, i, a)
+    if (!json_is_string (a) || !arch_known (json_string_value (a)))
+      {
+        AT (NULL, i);
+        return make_error (err, 0, "architecture `%s` is not known to libseccomp",
+                           json_is_string (a) ? json_string_value (a) : "?");
+      }
+  (*depth)--;
+  return 0;
+}
+
+/* One of a syscall rule's `args`.  */
+static int
+check_arg (const json_t *arg, WHERE, struct error **err)
+{
+  json_t *index = json_object_get (arg, "index");
+  json_t *value_two = json_object_get (arg, "valueTwo");
+
+  if (!json_is_object (arg)
+      || check_keys (arg, arg_keys, "a syscall argument", path, depth, at_key, err) < 0)
+    return *err ? -1 : make_error (err, 0, "each argument must be an object");
+  if (!json_is_integer (index) || json_integer_value (index) < 0 || json_integer_value (index) > 5)
+    {
+      if (index)
+        AT ("index", 0);
+      return make_error (err, 0, "`index` must be 0 to 5");
+    }
+  if (!json_is_integer (json_object_get (arg, "value")))
+    {
+      if (json_object_get (arg, "value"))
+        AT ("value", 0);
+      return make_error (err, 0, "`value` must be an integer");
+    }
+  if (value_two && !json_is_integer (value_two))
+    {
+      AT ("valueTwo", 0);
+      return make_error (err, 0, "`valueTwo` must be an integer");
+    }
+  if (!known (json_string_value (json_object_get (arg, "op")), ops))
+    {
+      if (json_object_get (arg, "op"))
+        AT ("op", 0);
+      return make_error (err, 0, "`op` must be one of the SCMP_CMP_* comparisons");
+    }
+  return 0;
+}
+
+static int
+check_names (const json_t *rule, WHERE, struct error **err)
+{
+  json_t *names = json_object_get (rule, "names"), *x;
+  size_t j;
+
+  (void)at_key;
+  if (!json_is_array (names) || json_array_size (names) == 0)
+    return make_error (err, 0, "each syscall rule needs `names`");
+  AT ("names", 0);
+  json_array_foreach (names, j, x)
+    if (!json_is_string (x)
+        || seccomp_syscall_resolve_name (json_string_value (x)) == __NR_SCMP_ERROR)
+      {
+        AT (NULL, j);
+        return make_error (err, 0, "syscall `%s` is not known to libseccomp",
+                           json_is_string (x) ? json_string_value (x) : "?");
+      }
+  (*depth)--;
+  return 0;
+}
+
+/* One element of `syscalls`.  */
+static int
+check_rule (const json_t *rule, WHERE, struct error **err)
+{
+  json_t *x, *args, *arg;
+  size_t j;
+
+  if (!json_is_object (rule))
+    return make_error (err, 0, "each syscall rule must be an object");
+  if (check_keys (rule, rule_keys, "a syscall rule", path, depth, at_key, err) < 0)
+    return -1;
+  if (!known (json_string_value (json_object_get (rule, "action")), actions))
+    {
+      AT ("action", 0);
+      return make_error (err, 0, "`action` must be one of the SCMP_ACT_* actions");
+    }
+  x = json_object_get (rule, "errnoRet");
+  if (x && (!json_is_integer (x) || json_integer_value (x) < 0 || json_integer_value (x) > 4095))
+    {
+      AT ("errnoRet", 0);
+      return make_error (err, 0, "`errnoRet` must be an errno number");
+    }
+  if (check_names (rule, path, depth, at_key, err) < 0)
+    return -1;
+  if ((args = json_object_get (rule, "args")) == NULL)
+    return 0;
+  AT ("args", 0);
+  if (!json_is_array (args))
+    return make_error (err, 0, "`args` must be an array");
+  json_array_foreach (args, j, arg)
+    {
+      AT (NULL, j);
+      if (check_arg (arg, path, depth, at_key, err) < 0)
+        return -1;
+      (*depth)--;
+    }
+  (*depth)--;
+  return 0;
+}
+
 int
 seccomp_profile_check (const json_t *profile, struct jsontext_step path[SECCOMP_PATH_MAX],
                        size_t *depth, bool *at_key, struct error **err)
 {
   json_t *v, *rule;
-  size_t i, j;
+  size_t i;
 
   *depth = 0;
   *at_key = false;
@@ -98,108 +220,24 @@ seccomp_profile_check (const json_t *profile, struct jsontext_step path[SECCOMP_
         AT ("defaultAction", 0);
       return make_error (err, 0, "`defaultAction` must be one of the SCMP_ACT_* actions");
     }
-  v = json_object_get (profile, "architectures");
-  if (v)
-    {
-      json_t *a;
-      AT ("architectures", 0);
-      if (!json_is_array (v))
-        return make_error (err, 0, "`architectures` must be an array");
-      json_array_foreach (v, i, a)
-        if (!json_is_string (a) || !arch_known (json_string_value (a)))
-          {
-            AT (NULL, i);
-            return make_error (err, 0, "architecture `%s` is not known to libseccomp",
-                               json_is_string (a) ? json_string_value (a) : "?");
-          }
-      (*depth)--;
-    }
-  v = json_object_get (profile, "syscalls");
-  if (v == NULL)
+  if ((v = json_object_get (profile, "architectures"))
+      && check_architectures (v, path, depth, at_key, err) < 0)
+    return -1;
+  if ((v = json_object_get (profile, "syscalls")) == NULL)
     return 0;
   AT ("syscalls", 0);
   if (!json_is_array (v))
     return make_error (err, 0, "`syscalls` must be an array");
   json_array_foreach (v, i, rule)
     {
-      json_t *names, *args, *x, *arg;
-
       AT (NULL, i);
-      if (!json_is_object (rule))
-        return make_error (err, 0, "each syscall rule must be an object");
-      if (check_keys (rule, rule_keys, "a syscall rule", path, depth, at_key, err) < 0)
+      if (check_rule (rule, path, depth, at_key, err) < 0)
         return -1;
-      if (!known (json_string_value (json_object_get (rule, "action")), actions))
-        {
-          AT ("action", 0);
-          return make_error (err, 0, "`action` must be one of the SCMP_ACT_* actions");
-        }
-      x = json_object_get (rule, "errnoRet");
-      if (x
-          && (!json_is_integer (x) || json_integer_value (x) < 0 || json_integer_value (x) > 4095))
-        {
-          AT ("errnoRet", 0);
-          return make_error (err, 0, "`errnoRet` must be an errno number");
-        }
-      names = json_object_get (rule, "names");
-      if (!json_is_array (names) || json_array_size (names) == 0)
-        return make_error (err, 0, "each syscall rule needs `names`");
-      AT ("names", 0);
-      json_array_foreach (names, j, x)
-        if (!json_is_string (x)
-            || seccomp_syscall_resolve_name (json_string_value (x)) == __NR_SCMP_ERROR)
-          {
-            AT (NULL, j);
-            return make_error (err, 0, "syscall `%s` is not known to libseccomp",
-                               json_is_string (x) ? json_string_value (x) : "?");
-          }
-      (*depth)--;
-      args = json_object_get (rule, "args");
-      if (args)
-        {
-          AT ("args", 0);
-          if (!json_is_array (args))
-            return make_error (err, 0, "`args` must be an array");
-          json_array_foreach (args, j, arg)
-            {
-              json_t *index = json_object_get (arg, "index");
-              AT (NULL, j);
-              if (!json_is_object (arg)
-                  || check_keys (arg, arg_keys, "a syscall argument", path, depth, at_key, err) < 0)
-                return *err ? -1 : make_error (err, 0, "each argument must be an object");
-              if (!json_is_integer (index) || json_integer_value (index) < 0
-                  || json_integer_value (index) > 5)
-                {
-                  if (index)
-                    AT ("index", 0);
-                  return make_error (err, 0, "`index` must be 0 to 5");
-                }
-              if (!json_is_integer (json_object_get (arg, "value")))
-                {
-                  if (json_object_get (arg, "value"))
-                    AT ("value", 0);
-                  return make_error (err, 0, "`value` must be an integer");
-                }
-              if (json_object_get (arg, "valueTwo")
-                  && !json_is_integer (json_object_get (arg, "valueTwo")))
-                {
-                  AT ("valueTwo", 0);
-                  return make_error (err, 0, "`valueTwo` must be an integer");
-                }
-              if (!known (json_string_value (json_object_get (arg, "op")), ops))
-                {
-                  if (json_object_get (arg, "op"))
-                    AT ("op", 0);
-                  return make_error (err, 0, "`op` must be one of the SCMP_CMP_* comparisons");
-                }
-              (*depth)--;
-            }
-          (*depth)--;
-        }
       (*depth)--;
     }
   return 0;
 }
+#undef WHERE
 
 json_t *
 seccomp_profile_for_config (const json_t *profile)
