@@ -72,12 +72,13 @@ struct policy_subject
   const json_t *annotations; /* object of strings, or NULL */
 };
 
-/* A match key's regex; compiled when first used (policy.c).  */
+/* A match key's regex; compiled when first used, into its slot of the
+   policy's table (policy_match.c).  */
 struct policy_regex
 {
   char *pattern;
-  const char *what;                 /* the match key, for the error */
-  struct policy_regex_state *state; /* NULL until compiled */
+  const char *what; /* the match key, for the error */
+  size_t slot;
 };
 
 struct policy_annotation_match
@@ -112,8 +113,10 @@ struct policy
   bool log_syslog;
   char *log_file;
   char *runtime;
-  json_t *profiles;        /* the seccomp profiles the settings point at (owned) */
-  json_t *profile_sources; /* their sources, strings (owned) */
+  size_t n_regexes;
+  struct policy_regexes *regexes; /* their compiled states, made on first use */
+  json_t *profiles;               /* the seccomp profiles the settings point at (owned) */
+  json_t *profile_sources;        /* their sources, strings (owned) */
   const json_t *builtin_profile;
 };
 
@@ -168,9 +171,6 @@ const struct policy_rule *policy_select (const struct policy *policy,
    level's.  NULL when the text does not hold it (a default).  Caller frees.  */
 char *policy_locate_setting (const struct policy *policy, const struct policy_rule *rule,
                              const char *key);
-
-/* Whether PATTERN matches the whole of VALUE (a NULL value never matches).  */
-bool policy_regex_whole (const struct policy_regex *regex, const char *value);
 
 /* The built-in policy, the text of policy/default.json.  */
 extern const char policy_builtin_text[];

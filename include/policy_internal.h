@@ -22,13 +22,19 @@ int policy_attach_profile (struct policy *policy, const char *source, struct pol
 /* Why PATTERN is refused before regcomp sees it, or NULL.  */
 const char *policy_regex_too_costly (const char *pattern);
 
-/* Compiles R once: 1, or -1 when it does not compile (policy_regex_error
-   says why).  */
-int policy_regex_compile (struct policy_regex *r);
-const char *policy_regex_error (const struct policy_regex *r);
+/* Gives R the next slot of POLICY's table of compiled regexes.  */
+void policy_regex_add (struct policy *policy, struct policy_regex *r);
 
-/* Frees R's compiled state (not its pattern).  */
-void policy_regex_release (struct policy_regex *r);
+/* Compiles POLICY's R once, into its slot (the table is reached through a
+   pointer, so a const policy compiles without a cast): 1, or -1 when it
+   does not compile (policy_regex_error says why).  */
+int policy_regex_compile (const struct policy *policy, const struct policy_regex *r);
+const char *policy_regex_error (const struct policy *policy, const struct policy_regex *r);
+bool policy_regex_compiled (const struct policy *policy, const struct policy_regex *r);
+
+/* The table, empty; and freed with every regex compiled into it.  */
+struct policy_regexes *policy_regexes_new (void);
+void policy_regexes_free (struct policy_regexes *regexes);
 
 /* Whether every regex of POLICY compiles (each is freed again: a policy
    of 10 000 rules compiled whole takes 60 MB).  */

@@ -194,8 +194,9 @@ parse_regex (struct ctx *c, json_t *v, const char *what, struct policy_regex *ou
     return fail_at (c, false, err, "`%s`: regex refused: %s", what, costly);
   out->pattern = xstrdup (json_string_value (v));
   out->what = what;
-  if (!c->defer_regex && policy_regex_compile (out) < 0)
-    return fail_at (c, false, err, "%s", policy_regex_error (out));
+  policy_regex_add (c->policy, out);
+  if (!c->defer_regex && policy_regex_compile (c->policy, out) < 0)
+    return fail_at (c, false, err, "%s", policy_regex_error (c->policy, out));
   return 0;
 }
 
@@ -582,6 +583,7 @@ policy_new (char *text, size_t len, const char *source, int last_cap)
   policy->source = xstrdup (source);
   policy->text = text;
   policy->text_len = len;
+  policy->regexes = policy_regexes_new ();
   policy->profiles = json_array ();
   policy->profile_sources = json_array ();
   policy->last_cap = last_cap;
@@ -768,13 +770,6 @@ free_string (const struct policy *policy, char *s)
     free (s);
 }
 
-static void
-regex_release (const struct policy *policy, struct policy_regex *r)
-{
-  policy_regex_release (r);
-  free_string (policy, r->pattern);
-}
-
 void
 policy_free (struct policy *policy)
 {
@@ -786,16 +781,17 @@ policy_free (struct policy *policy)
     {
       struct policy_rule *rule = &policy->rules[i];
       for (j = 0; j < FIELD_COUNT; j++)
-        regex_release (policy, &rule->field[j]);
+        free_string (policy, rule->field[j].pattern);
       for (j = 0; j < rule->n_annotations; j++)
         {
           free_string (policy, rule->annotations[j].key);
-          regex_release (policy, &rule->annotations[j].value);
+          free_string (policy, rule->annotations[j].value.pattern);
         }
       free (rule->annotations);
       free_string (policy, rule->name);
     }
   free (policy->rules);
+  policy_regexes_free (policy->regexes);
   free (policy->source);
   free (policy->text);
   json_decref (policy->profiles);

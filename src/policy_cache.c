@@ -354,14 +354,16 @@ get_settings (struct in *in, const struct profiles *profiles, int last_cap,
 }
 
 static void
-get_regex (struct in *in, const char *what, struct policy_regex *r)
+get_regex (struct in *in, struct policy *policy, const char *what, struct policy_regex *r)
 {
   r->pattern = get_str (in, false);
   r->what = what;
+  policy_regex_add (policy, r);
 }
 
 static void
-get_rule (struct in *in, const struct profiles *profiles, int last_cap, struct policy_rule *rule)
+get_rule (struct in *in, struct policy *policy, const struct profiles *profiles,
+          struct policy_rule *rule)
 {
   unsigned mask, has_uid;
   uint32_t n, i;
@@ -376,7 +378,7 @@ get_rule (struct in *in, const struct profiles *profiles, int last_cap, struct p
     if (mask & (1u << i))
       {
         rule->has_field[i] = true;
-        get_regex (in, field_name (i), &rule->field[i]);
+        get_regex (in, policy, field_name (i), &rule->field[i]);
       }
   has_uid = get_u8 (in);
   rule->has_uid = has_uid;
@@ -394,9 +396,9 @@ get_rule (struct in *in, const struct profiles *profiles, int last_cap, struct p
       struct policy_annotation_match *am = &rule->annotations[i];
       am->key = get_str (in, false);
       rule->n_annotations++;
-      get_regex (in, am->key, &am->value);
+      get_regex (in, policy, am->key, &am->value);
     }
-  get_settings (in, profiles, last_cap, &rule->settings);
+  get_settings (in, profiles, policy->last_cap, &rule->settings);
 }
 
 /* The smallest encoded rule: an empty name's length, mask, uid, the
@@ -440,7 +442,7 @@ decode_payload (struct in *in, struct policy *policy)
     {
       /* Counted first, so that policy_free releases a rule cut short.  */
       policy->n_rules++;
-      get_rule (in, &profiles, policy->last_cap, &policy->rules[i]);
+      get_rule (in, policy, &profiles, &policy->rules[i]);
     }
   return !in->bad && in->left == 0;
 }

@@ -17,22 +17,88 @@ struct policy_regex_state
   char *error; /* why it does not */
 };
 
-int
-policy_regex_compile (struct policy_regex *r)
+/* Every regex's state, by slot; NULL until compiled.  */
+struct policy_regexes
 {
+  size_t n;
+  struct policy_regex_state **states;
+};
+
+struct policy_regexes *
+policy_regexes_new (void)
+{
+  return xmalloc0 (sizeof (struct policy_regexes));
+}
+
+void
+policy_regexes_free (struct policy_regexes *regexes)
+{
+  size_t i;
+
+  if (regexes == NULL)
+    return;
+  for (i = 0; i < regexes->n; i++)
+    if (regexes->states[i])
+      {
+        if (regexes->states[i]->compiled == 1)
+          regfree (&regexes->states[i]->re);
+        free (regexes->states[i]->error);
+        free (regexes->states[i]);
+      }
+  free (regexes->states);
+  free (regexes);
+}
+
+void
+policy_regex_add (struct policy *policy, struct policy_regex *r)
+{
+  r->slot = policy->n_regexes++;
+}
+
+static struct policy_regex_state *
+state_of (const struct policy *policy, const struct policy_regex *r)
+{
+  return r->slot < policy->regexes->n ? policy->regexes->states[r->slot] : NULL;
+}
+
+int
+policy_regex_compile (const struct policy *policy, const struct policy_regex *r)
+{
+  struct policy_regexes *t = policy->regexes;
+  struct policy_regex_state *st = state_of (policy, r);
   char buf[256];
   int e;
 
-  if (r->state)
-    return r->state->compiled;
-  r->state = xmalloc0 (sizeof *r->state);
+  if (st)
+    return st->compiled;
+  if (r->slot >= t->n)
+    {
+      size_t n = policy->n_regexes > r->slot ? policy->n_regexes : r->slot + 1;
+      t->states = xrealloc (t->states, sizeof *t->states * n);
+      memset (t->states + t->n, 0, sizeof *t->states * (n - t->n));
+      t->n = n;
+    }
+  st = t->states[r->slot] = xmalloc0 (sizeof *st);
   /* No REG_NOSUB: the match offsets tell whether the whole value matched.  */
-  e = regcomp (&r->state->re, r->pattern, REG_EXTENDED);
+  e = regcomp (&st->re, r->pattern, REG_EXTENDED);
   if (e == 0)
-    return r->state->compiled = 1;
-  regerror (e, &r->state->re, buf, sizeof buf);
-  xasprintf (&r->state->error, "`%s`: invalid regex `%s`: %s", r->what, r->pattern, buf);
-  return r->state->compiled = -1;
+    return st->compiled = 1;
+  regerror (e, &st->re, buf, sizeof buf);
+  xasprintf (&st->error, "`%s`: invalid regex `%s`: %s", r->what, r->pattern, buf);
+  return st->compiled = -1;
+}
+
+const char *
+policy_regex_error (const struct policy *policy, const struct policy_regex *r)
+{
+  struct policy_regex_state *st = state_of (policy, r);
+  return st ? st->error : NULL;
+}
+
+bool
+policy_regex_compiled (const struct policy *policy, const struct policy_regex *r)
+{
+  return state_of (policy, r) != NULL;
 }
 
 #define REGEX_MAX_LEN 1024
@@ -100,32 +166,15 @@ policy_regex_too_costly (const char *p)
   return NULL;
 }
 
-const char *
-policy_regex_error (const struct policy_regex *r)
-{
-  return r->state ? r->state->error : NULL;
-}
-
-void
-policy_regex_release (struct policy_regex *r)
-{
-  if (r->state == NULL)
-    return;
-  if (r->state->compiled == 1)
-    regfree (&r->state->re);
-  free (r->state->error);
-  free (r->state);
-  r->state = NULL;
-}
-
 /* Whether R compiles, without keeping it compiled.  */
 static bool
-regex_compiles (const struct policy_regex *r)
+regex_compiles (const struct policy *policy, const struct policy_regex *r)
 {
+  struct policy_regex_state *st = state_of (policy, r);
   regex_t re;
 
-  if (r->state)
-    return r->state->compiled == 1;
+  if (st)
+    return st->compiled == 1;
   if (regcomp (&re, r->pattern, REG_EXTENDED) != 0)
     return false;
   regfree (&re);
@@ -141,56 +190,50 @@ policy_regexes_compile (const struct policy *policy)
     {
       const struct policy_rule *rule = &policy->rules[i];
       for (j = 0; j < FIELD_COUNT; j++)
-        if (rule->has_field[j] && !regex_compiles (&rule->field[j]))
+        if (rule->has_field[j] && !regex_compiles (policy, &rule->field[j]))
           return false;
       for (j = 0; j < rule->n_annotations; j++)
-        if (!regex_compiles (&rule->annotations[j].value))
+        if (!regex_compiles (policy, &rule->annotations[j].value))
           return false;
     }
   return true;
 }
 
-bool
-policy_regex_whole (const struct policy_regex *regex, const char *value)
+/* Whether POLICY's REGEX matches the whole of VALUE: 1, 0, or -1 when it
+   does not compile (*BROKEN says why).  A missing value never matches, and
+   needs no regex.  */
+static int
+whole_match (const struct policy *policy, const struct policy_regex *regex, const char *value,
+             const char **broken)
 {
-  struct policy_regex *r = (struct policy_regex *)regex; /* compiled on first use */
   regmatch_t m;
 
-  if (value == NULL || policy_regex_compile (r) < 0)
-    return false;
+  if (value == NULL)
+    return 0;
+  if (policy_regex_compile (policy, regex) < 0)
+    {
+      *broken = policy_regex_error (policy, regex);
+      return -1;
+    }
   /* POSIX picks the leftmost, then longest, match: if any match spans the
      whole value, that is the one reported.  Checking the span rather than
      wrapping the pattern in ^(...)$ keeps a pattern like `a)|(b` from
      escaping the anchors.  */
-  if (regexec (&r->state->re, value, 1, &m, 0) != 0)
-    return false;
+  if (regexec (&state_of (policy, regex)->re, value, 1, &m, 0) != 0)
+    return 0;
   return m.rm_so == 0 && (size_t)m.rm_eo == strlen (value);
 }
 
-/* Whether REGEX matches the whole of VALUE: 1, 0, or -1 when it does not
-   compile (*BROKEN says why).  A missing value never matches, and needs no
-   regex.  */
 static int
-whole_match (const struct policy_regex *regex, const char *value, const char **broken)
-{
-  if (value == NULL)
-    return 0;
-  if (policy_regex_compile ((struct policy_regex *)regex) < 0)
-    {
-      *broken = policy_regex_error (regex);
-      return -1;
-    }
-  return policy_regex_whole (regex, value);
-}
-
-static int
-rule_matches (const struct policy_rule *rule, const struct policy_subject *s, const char **broken)
+rule_matches (const struct policy *policy, const struct policy_rule *rule,
+              const struct policy_subject *s, const char **broken)
 {
   size_t i;
   int f, m;
 
   for (f = 0; f < FIELD_COUNT; f++)
-    if (rule->has_field[f] && (m = whole_match (&rule->field[f], s->fields[f], broken)) != 1)
+    if (rule->has_field[f]
+        && (m = whole_match (policy, &rule->field[f], s->fields[f], broken)) != 1)
       return m;
   if (rule->has_uid && (!s->has_uid || s->uid != rule->uid))
     return 0;
@@ -198,7 +241,8 @@ rule_matches (const struct policy_rule *rule, const struct policy_subject *s, co
     {
       json_t *v
           = s->annotations ? json_object_get (s->annotations, rule->annotations[i].key) : NULL;
-      if ((m = whole_match (&rule->annotations[i].value, json_string_value (v), broken)) != 1)
+      if ((m = whole_match (policy, &rule->annotations[i].value, json_string_value (v), broken))
+          != 1)
         return m;
     }
   return 1;
@@ -212,7 +256,7 @@ policy_select (const struct policy *policy, const struct policy_subject *subject
 
   *broken = NULL;
   for (i = 0; i < policy->n_rules; i++)
-    switch (rule_matches (&policy->rules[i], subject, broken))
+    switch (rule_matches (policy, &policy->rules[i], subject, broken))
       {
       case 1:
         return &policy->rules[i];
