@@ -19,6 +19,16 @@ struct policy *policy_new (char *text, size_t len, const char *source, int last_
 int policy_attach_profile (struct policy *policy, const char *source, struct policy_settings *s,
                            struct error **err);
 
+/* The profile at PATH (read with the policy's ownership rules), loaded into
+   POLICY and made S's: -2 when it could not be read, -1 when it is not a
+   valid profile (the error located in its text).  */
+int policy_profile_file (struct policy *policy, const char *path, struct policy_settings *s,
+                         struct error **err);
+
+/* The built-in baseline (policy/seccomp-baseline.json), parsed once per
+   policy, made S's.  */
+int policy_profile_builtin (struct policy *policy, struct policy_settings *s, struct error **err);
+
 /* Why PATTERN is refused before regcomp sees it, or NULL.  */
 const char *policy_regex_too_costly (const char *pattern);
 

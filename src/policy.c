@@ -217,73 +217,6 @@ parse_enum (struct ctx *c, json_t *v, const char *what, const char *const *names
   return fail_at (c, false, err, "`%s`: unknown value `%s`", what, json_string_value (v));
 }
 
-/* Parses and checks a seccomp profile (TEXT from SOURCE) with libseccomp,
-   keeps it in the policy and makes it S's profile.  Errors are located in
-   the profile's own text.  */
-static int
-adopt_profile (struct ctx *c, const char *text, size_t len, const char *source,
-               struct policy_settings *s, struct error **err)
-{
-  struct jsontext_step path[SECCOMP_PATH_MAX];
-  cleanup_error struct error *perr = NULL;
-  json_t *profile;
-  size_t depth;
-  bool at_key;
-
-  profile = jsontext_load_object (text, len, source, err);
-  if (profile == NULL)
-    return -1;
-  json_array_append_new (c->policy->profiles, profile);
-  if (seccomp_profile_check (profile, path, &depth, &at_key, &perr) < 0)
-    {
-      long off = jsontext_locate (text, len, path, depth, at_key);
-      int line = 1, col = 1;
-      if (off >= 0)
-        jsontext_line_col (text, off, &line, &col);
-      return make_error (err, 0, "%s:%d:%d: %s", source, line, col, perr->msg);
-    }
-  s->seccomp_profile = profile;
-  s->seccomp_profile_source = json_string_value (
-      json_array_get (c->policy->profile_sources, json_array_size (c->policy->profiles) - 1));
-  return 0;
-}
-
-static int
-load_profile (struct ctx *c, const char *path, struct policy_settings *s, struct error **err)
-{
-  cleanup_free char *text = NULL;
-  size_t len;
-
-  if (util_read_owned_file (path, "seccomp profile", CAPGUARD_MAX_POLICY, &text, &len, err) < 0)
-    {
-      /* The same message, located at the key naming the file.  */
-      cleanup_free char *msg = xstrdup ((*err)->msg);
-      error_free (err);
-      return fail_at (c, false, err, "%s", msg);
-    }
-  json_array_append_new (c->policy->profile_sources, json_string (path));
-  return adopt_profile (c, text, len, path, s, err);
-}
-
-/* seccomp: baseline with no seccompProfile gets the built-in one, the text
-   of policy/seccomp-baseline.json, parsed and checked once per policy.  */
-static int
-builtin_profile (struct ctx *c, struct policy_settings *s, struct error **err)
-{
-  if (c->policy->builtin_profile)
-    {
-      s->seccomp_profile = c->policy->builtin_profile;
-      s->seccomp_profile_source = "<built-in baseline>";
-      return 0;
-    }
-  json_array_append_new (c->policy->profile_sources, json_string ("<built-in baseline>"));
-  if (adopt_profile (c, seccomp_baseline_text, seccomp_baseline_len, "<built-in baseline>", s, err)
-      < 0)
-    return -1;
-  c->policy->builtin_profile = s->seccomp_profile;
-  return 0;
-}
-
 /* The settings, each parsed from its value V (its key pushed on C's path)
    into S.  TOP: at the policy's top level, else in a rule.  */
 typedef int (*setting_parser) (struct ctx *c, json_t *v, bool top, struct policy_settings *s,
@@ -365,10 +298,19 @@ static int
 parse_seccomp_profile (struct ctx *c, json_t *v, bool top, struct policy_settings *s,
                        struct error **err)
 {
+  int r;
+
   (void)top;
   if (!json_is_string (v) || json_string_value (v)[0] != '/')
     return fail_at (c, false, err, "`seccompProfile` must be an absolute path");
-  return load_profile (c, json_string_value (v), s, err);
+  if ((r = policy_profile_file (c->policy, json_string_value (v), s, err)) == -2)
+    {
+      /* Not read: the same message, located at the key naming the file.  */
+      cleanup_free char *msg = xstrdup ((*err)->msg);
+      error_free (err);
+      return fail_at (c, false, err, "%s", msg);
+    }
+  return r;
 }
 
 static int
@@ -592,23 +534,6 @@ policy_new (char *text, size_t len, const char *source, int last_cap)
   return policy;
 }
 
-int
-policy_attach_profile (struct policy *policy, const char *source, struct policy_settings *s,
-                       struct error **err)
-{
-  struct ctx c = { .text = policy->text,
-                   .len = policy->text_len,
-                   .source = policy->source,
-                   .last_cap = policy->last_cap,
-                   .policy = policy };
-
-  if (strcmp (source, "<built-in baseline>") == 0)
-    return builtin_profile (&c, s, err);
-  if (source[0] != '/')
-    return make_error (err, 0, "seccomp profile `%s` is not an absolute path", source);
-  return load_profile (&c, source, s, err);
-}
-
 /* The version first: a newer policy's unknown keys are explained by it.  */
 static int
 parse_version (struct ctx *c, json_t *doc, struct error **err)
@@ -693,7 +618,7 @@ parse_rules (struct ctx *c, json_t *v, struct policy *policy, struct error **err
 /* Every `seccomp: baseline`, and every `userNamespaces: deny`, without a
    profile of its own gets the node's built-in baseline.  */
 static int
-attach_baselines (struct ctx *c, struct policy *policy, struct error **err)
+attach_baselines (struct policy *policy, struct error **err)
 {
   size_t i;
 
@@ -703,7 +628,7 @@ attach_baselines (struct ctx *c, struct policy *policy, struct error **err)
       int r;
 
       if ((s->seccomp == POLICY_SECCOMP_BASELINE || s->user_namespaces == POLICY_USERNS_DENY)
-          && s->seccomp_profile == NULL && (r = builtin_profile (c, s, err)) < 0)
+          && s->seccomp_profile == NULL && (r = policy_profile_builtin (policy, s, err)) < 0)
         return r;
     }
   return 0;
@@ -753,7 +678,7 @@ policy_parse (const char *text, size_t len, const char *source, int last_cap, un
       || (r = parse_member (&c, doc, "log", parse_log, err)) < 0
       || (r = parse_member (&c, doc, "runtime", parse_runtime, err)) < 0
       || (r = parse_member (&c, doc, "rules", parse_rules, err)) < 0
-      || (r = attach_baselines (&c, c.policy, err)) < 0)
+      || (r = attach_baselines (c.policy, err)) < 0)
     {
       policy_free (c.policy);
       return NULL;
