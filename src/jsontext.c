@@ -270,11 +270,23 @@ jsontext_append_printf (json_t *array, const char *fmt, ...)
 json_t *
 jsontext_load_object (const char *buf, size_t len, const char *source, struct error **err)
 {
+  const char *nul = memchr (buf, '\0', len);
   json_error_t jerr;
   json_t *doc;
 
   if (len == 0)
     return make_error (err, 0, "%s: empty input", source), NULL;
+  /* JSON has no place for a NUL byte, and Go's encoding/json refuses one;
+     jansson skips it between tokens (found by the fuzzer), and everything
+     that keeps the text as a C string would be cut there.  */
+  if (nul)
+    {
+      int line, col;
+      jsontext_line_col (buf, nul - buf, &line, &col);
+      return make_error (err, 0, "%s:%d:%d: a NUL byte, which JSON does not allow", source, line,
+                         col),
+             NULL;
+    }
   /* Duplicate keys are refused: Go's encoding/json (runc, CRI-O,
      containerd) lets the last one win, so a checker that reads the first
      one could be shown one set while the runtime applies another.  */

@@ -94,6 +94,9 @@ refuse_input ()
   # Kelvin sign and long s fold to k and s in Go.
   sed 's/"process"/"proce\xc5\xbfs"/' "$FIXTURES/bundles/runc-spec/config.json" > "$BATS_TEST_TMPDIR/h4"
   refuse_input 3 "$BATS_TEST_TMPDIR/h4" 'would be read by runc as `process`'
+  # A raw NUL byte between tokens, which jansson would skip and Go refuses (found by the fuzzer).
+  printf '{"process":{"args":["sh"]},\0"annotations":{}}' > "$BATS_TEST_TMPDIR/h0"
+  refuse_input 3 "$BATS_TEST_TMPDIR/h0" '^capguard: precreate: <stdin>:1:28: a NUL byte, which JSON does not allow$'
   # Integers jansson cannot hold, invalid UTF-8, NUL escapes, trailing documents.
   printf '{"process":{"user":{"uid":99999999999999999999}}}' > "$BATS_TEST_TMPDIR/h5"
   refuse_input 3 "$BATS_TEST_TMPDIR/h5" 'too big integer'
@@ -133,6 +136,9 @@ refuse_input ()
   printf '{"version":1,"capabilities":{"allow":[' > "$p"
   run_capguard_stdin 2 "$DEFAULT" --policy "$p" precreate
   assert_one_error_line ":1:38: .* expected near end of file$"
+  printf '{"version":1,"capabilities":{"allow":[]},"log":{"syslog":true\0}}' > "$p"
+  run_capguard_stdin 2 "$DEFAULT" --policy "$p" precreate
+  assert_one_error_line ":1:62: a NUL byte, which JSON does not allow$"
   head -c 5000000 /dev/zero > "$p"
   run_capguard_stdin 2 "$DEFAULT" --policy "$p" precreate
   assert_one_error_line "policy exceeds the limit of 4194304 bytes"

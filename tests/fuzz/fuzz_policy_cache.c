@@ -47,7 +47,8 @@ round_trip (const unsigned char *data, size_t size)
   if (policy_cache_key ("fuzz", p->text, p->text_len, 40, &key) < 0)
     abort ();
   entry = policy_cache_encode (p, &key, &len);
-  text = xstrndup (p->text, p->text_len);
+  text = xmalloc0 (p->text_len + 1);
+  memcpy (text, p->text, p->text_len);
   q = policy_cache_decode (&entry, len, &key, "fuzz", &text, p->text_len);
   if (q == NULL)
     __builtin_trap ();

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "jsontext.h"
 #include "tap.h"
+#include "util.h"
 
 static long
 locate (const char *text, const struct jsontext_step *p, size_t n, bool key)
@@ -125,5 +126,18 @@ test_span_table (void)
   return 0;
 }
 
-TAP_MAIN (T (test_span_table), T (test_locate_nested), T (test_locate_escaped_keys),
-          T (test_load_object))
+/* A NUL byte anywhere is refused, with where it is.  */
+static int
+test_nul_refused (void)
+{
+  static const char text[] = "{\"a\":\n true\0}";
+  cleanup_error struct error *err = NULL;
+  json_t *doc = jsontext_load_object (text, sizeof text - 1, "t", &err);
+
+  EXPECT (doc == NULL);
+  EXPECT_STR (err->msg, "t:2:6: a NUL byte, which JSON does not allow");
+  return 0;
+}
+
+TAP_MAIN (T (test_nul_refused), T (test_span_table), T (test_locate_nested),
+          T (test_locate_escaped_keys), T (test_load_object))
