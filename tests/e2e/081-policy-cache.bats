@@ -157,8 +157,10 @@ precreate ()
   shared=$(mktemp -d /tmp/capguard-cache-test.XXXXXX)
   chmod 0755 "$shared"
   cp "$POLICY" "$shared/policy.json"
+  # The binary too: the checkout may sit in a directory nobody can enter.
+  cp "$CAPGUARD" "$shared/capguard"
   run --separate-stderr setpriv --reuid 65534 --regid 65534 --clear-groups \
-    env CAPGUARD_CACHE_DIR="$shared/cache" "$CAPGUARD" --policy "$shared/policy.json" precreate < "$CONFIG"
+    env CAPGUARD_CACHE_DIR="$shared/cache" "$shared/capguard" --policy "$shared/policy.json" precreate < "$CONFIG"
   [ ! -e "$shared/cache" ] && created=no || created=yes
   rm -rf "$shared"
   assert "$status $created" == "0 no" "as nobody: $stderr"
