@@ -40,15 +40,16 @@ podman_installed ()
   echo "# status $status: $output / $stderr"
 }
 
-@test "install layout: binary in libexec, precreate file in its own directory, never in the shared hooks.d" {
+@test "install layout: binary in libexec, hooks files in capguard's own directories, none where an engine reads" {
   [ -x "$PREFIX/libexec/capguard/capguard" ]
   hook=$PREFIX/share/capguard/podman-hooks.d/capguard-precreate.json
-  [ ! -e "$PREFIX/share/containers/oci/hooks.d/capguard-precreate.json" ]
+  # Installing registers nothing: no file where an engine looks for hooks.
+  [ ! -e "$PREFIX/share/containers" ]
   assert "$(jq -r .hook.path "$hook")" == "$PREFIX/libexec/capguard/capguard"
   assert "$(jq -c .stages "$hook")" == '["precreate"]'
-  # CRI-O and NRI's hook-injector read containers/oci/hooks.d and reject the precreate stage.
-  run -1 grep -l precreate -r "$PREFIX/share/containers/oci/hooks.d"
-  assert "$output" == "" "no precreate stage where CRI-O and NRI read"
+  # CRI-O and NRI's hook-injector reject the precreate stage: never beside the refusal hooks.
+  run -1 grep -l precreate -r "$PREFIX/share/capguard/oci-hooks.d"
+  assert "$output" == "" "no precreate stage beside the refusal hooks"
   for p in default baseline restricted; do
     [ -f "$PREFIX/share/capguard/policy/$p.json" ]
   done
@@ -62,7 +63,7 @@ podman_installed ()
 }
 
 @test "the createRuntime and poststart files are valid hooks.d files: podman loads and runs them" {
-  hooks=$PREFIX/share/containers/oci/hooks.d
+  hooks=$PREFIX/share/capguard/oci-hooks.d
   for f in "$hooks"/capguard-*.json; do
     assert "$(jq -r .version "$f")" == 1.0.0
     [ -x "$(jq -r .hook.path "$f")" ] || { echo "hook.path of $f does not exist"; return 1; }
@@ -79,7 +80,7 @@ podman_installed ()
 }
 
 @test "rewrite and refusal together: precreate clamps, then createRuntime and poststart find nothing to refuse" {
-  hooks=$PREFIX/share/containers/oci/hooks.d
+  hooks=$PREFIX/share/capguard/oci-hooks.d
   podman_installed -- --hooks-dir "$PREFIX/share/capguard/podman-hooks.d" --hooks-dir "$hooks" --cap-add SYS_ADMIN
   assert "$status" == 0
   assert "$output" =~ "^CapBnd:[[:space:]]+00000000000005fb$"
