@@ -16,6 +16,7 @@ packages=(
   clang libclang-rt-14-dev valgrind  # libFuzzer targets, leak check, instruction counts
   time logrotate                      # peak RSS in the benchmark; the decision log's rotation
   python3 python3-yaml util-linux strace iproute2  # syslog socket, YAML, unshare, faults, netns
+  dpkg-dev debhelper lintian          # the Debian package, built and checked by a test
 )
 
 missing=()
