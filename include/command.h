@@ -8,6 +8,7 @@
    place.  */
 
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdbool.h>
 
 #include "error.h"
@@ -48,6 +49,8 @@ int command_getopt (struct command_ctx *ctx, const struct option *options, struc
 /* Sets *err and returns COMMAND_USAGE.  */
 int command_usage (struct error **err, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
+int command_usagev (struct error **err, const char *fmt, va_list ap)
+    __attribute__ ((format (printf, 2, 0)));
 
 /* The policy for the command: PATH, else ctx->policy_path, else the default.
    For a COMMAND_HOT command a policy that does not load is logged as the

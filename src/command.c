@@ -8,17 +8,26 @@
 #include "util.h"
 
 int
-command_usage (struct error **err, const char *fmt, ...)
+command_usagev (struct error **err, const char *fmt, va_list ap)
 {
   cleanup_free char *msg = NULL;
-  va_list ap;
 
-  va_start (ap, fmt);
   if (vasprintf (&msg, fmt, ap) < 0)
     abort ();
-  va_end (ap);
   make_error (err, 0, "%s", msg);
   return COMMAND_USAGE;
+}
+
+int
+command_usage (struct error **err, const char *fmt, ...)
+{
+  va_list ap;
+  int r;
+
+  va_start (ap, fmt);
+  r = command_usagev (err, fmt, ap);
+  va_end (ap);
+  return r;
 }
 
 int

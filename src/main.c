@@ -120,14 +120,11 @@ finish (const char *command, int status, struct error *err)
 static int __attribute__ ((format (printf, 1, 2))) usage_error (const char *fmt, ...)
 {
   cleanup_error struct error *err = NULL;
-  cleanup_free char *msg = NULL;
   va_list ap;
 
   va_start (ap, fmt);
-  if (vasprintf (&msg, fmt, ap) < 0)
-    abort ();
+  command_usagev (&err, fmt, ap);
   va_end (ap);
-  make_error (&err, 0, "%s", msg);
   return finish (NULL, COMMAND_USAGE, err);
 }
 
