@@ -659,13 +659,16 @@ test_load_ownership_and_modes (void)
   policy_free (p);
 
   EXPECT (chmod (file, 0664) == 0);
+  error_free (&err);
   EXPECT (policy_load (file, LAST, 0, &err) == NULL);
   EXPECT (strstr (err->msg, "writable by group or others (mode 0664)") != NULL);
   EXPECT (chmod (file, 0646) == 0);
+  error_free (&err);
   EXPECT (policy_load (file, LAST, 0, &err) == NULL);
   EXPECT (chmod (file, 0600) == 0);
 
   EXPECT (chmod (dir, 0777) == 0);
+  error_free (&err);
   EXPECT (policy_load (file, LAST, 0, &err) == NULL);
   EXPECT (strstr (err->msg, "policy directory") != NULL);
   EXPECT (chmod (dir, 0700) == 0);
@@ -673,6 +676,7 @@ test_load_ownership_and_modes (void)
   if (geteuid () == 0)
     {
       EXPECT (chown (file, 12345, 0) == 0);
+      error_free (&err);
       EXPECT (policy_load (file, LAST, 0, &err) == NULL);
       EXPECT (strstr (err->msg, "owned by uid 12345") != NULL);
       EXPECT (chown (file, 0, 0) == 0);
@@ -680,6 +684,7 @@ test_load_ownership_and_modes (void)
 
   EXPECT (unlink (file) == 0);
   /* A named policy that is missing is an error, never the built-in.  */
+  error_free (&err);
   EXPECT (policy_load (file, LAST, 0, &err) == NULL);
   EXPECT (strstr (err->msg, "No such file") != NULL);
   unlink (link);
@@ -704,6 +709,7 @@ test_default_path_falls_back_only_when_absent (void)
 
   /* A dangling symlink is an administrator's policy gone missing.  */
   EXPECT (symlink ("/nonexistent/capguard.json", file) == 0);
+  error_free (&err);
   EXPECT (policy_load_default (file, LAST, 0, &err) == NULL);
   EXPECT (strstr (err->msg, "No such file or directory") != NULL);
   unlink (file);

@@ -44,15 +44,18 @@ test_parse_status_rejects (void)
 
   EXPECT (proc_parse_status ("CapInh:\t0\n", &live, &err) < 0);
   EXPECT (strstr (err->msg, "no `CapPrm:` line") != NULL);
+  error_free (&err);
   EXPECT (proc_parse_status ("", &live, &err) < 0);
   {
     char bad[sizeof status_text];
     memcpy (bad, status_text, sizeof bad);
     *strstr (bad, "00000000000025fb") = 'x';
+    error_free (&err);
     EXPECT (proc_parse_status (bad, &live, &err) < 0);
     EXPECT (strstr (err->msg, "bad `CapBnd:` line") != NULL);
   }
   /* A key inside another line does not count.  */
+  error_free (&err);
   EXPECT (proc_parse_status ("Name:\tCapPrm: 1\n", &live, &err) < 0);
   return 0;
 }
