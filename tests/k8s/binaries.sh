@@ -31,7 +31,7 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
   apt-get update -qq
 fi
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-1.19-go rsync dpkg-dev >/dev/null
+DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 apt-get install -y -qq golang-1.19-go rsync dpkg-dev >/dev/null
 
 work=$(mktemp -d /var/tmp/capguard-k8s.XXXXXX)
 trap 'rm -rf "$work"' EXIT
