@@ -15,6 +15,10 @@
    works without CAP_NET_RAW.  */
 #define ENFORCE_PING_GROUP_RANGE "0 2147483647"
 
+/* The policy key that holds the ceiling of set KIND ("capabilities.allow",
+   "capabilities.inheritable", "capabilities.ambient").  */
+const char *enforce_ceiling_key (enum capset_kind kind);
+
 enum enforce_outcome
 {
   ENFORCE_ALLOWED,   /* conforms; nothing to change */

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -28,6 +29,12 @@ int jsontext_span (const char *text, size_t len, const struct jsontext_step *pat
 
 /* 1-based line and column (in bytes) of OFFSET.  */
 void jsontext_line_col (const char *text, size_t offset, int *line, int *col);
+
+/* S as a JSON string, or null when S is NULL.  */
+json_t *jsontext_string_or_null (const char *s);
+
+/* The names of the capabilities in SET, as a JSON array of strings.  */
+json_t *jsontext_cap_names (uint64_t set);
 
 /* Appends the formatted text to ARRAY as a JSON string.  */
 void jsontext_append_printf (json_t *array, const char *fmt, ...)

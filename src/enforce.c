@@ -40,8 +40,8 @@ ceiling_of (const struct policy_settings *s, enum capset_kind kind)
   return s->allow;
 }
 
-static const char *
-ceiling_key (enum capset_kind kind)
+const char *
+enforce_ceiling_key (enum capset_kind kind)
 {
   return kind == CAPSET_INHERITABLE ? "capabilities.inheritable"
          : kind == CAPSET_AMBIENT   ? "capabilities.ambient"
@@ -146,7 +146,7 @@ judge_ceilings (struct judgement *j, struct decision *d)
         {
           cleanup_free char *names = capset_to_string (j->excess[k], " ");
           jsontext_append_printf (d->reasons, "%s holds %s, beyond %s", capset_kind_name (k), names,
-                                  ceiling_key (k));
+                                  enforce_ceiling_key (k));
           j->exceeds = true;
         }
       if (facts->unknown[k])

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "capset.h"
 #include "jsontext.h"
 #include "util.h"
 
@@ -306,4 +307,22 @@ jsontext_load_object (const char *buf, size_t len, const char *source, struct er
       return make_error (err, 0, "%s:1:1: expected a JSON object at the top level", source), NULL;
     }
   return doc;
+}
+
+json_t *
+jsontext_string_or_null (const char *s)
+{
+  return s ? json_string (s) : json_null ();
+}
+
+json_t *
+jsontext_cap_names (uint64_t set)
+{
+  json_t *arr = json_array ();
+  int cap;
+
+  for (cap = 0; cap < CAPSET_MAX_BITS; cap++)
+    if (capset_has (set, cap) && capset_name (cap))
+      json_array_append_new (arr, json_string (capset_name (cap)));
+  return arr;
 }

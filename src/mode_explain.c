@@ -20,26 +20,6 @@
    where in the policy each ceiling comes from, and what the process will
    really hold after execve.  Reads only; changes nothing.  */
 
-static json_t *
-names_array (uint64_t set)
-{
-  json_t *arr = json_array ();
-  int cap;
-
-  for (cap = 0; cap < CAPSET_MAX_BITS; cap++)
-    if (capset_has (set, cap) && capset_name (cap))
-      json_array_append_new (arr, json_string (capset_name (cap)));
-  return arr;
-}
-
-static const char *
-ceiling_key (enum capset_kind k)
-{
-  return k == CAPSET_INHERITABLE ? "capabilities.inheritable"
-         : k == CAPSET_AMBIENT   ? "capabilities.ambient"
-                                 : "capabilities.allow";
-}
-
 static char *
 read_input (const char *path, char **display, size_t *len, struct error **err)
 {
@@ -142,18 +122,12 @@ execve_warnings (const struct oci_facts *facts, const struct decision *d,
   return warnings;
 }
 
-static json_t *
-string_or_null (const char *s)
-{
-  return s ? json_string (s) : json_null ();
-}
-
 /* Where POLICY sets KEY for RULE, as a JSON string, or null.  */
 static json_t *
 located (const struct policy *policy, const struct policy_rule *rule, const char *key)
 {
   cleanup_free char *at = policy_locate_setting (policy, rule, key);
-  return string_or_null (at);
+  return jsontext_string_or_null (at);
 }
 
 static json_t *
@@ -164,8 +138,8 @@ identity_object (const struct oci_facts *facts)
 
   json_object_set_new (id, "engine", json_string (facts->engine));
   for (k = 0; k < FIELD_KUBERNETES_COUNT; k++)
-    json_object_set_new (id, field_name (k), string_or_null (facts->fields[k]));
-  json_object_set_new (id, "command", string_or_null (facts->command));
+    json_object_set_new (id, field_name (k), jsontext_string_or_null (facts->fields[k]));
+  json_object_set_new (id, "command", jsontext_string_or_null (facts->command));
   json_object_set_new (id, "uid", json_integer (facts->has_uid ? facts->uid : 0));
   return id;
 }
@@ -179,14 +153,14 @@ sets_object (const struct policy *policy, const struct oci_facts *facts, const s
   for (k = 0; k < CAPSET_COUNT; k++)
     {
       json_t *s = json_object ();
-      json_object_set_new (s, "configured", names_array (facts->sets[k]));
+      json_object_set_new (s, "configured", jsontext_cap_names (facts->sets[k]));
       json_object_set_new (s, "kept",
-                           names_array (capset_subtract (facts->sets[k], d->removed[k])));
-      json_object_set_new (s, "removed", names_array (d->removed[k]));
+                           jsontext_cap_names (capset_subtract (facts->sets[k], d->removed[k])));
+      json_object_set_new (s, "removed", jsontext_cap_names (d->removed[k]));
       if (facts->unknown[k])
         json_object_set (s, "unknown", facts->unknown[k]);
-      json_object_set_new (s, "ceiling", json_string (ceiling_key (k)));
-      json_object_set_new (s, "ceiling_at", located (policy, d->rule, ceiling_key (k)));
+      json_object_set_new (s, "ceiling", json_string (enforce_ceiling_key (k)));
+      json_object_set_new (s, "ceiling_at", located (policy, d->rule, enforce_ceiling_key (k)));
       json_object_set_new (sets, capset_kind_name (k), s);
     }
   return sets;
@@ -239,7 +213,7 @@ build_report (const struct policy *policy, const char *display, const struct oci
   json_object_set (report, "reasons", d->reasons);
   json_object_set_new (execve, "uid", json_integer (facts->has_uid ? facts->uid : 0));
   for (k = 0; k < CAPSET_COUNT; k++)
-    json_object_set_new (execve, capset_kind_name (k), names_array (after[k]));
+    json_object_set_new (execve, capset_kind_name (k), jsontext_cap_names (after[k]));
   json_object_set_new (report, "after_execve", execve);
   json_object_set_new (report, "warnings", warnings);
   return report;

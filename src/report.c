@@ -3,15 +3,10 @@
 #include <syslog.h>
 
 #include "capset.h"
+#include "jsontext.h"
 #include "log.h"
 #include "report.h"
 #include "util.h"
-
-static json_t *
-string_or_null (const char *s)
-{
-  return s ? json_string (s) : json_null ();
-}
 
 json_t *
 report_record (const struct decision *d, const struct oci_facts *facts, const char *command,
@@ -21,23 +16,17 @@ report_record (const struct decision *d, const struct oci_facts *facts, const ch
   int k;
 
   json_object_set_new (rec, "command", json_string (command));
-  json_object_set_new (rec, "stage", string_or_null (stage));
-  json_object_set_new (rec, "id", string_or_null (id));
+  json_object_set_new (rec, "stage", jsontext_string_or_null (stage));
+  json_object_set_new (rec, "id", jsontext_string_or_null (id));
   json_object_set_new (rec, "engine", json_string (facts->engine ? facts->engine : "unknown"));
-  json_object_set_new (rec, "namespace", string_or_null (facts->fields[FIELD_NAMESPACE]));
-  json_object_set_new (rec, "pod", string_or_null (facts->fields[FIELD_POD]));
-  json_object_set_new (rec, "container", string_or_null (facts->fields[FIELD_CONTAINER]));
-  json_object_set_new (rec, "image", string_or_null (facts->fields[FIELD_IMAGE]));
+  for (k = 0; k < FIELD_KUBERNETES_COUNT; k++)
+    json_object_set_new (rec, field_name (k), jsontext_string_or_null (facts->fields[k]));
   json_object_set_new (rec, "rule", json_string (d->rule ? d->rule->name : "default"));
   json_object_set_new (rec, "action", json_string (policy_action_name (d->settings.action)));
   json_object_set_new (rec, "decision", json_string (enforce_outcome_name (d->outcome)));
   for (k = 0; k < CAPSET_COUNT; k++)
     {
-      json_t *arr = json_array ();
-      int cap;
-      for (cap = 0; cap < CAPSET_MAX_BITS; cap++)
-        if (capset_has (d->removed[k], cap) && capset_name (cap))
-          json_array_append_new (arr, json_string (capset_name (cap)));
+      json_t *arr = jsontext_cap_names (d->removed[k]);
       /* Each name as the config wrote it: the record's JSON quotes it.  */
       if (facts->unknown[k])
         json_array_extend (arr, facts->unknown[k]);
