@@ -44,16 +44,18 @@ struct policy_cache_key
    root.  */
 const char *policy_cache_dir (void);
 
-/* The policy SOURCE whose text is *TEXT, from its entry in DIR; NULL when
-   there is no fresh and sound entry.  The policy takes *TEXT (which becomes
-   NULL) when it is returned.  */
-struct policy *policy_cache_read (const char *dir, const char *source, char **text, size_t len,
-                                  int last_cap);
+/* The policy SOURCE whose text is *TEXT, from its entry in DIR when that
+   was made under KEY (policy_cache_key of the same text); NULL when there
+   is no fresh and sound entry.  The policy takes *TEXT (which becomes NULL)
+   when it is returned.  */
+struct policy *policy_cache_read (const char *dir, const struct policy_cache_key *key,
+                                  const char *source, char **text, size_t len);
 
-/* Stores POLICY (just parsed from its file) in DIR, replacing its entry
-   atomically; stores nothing when one of its regexes does not compile.
-   Failures are silent: the cache only saves time.  */
-void policy_cache_write (const char *dir, const struct policy *policy);
+/* Stores POLICY (just parsed from the text KEY was made of) in DIR,
+   replacing its entry atomically; stores nothing when one of its regexes
+   does not compile.  Failures are silent: the cache only saves time.  */
+void policy_cache_write (const char *dir, const struct policy_cache_key *key,
+                         const struct policy *policy);
 
 /* The parts, for the tests and the fuzzer.  The key of SOURCE's TEXT for
    this binary; -1 when the binary cannot be identified.  */

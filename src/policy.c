@@ -745,6 +745,7 @@ struct policy *
 policy_load (const char *path, int last_cap, unsigned flags, struct error **err)
 {
   cleanup_free char *text = NULL;
+  struct policy_cache_key key;
   const char *cache_dir;
   struct policy *policy;
   size_t len;
@@ -756,10 +757,13 @@ policy_load (const char *path, int last_cap, unsigned flags, struct error **err)
   /* The cache only where parsing costs more than reading it: a typical
      policy is parsed in less time than the cache takes to check.  */
   cache_dir = (flags & POLICY_HOT) && len >= POLICY_CACHE_MIN ? policy_cache_dir () : NULL;
-  if (cache_dir && (policy = policy_cache_read (cache_dir, path, &text, len, last_cap)))
+  /* The key is made once: hashing the text is most of what a read costs.  */
+  if (cache_dir && policy_cache_key (path, text, len, last_cap, &key) < 0)
+    cache_dir = NULL;
+  if (cache_dir && (policy = policy_cache_read (cache_dir, &key, path, &text, len)))
     return policy;
   policy = policy_parse (text, len, path, last_cap, flags, err);
   if (policy && cache_dir)
-    policy_cache_write (cache_dir, policy);
+    policy_cache_write (cache_dir, &key, policy);
   return policy;
 }

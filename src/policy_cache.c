@@ -500,40 +500,38 @@ entry_name (const struct policy_cache_key *key)
 }
 
 struct policy *
-policy_cache_read (const char *dir, const char *source, char **text, size_t len, int last_cap)
+policy_cache_read (const char *dir, const struct policy_cache_key *key, const char *source,
+                   char **text, size_t len)
 {
   cleanup_error struct error *err = NULL;
   cleanup_free char *name = NULL, *buf = NULL;
   cleanup_close int dirfd = -1, fd = -1;
-  struct policy_cache_key key;
   struct stat st;
   size_t n;
 
-  if (policy_cache_key (source, *text, len, last_cap, &key) < 0 || (dirfd = open_dir (dir)) < 0)
+  if ((dirfd = open_dir (dir)) < 0)
     return NULL;
-  name = entry_name (&key);
+  name = entry_name (key);
   fd = openat (dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0 || fstat (fd, &st) < 0 || !S_ISREG (st.st_mode) || st.st_uid != 0 || (st.st_mode & 077)
       || st.st_nlink != 1 || st.st_size > ENTRY_MAX
       || util_read_fd (fd, ENTRY_MAX, "policy cache", &buf, &n, &err) < 0)
     return NULL;
-  return policy_cache_decode (&buf, n, &key, source, text, len);
+  return policy_cache_decode (&buf, n, key, source, text, len);
 }
 
 void
-policy_cache_write (const char *dir, const struct policy *policy)
+policy_cache_write (const char *dir, const struct policy_cache_key *key,
+                    const struct policy *policy)
 {
   cleanup_free char *name = NULL, *tmp = NULL, *buf = NULL;
   cleanup_error struct error *err = NULL;
   cleanup_close int dirfd = -1, fd = -1;
-  struct policy_cache_key key;
   size_t len;
 
   /* A regex that does not compile is found when its rule is tried, as
      without a cache; such a policy is not worth keeping.  */
   if (!policy_regexes_compile (policy))
-    return;
-  if (policy_cache_key (policy->source, policy->text, policy->text_len, policy->last_cap, &key) < 0)
     return;
   /* The directory and, for the default, /run/capguard above it.  */
   if (mkdir (dir, 0700) < 0 && errno == ENOENT)
@@ -549,9 +547,9 @@ policy_cache_write (const char *dir, const struct policy *policy)
     }
   if ((dirfd = open_dir (dir)) < 0)
     return;
-  name = entry_name (&key);
+  name = entry_name (key);
   xasprintf (&tmp, ".%s.%d", name, (int)getpid ());
-  buf = policy_cache_encode (policy, &key, &len);
+  buf = policy_cache_encode (policy, key, &len);
   /* Not fsync'd: an entry a crash tears fails its hash and is made again.  */
   fd = openat (dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0)
