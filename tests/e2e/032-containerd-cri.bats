@@ -50,9 +50,7 @@ teardown_file ()
 
 setup ()
 {
-  if [ -s "$BATS_FILE_TMPDIR/missing" ]; then
-    skip_or_fail "$(cat "$BATS_FILE_TMPDIR/missing")"
-  fi
+  skip_if_missing "$BATS_FILE_TMPDIR/missing"
   cri_ version >/dev/null || { tail -20 "$CRI_T/containerd.log"; echo "containerd's CRI did not start"; return 1; }
   cp "$CRI_T/policy.default" "$CAPGUARD_POLICY"
 }

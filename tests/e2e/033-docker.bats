@@ -55,16 +55,13 @@ teardown_file ()
   [ -f "${DK:-/nonexistent}/pid" ] || return 0
   local c
   for c in $(dk ps -aq 2>/dev/null); do dk rm -f "$c" >/dev/null 2>&1 || true; done
-  kill "$(cat "$DK/pid")" 2>/dev/null || true
-  for _ in $(seq 150); do kill -0 "$(cat "$DK/pid")" 2>/dev/null || break; sleep 0.1; done
+  stop_pid_file "$DK/pid"
   unmount_under "$DK"
 }
 
 setup ()
 {
-  if [ -s "$BATS_FILE_TMPDIR/missing" ]; then
-    skip_or_fail "$(cat "$BATS_FILE_TMPDIR/missing")"
-  fi
+  skip_if_missing "$BATS_FILE_TMPDIR/missing"
   dk version >/dev/null || { tail -20 "$DK/dockerd.log"; echo "dockerd did not start"; return 1; }
   cp "$DK/policy.default" "$CAPGUARD_POLICY"
 }

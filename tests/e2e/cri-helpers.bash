@@ -7,6 +7,17 @@
 PY=/usr/bin/python3
 IMAGE=localhost/capguard-test/busybox:1
 
+# stop_pid_file FILE [SECONDS]: stops the daemon whose pid FILE holds (never by name) and waits
+# for it to exit, SECONDS at most (15).
+stop_pid_file ()
+{
+  local pid
+  [ -f "$1" ] || return 0
+  pid=$(cat "$1")
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq $((${2:-15} * 10))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+}
+
 cri_prerequisites ()
 {
   command -v containerd >/dev/null || { echo "containerd is not installed"; return 1; }
@@ -84,8 +95,7 @@ cri_stop ()
     cri_ stopp "$p" >/dev/null 2>&1 || true
     cri_ rmp "$p" >/dev/null 2>&1 || true
   done
-  kill "$(cat "$t/pid")" 2>/dev/null || true
-  for _ in $(seq 100); do kill -0 "$(cat "$t/pid")" 2>/dev/null || break; sleep 0.1; done
+  stop_pid_file "$t/pid" 10
   rm -f "$t/pid"
   [ -f "$t/bridge" ] && ip link del "$(cat "$t/bridge")" 2>/dev/null || true
   # A shim whose task was not deleted keeps running: stop it by the pid it recorded.

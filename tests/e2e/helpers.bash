@@ -118,6 +118,14 @@ policy_fixture ()
   echo "$dest"
 }
 
+# skip_if_missing FILE: a file's setup wrote what this machine lacks into FILE: skip (fail in CI).
+skip_if_missing ()
+{
+  if [ -s "$1" ]; then
+    skip_or_fail "$(cat "$1")"
+  fi
+}
+
 # require_tool COMMAND [WHY]: the test needs COMMAND on PATH (skipped, or failed in CI, without).
 require_tool ()
 {
