@@ -24,9 +24,11 @@
 
 struct status
 {
-  const char *root; /* "" for / */
-  json_t *engines;  /* [{engine, config, paths: [{path, state, detail, fix}]}] */
-  json_t *checked;  /* wrapper path -> "" (runs) or why not */
+  const char *root;              /* "" for / */
+  const char *containerd_config; /* the engine's file, under root */
+  const char *docker_config;
+  json_t *engines; /* [{engine, config, paths: [{path, state, detail, fix}]}] */
+  json_t *checked; /* wrapper path -> "" (runs) or why not */
   int gaps;
 };
 
@@ -142,16 +144,21 @@ engine (struct status *st, const char *name, const char *config)
 static int
 status_containerd (struct status *st, struct error **err)
 {
-  cleanup_free char *full = NULL, *text = NULL, *version = NULL, *containerd = NULL;
+  cleanup_free char *full = NULL, *text = NULL, *version = NULL, *containerd = NULL, *fix = NULL;
+  cleanup_free char *dump_source = NULL;
   const char *const *runtimes;
   json_auto_t *handlers = NULL;
   const char *source;
   json_t *paths, *v;
   size_t i;
 
-  if (!exists (st, ENGINES_CONTAINERD_CONFIG) && !has_binary (st, "containerd"))
+  if (!exists (st, st->containerd_config) && !has_binary (st, "containerd"))
     return 0;
-  xasprintf (&full, "%s%s", st->root, ENGINES_CONTAINERD_CONFIG);
+  xasprintf (&full, "%s%s", st->root, st->containerd_config);
+  if (strcmp (st->containerd_config, ENGINES_CONTAINERD_CONFIG) != 0)
+    xasprintf (&fix, "capguard install containerd --config %s", st->containerd_config);
+  else
+    fix = xstrdup ("capguard install containerd");
   for (i = 0; bin_dirs[i] && text == NULL; i++)
     {
       free (containerd);
@@ -167,7 +174,8 @@ status_containerd (struct status *st, struct error **err)
           text = run_capture (argv);
         }
     }
-  source = "containerd config dump of " ENGINES_CONTAINERD_CONFIG;
+  xasprintf (&dump_source, "containerd config dump of %s", st->containerd_config);
+  source = dump_source;
   if (text == NULL)
     {
       if (engines_read (full, &text, err) < 0)
@@ -208,8 +216,7 @@ status_containerd (struct status *st, struct error **err)
           continue;
         }
       binary = engines_unquote (raw_bin);
-      add_wrapped (st, paths, path, "BinaryName", binary && binary[0] ? binary : NULL,
-                   "capguard install containerd");
+      add_wrapped (st, paths, path, "BinaryName", binary && binary[0] ? binary : NULL, fix);
     }
   add_path (st, paths, "residual", "`ctr run` without --runc-binary",
             "containerd's own runc, outside CRI: only root on the node can start it", NULL);
@@ -219,14 +226,18 @@ status_containerd (struct status *st, struct error **err)
 static int
 status_docker (struct status *st, struct error **err)
 {
-  cleanup_free char *full = NULL, *text = NULL;
+  cleanup_free char *full = NULL, *text = NULL, *fix = NULL;
   json_auto_t *doc = NULL;
   json_t *paths, *runtimes, *v;
   const char *def, *name;
 
-  if (!exists (st, ENGINES_DOCKER_CONFIG) && !has_binary (st, "dockerd"))
+  if (!exists (st, st->docker_config) && !has_binary (st, "dockerd"))
     return 0;
-  xasprintf (&full, "%s%s", st->root, ENGINES_DOCKER_CONFIG);
+  xasprintf (&full, "%s%s", st->root, st->docker_config);
+  if (strcmp (st->docker_config, ENGINES_DOCKER_CONFIG) != 0)
+    xasprintf (&fix, "capguard install docker --config %s", st->docker_config);
+  else
+    fix = xstrdup ("capguard install docker");
   if (engines_read (full, &text, err) < 0)
     return -1;
   doc = text ? engines_load_daemon_json (full, text, err) : json_object ();
@@ -239,14 +250,12 @@ status_docker (struct status *st, struct error **err)
     {
       cleanup_free char *detail = NULL;
       xasprintf (&detail, "default-runtime is %s", def ? def : "runc (unset)");
-      add_path (st, paths, "gap", "default runtime (create, exec, restore)", detail,
-                "capguard install docker");
+      add_path (st, paths, "gap", "default runtime (create, exec, restore)", detail, fix);
     }
   else
     add_wrapped (
         st, paths, "default runtime (create, exec, restore)", "runtimes.capguard.path",
-        json_string_value (json_object_get (json_object_get (runtimes, "capguard"), "path")),
-        "capguard install docker");
+        json_string_value (json_object_get (json_object_get (runtimes, "capguard"), "path")), fix);
   json_object_foreach (runtimes, name, v)
     {
       cleanup_free char *path = NULL;
@@ -444,16 +453,23 @@ policy_status (const struct policy *policy, const char *path, const char *load_e
 
 int
 mode_status (const struct policy *policy, const char *policy_path, const char *load_error,
-             const char *root, bool json, FILE *out, struct error **err)
+             const char *root, const char *containerd_config, const char *docker_config, bool json,
+             FILE *out, struct error **err)
 {
   cleanup_free char *root_copy = xstrdup (root ? root : "/");
   json_auto_t *report = NULL, *checked = json_object ();
-  struct status st = { .engines = json_array (), .checked = checked };
+  struct status st
+      = { .engines = json_array (),
+          .checked = checked,
+          .containerd_config = containerd_config ? containerd_config : ENGINES_CONTAINERD_CONFIG,
+          .docker_config = docker_config ? docker_config : ENGINES_DOCKER_CONFIG };
   json_t *e, *pol;
   size_t i, j;
 
   if (root && root[0] != '/')
     return make_error (err, 0, "--root `%s` is not an absolute path", root);
+  if (st.containerd_config[0] != '/' || st.docker_config[0] != '/')
+    return make_error (err, 0, "an engine's file is not an absolute path");
   while (strlen (root_copy) > 0 && root_copy[strlen (root_copy) - 1] == '/')
     root_copy[strlen (root_copy) - 1] = '\0';
   st.root = root_copy;
@@ -532,9 +548,11 @@ command_status (struct command_ctx *ctx, struct error **err)
   static const struct option options[] = {
     { "root", required_argument, NULL, 'r' },
     { "json", no_argument, NULL, 'j' },
+    { "config", required_argument, NULL, 'c' },
     { NULL, 0, NULL, 0 },
   };
   cleanup_error struct error *load_err = NULL;
+  const char *containerd_config = NULL, *docker_config = NULL;
   const char *root = NULL;
   struct policy *policy;
   bool json = false;
@@ -549,13 +567,29 @@ command_status (struct command_ctx *ctx, struct error **err)
       case 'j':
         json = true;
         break;
+      case 'c':
+        /* --config ENGINE=FILE: the engine's file where it is not the
+           default one (k3s, RKE2, a second containerd), as install
+           --config wrote it.  */
+        if (strncmp (optarg, "containerd=/", strlen ("containerd=/")) == 0)
+          containerd_config = optarg + strlen ("containerd=");
+        else if (strncmp (optarg, "docker=/", strlen ("docker=/")) == 0)
+          docker_config = optarg + strlen ("docker=");
+        else
+          return command_usage (err,
+                                "status --config `%s`: want containerd=FILE or docker=FILE, "
+                                "FILE an absolute path",
+                                optarg);
+        break;
       default:
         return COMMAND_USAGE;
       }
+  if (root && root[0] != '/')
+    return command_usage (err, "status --root `%s` is not an absolute path", root);
   if (optind != ctx->argc)
     return command_usage (err, "status takes no arguments, got `%s`", ctx->argv[optind]);
   /* A policy that does not load is part of the answer, not an error.  */
   policy = command_keep_policy (policy_load (ctx->policy_path, util_cap_last_cap (), 0, &load_err));
-  return mode_status (policy, ctx->policy_path, load_err ? load_err->msg : NULL, root, json, stdout,
-                      err);
+  return mode_status (policy, ctx->policy_path, load_err ? load_err->msg : NULL, root,
+                      containerd_config, docker_config, json, stdout, err);
 }

@@ -70,6 +70,34 @@ path_state ()
   assert "${lines[-1]}" == "NOT PROTECTED: close the gaps above"
 }
 
+@test "status --config: containerd's and Docker's files where install --config put them (k3s, RKE2); bad arguments are usage errors" {
+  local k3s=/var/lib/rancher/k3s/agent/etc/containerd/config.toml
+  mkdir -p "$ROOT$(dirname "$k3s")" "$ROOT/etc/dockerd"
+  printf 'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]\n  runtime_type = "io.containerd.runc.v2"\n' \
+    > "$ROOT$k3s"
+  echo '{}' > "$ROOT/etc/dockerd/daemon.json"
+  run_capguard 0 --policy "$POLICY" install containerd --root "$ROOT" --binary "$BIN" --config "$k3s"
+  run_capguard 0 --policy "$POLICY" install docker --root "$ROOT" --binary "$BIN" --config /etc/dockerd/daemon.json
+  # The default files are not there: without --config, status sees nothing installed.
+  run_capguard 1 --policy "$POLICY" status --root "$ROOT" --json
+  run_capguard 0 --policy "$POLICY" status --root "$ROOT" --json \
+    --config "containerd=$k3s" --config docker=/etc/dockerd/daemon.json
+  assert "$(path_state containerd 'CRI handler `runc`')" == covered
+  assert "$(jq -r '.engines[] | select(.engine == "containerd") | .config' <<<"$output")" =~ "$k3s\$"
+  assert "$(path_state docker 'default runtime')" == covered
+  # A gap's fix names the same file.
+  run_capguard 0 --policy "$POLICY" uninstall containerd --root "$ROOT" --config "$k3s"
+  run_capguard 1 --policy "$POLICY" status --root "$ROOT" --json --config "containerd=$k3s"
+  assert "$(jq -r '.engines[] | select(.engine == "containerd") | .paths[0].fix' <<<"$output")" == "capguard install containerd --config $k3s"
+  for bad in crio=/etc/crio/crio.conf containerd=relative containerd containerd= =/x; do
+    run_capguard 2 status --root "$ROOT" --config "$bad"
+    assert "$output" == "" "nothing on stdout"
+    assert_one_error_line "^capguard: status --config \`$bad\`: want containerd=FILE or docker=FILE, FILE an absolute path\$"
+  done
+  run_capguard 2 status --root relative
+  assert_one_error_line "^capguard: status --root \`relative\` is not an absolute path\$"
+}
+
 @test "status: Docker and podman, covered after install, gaps after uninstall; another Docker runtime is a gap" {
   mkdir -p "$ROOT/etc/docker" "$ROOT/etc/containers" "$ROOT/usr/bin"
   echo '{"log-level": "warn"}' > "$ROOT/etc/docker/daemon.json"
