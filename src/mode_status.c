@@ -27,10 +27,25 @@ struct status
   const char *root;              /* "" for / */
   const char *containerd_config; /* the engine's file, under root */
   const char *docker_config;
+  unsigned only;   /* engines asked for (1 << index in engine_names), 0: all */
   json_t *engines; /* [{engine, config, paths: [{path, state, detail, fix}]}] */
   json_t *checked; /* wrapper path -> "" (runs) or why not */
   int gaps;
 };
+
+/* The engines status knows, for `status ENGINE...`.  */
+static const char *const engine_names[] = { "containerd", "crio", "docker", "podman" };
+
+static bool
+want (const struct status *st, const char *name)
+{
+  size_t i;
+
+  for (i = 0; i < sizeof engine_names / sizeof engine_names[0]; i++)
+    if (strcmp (engine_names[i], name) == 0)
+      return st->only == 0 || (st->only & (1u << i));
+  return false;
+}
 
 static const char *const bin_dirs[]
     = { "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin", "/bin", "/sbin", NULL };
@@ -453,8 +468,8 @@ policy_status (const struct policy *policy, const char *path, const char *load_e
 
 int
 mode_status (const struct policy *policy, const char *policy_path, const char *load_error,
-             const char *root, const char *containerd_config, const char *docker_config, bool json,
-             FILE *out, struct error **err)
+             const char *root, unsigned only, const char *containerd_config,
+             const char *docker_config, bool json, FILE *out, struct error **err)
 {
   cleanup_free char *root_copy = xstrdup (root ? root : "/");
   json_auto_t *report = NULL, *checked = json_object ();
@@ -476,8 +491,11 @@ mode_status (const struct policy *policy, const char *policy_path, const char *l
   report = json_pack ("{s:s, s:o, s:O}", "root", root ? root : "/", "policy",
                       policy_status (policy, policy_path, load_error), "engines", st.engines);
   json_decref (st.engines);
-  if (status_containerd (&st, err) < 0 || status_crio (&st, err) < 0 || status_docker (&st, err) < 0
-      || status_podman (&st, err) < 0)
+  st.only = only;
+  if ((want (&st, "containerd") && status_containerd (&st, err) < 0)
+      || (want (&st, "crio") && status_crio (&st, err) < 0)
+      || (want (&st, "docker") && status_docker (&st, err) < 0)
+      || (want (&st, "podman") && status_podman (&st, err) < 0))
     return -1;
   /* A policy that does not load fails every container start closed.  */
   if (policy == NULL)
@@ -555,7 +573,9 @@ command_status (struct command_ctx *ctx, struct error **err)
   const char *containerd_config = NULL, *docker_config = NULL;
   const char *root = NULL;
   struct policy *policy;
+  unsigned only = 0;
   bool json = false;
+  size_t e;
   int c;
 
   while ((c = command_getopt (ctx, options, err)) != -1)
@@ -586,10 +606,22 @@ command_status (struct command_ctx *ctx, struct error **err)
       }
   if (root && root[0] != '/')
     return command_usage (err, "status --root `%s` is not an absolute path", root);
-  if (optind != ctx->argc)
-    return command_usage (err, "status takes no arguments, got `%s`", ctx->argv[optind]);
+  /* status ENGINE...: only those engines (a DaemonSet's readiness probe
+     asks about the engine it registered, not a podman someone installed
+     for debugging).  */
+  for (; optind < ctx->argc; optind++)
+    {
+      for (e = 0; e < sizeof engine_names / sizeof engine_names[0]; e++)
+        if (strcmp (ctx->argv[optind], engine_names[e]) == 0)
+          break;
+      if (e == sizeof engine_names / sizeof engine_names[0])
+        return command_usage (err,
+                              "status: unknown engine `%s` (podman, crio, containerd or docker)",
+                              ctx->argv[optind]);
+      only |= 1u << e;
+    }
   /* A policy that does not load is part of the answer, not an error.  */
   policy = command_keep_policy (policy_load (ctx->policy_path, util_cap_last_cap (), 0, &load_err));
-  return mode_status (policy, ctx->policy_path, load_err ? load_err->msg : NULL, root,
+  return mode_status (policy, ctx->policy_path, load_err ? load_err->msg : NULL, root, only,
                       containerd_config, docker_config, json, stdout, err);
 }

@@ -98,6 +98,24 @@ path_state ()
   assert_one_error_line "^capguard: status --root \`relative\` is not an absolute path\$"
 }
 
+@test "status ENGINE...: only the engines asked for; one that is not on the node is not covered" {
+  mkdir -p "$ROOT/etc/containerd" "$ROOT/etc/containers"
+  printf 'version = 2\n' > "$ROOT/etc/containerd/config.toml"
+  echo '[engine]' > "$ROOT/etc/containers/containers.conf"
+  inst install containerd
+  # podman's files are there and it is not registered: the whole node is not protected ...
+  status_json 1
+  assert "$(jq -r '.engines | map(.engine) | sort | join(" ")' <<<"$output")" == "containerd podman"
+  # ... but the engine the DaemonSet registered is.
+  run_capguard 0 --policy "$POLICY" status --root "$ROOT" --json containerd
+  assert "$(jq -r '[(.engines | map(.engine) | join(" ")), .gaps, .covered] | join(" ")' <<<"$output")" == "containerd 0 true"
+  run_capguard 1 --policy "$POLICY" status --root "$ROOT" --json containerd podman
+  run_capguard 1 --policy "$POLICY" status --root "$ROOT" --json docker
+  assert "$(jq -r '[(.engines | length), .covered] | join(" ")' <<<"$output")" == "0 false" "no Docker under the root"
+  run_capguard 2 status --root "$ROOT" kubernetes
+  assert_one_error_line "^capguard: status: unknown engine \`kubernetes\` \(podman, crio, containerd or docker\)\$"
+}
+
 @test "status: Docker and podman, covered after install, gaps after uninstall; another Docker runtime is a gap" {
   mkdir -p "$ROOT/etc/docker" "$ROOT/etc/containers" "$ROOT/usr/bin"
   echo '{"log-level": "warn"}' > "$ROOT/etc/docker/daemon.json"
