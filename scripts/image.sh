@@ -34,7 +34,7 @@ install -m 0755 "$bin" "$stage/usr/libexec/capguard/capguard"
 ln -s capguard "$stage/usr/libexec/capguard/capguard-runtime"
 install -m 0644 "$top"/policy/*.json "$top/policy/README.md" "$stage/usr/share/capguard/policy/"
 install -m 0755 "$bb" "$stage/bin/busybox"
-for applet in sh mkdir cp mv chmod chown cat test sleep; do ln -s busybox "$stage/bin/$applet"; done
+for applet in sh mkdir cp mv chmod chown cat test sleep dirname rm; do ln -s busybox "$stage/bin/$applet"; done
 cp "$top/hooks/kubernetes/Containerfile" "$stage/.Containerfile"
 echo .Containerfile > "$stage/.containerignore"
 

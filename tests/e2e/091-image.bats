@@ -58,7 +58,7 @@ EOF
   assert "$output" == "passed through"
   run -0 pm run --rm "$IMAGE" /usr/libexec/capguard/capguard check /usr/share/capguard/policy/restricted.json
   # What the init script uses, and no libc: FROM scratch.
-  run -0 pm run --rm "$IMAGE" /bin/sh -c 'for a in mkdir cp mv chmod chown sleep; do [ -x /bin/$a ] || echo missing $a; done; ls -d /lib /usr/lib 2>&1; true'
+  run -0 pm run --rm "$IMAGE" /bin/sh -c 'for a in mkdir cp mv chmod chown sleep dirname; do [ -x /bin/$a ] || echo missing $a; done; ls -d /lib /usr/lib 2>&1; true'
   assert "$output" =~ "No such file" "no shared libraries in the image: $output"
   run grep missing <<<"$output"
   assert "$output" == ""
@@ -66,7 +66,8 @@ EOF
 
 @test "the DaemonSet's init script, in the image: capguard installed for containerd, the node's config kept, a broken policy stops it" {
   node=$BATS_TEST_TMPDIR/node
-  mkdir -p "$node/etc/containerd" "$BATS_TEST_TMPDIR/policy"
+  state=$BATS_TEST_TMPDIR/state
+  mkdir -p "$node/etc/containerd" "$BATS_TEST_TMPDIR/policy" "$state"
   cat > "$node/etc/containerd/config.toml" <<'TOML'
 version = 2
 [plugins]
@@ -80,9 +81,17 @@ TOML
   cp "$node/etc/containerd/config.toml" "$BATS_TEST_TMPDIR/before.toml"
   from_manifest policy > "$BATS_TEST_TMPDIR/policy/policy.json"
   script=$(from_manifest script)
-  run -0 pm run --rm -v "$node:/host" -v "$BATS_TEST_TMPDIR/policy:/policy:ro" -e CAPGUARD_ENGINE=containerd \
-    "$IMAGE" /bin/sh -ec "$script"
+  run -0 pm run --rm -v "$node:/host" -v "$BATS_TEST_TMPDIR/policy:/policy:ro" -v "$state:/state" \
+    -e CAPGUARD_ENGINE=containerd "$IMAGE" /bin/sh -ec "$script"
   echo "# $output"
+  run -0 pm run --rm -v "$node:/host:ro" -v "$state:/state:ro" "$IMAGE" /bin/sh /state/ready
+  assert "$(jq -r '[(.engines | map(.engine) | join(" ")), .covered] | join(" ")' <<<"$output")" == "containerd true" "ready"
+  # Uninstalled by hand on the node: the probe says not covered.
+  cp -a "$node/etc/containerd/config.toml" "$BATS_TEST_TMPDIR/installed.toml"
+  cp "$BATS_TEST_TMPDIR/before.toml" "$node/etc/containerd/config.toml"
+  run -1 pm run --rm -v "$node:/host:ro" -v "$state:/state:ro" "$IMAGE" /bin/sh /state/ready
+  assert "$(jq -r '[.gaps, .covered] | join(" ")' <<<"$output")" == "1 false" "not ready once uninstalled"
+  cp -a "$BATS_TEST_TMPDIR/installed.toml" "$node/etc/containerd/config.toml"
   cmp "$node/opt/capguard/capguard" "$CAPGUARD"
   assert "$(readlink "$node/opt/capguard/capguard-runtime")" == capguard
   assert "$(stat -c %u:%a "$node/etc/capguard" "$node/etc/capguard/policy.json" | tr '\n' ' ')" == "0:755 0:644 "
@@ -97,12 +106,22 @@ TOML
   # A broken policy in the ConfigMap: the script fails and the one in force stays.
   cp "$node/etc/capguard/policy.json" "$BATS_TEST_TMPDIR/in-force.json"
   echo '{"version": 1, "capabilities": {"allow": ["KILL", "NOT_A_CAP"]}}' > "$BATS_TEST_TMPDIR/policy/policy.json"
-  run pm run --rm -v "$node:/host" -v "$BATS_TEST_TMPDIR/policy:/policy:ro" -e CAPGUARD_ENGINE=containerd \
-    "$IMAGE" /bin/sh -ec "$script"
+  run pm run --rm -v "$node:/host" -v "$BATS_TEST_TMPDIR/policy:/policy:ro" -v "$state:/state" \
+    -e CAPGUARD_ENGINE=containerd "$IMAGE" /bin/sh -ec "$script"
   assert "$status" != 0 "the init container fails: $output"
   assert "$output" =~ "NOT_A_CAP"
   cmp "$node/etc/capguard/policy.json" "$BATS_TEST_TMPDIR/in-force.json"
   assert "$(ls -A "$node/etc/capguard")" == "policy.json" "nothing half-written left"
+
+  # The node's settings from the capguard-node ConfigMap, wrong: refused before anything is written.
+  for env in "CAPGUARD_ENGINE_CONFIG=/etc/k3s/config.toml" "CAPGUARD_ENGINE=containerd CAPGUARD_HOST_DIR=opt" \
+    "CAPGUARD_ENGINE=containerd CAPGUARD_HOST_POLICY=policy.json"; do
+    run pm run --rm -v "$node:/host" -v "$BATS_TEST_TMPDIR/policy:/policy:ro" -v "$state:/state" \
+      $(printf -- '-e %s ' $env) "$IMAGE" /bin/sh -ec "$script"
+    assert "$status" != 0 "$env"
+    assert "$output" =~ "needs CAPGUARD_ENGINE|is not an absolute path" "$env"
+  done
+  cmp "$node/etc/capguard/policy.json" "$BATS_TEST_TMPDIR/in-force.json"
 }
 
 @test "the saved archive loads elsewhere as the same image" {
