@@ -17,6 +17,7 @@ packages=(
   time logrotate                      # peak RSS in the benchmark; the decision log's rotation
   python3 python3-yaml util-linux strace iproute2  # syslog socket, YAML, unshare, faults, netns
   dpkg-dev debhelper lintian          # the Debian package, built and checked by a test
+  etcd-server openssl                 # the Kubernetes rollout test's etcd and PKI (tests/k8s/binaries.sh builds the rest)
 )
 
 missing=()

@@ -40,6 +40,9 @@ clang-format --dry-run -Werror src/*.c include/*.h tests/unit/*.c tests/unit/*.h
 echo "== speed: instruction count of the typical case against the committed reference (+10% fails)"
 bash tests/bench/instructions.sh build/capguard tests/bench/reference-instructions.txt
 
+echo "== Kubernetes v1.20.2 binaries for the rollout test (built once per machine, then cached)"
+bash tests/k8s/binaries.sh
+
 total=0
 for dir in build build-asan; do
   echo "== tests ($dir)"
