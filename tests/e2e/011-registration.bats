@@ -149,14 +149,17 @@ podman_installed ()
 import sys, yaml
 docs = list(yaml.safe_load_all(open(sys.argv[1])))
 print(" ".join(d["kind"] for d in docs))
-cm = next(d for d in docs if d["kind"] == "ConfigMap")
+cm = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "capguard-policy")
 open(sys.argv[2], "w").write(cm["data"]["policy.json"])
+node = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "capguard-node")
+assert sorted(node["data"]) == ["CAPGUARD_ENGINE", "CAPGUARD_ENGINE_CONFIG", "CAPGUARD_HOST_DIR", "CAPGUARD_HOST_POLICY"]
 ds = next(d for d in docs if d["kind"] == "DaemonSet")
 init = ds["spec"]["template"]["spec"]["initContainers"][0]
 assert "install \"$engine\" --root /host" in init["command"][2], "runs capguard install"
+assert init["envFrom"][0]["configMapRef"]["name"] == "capguard-node"
 assert ds["spec"]["selector"]["matchLabels"] == ds["spec"]["template"]["metadata"]["labels"]
 ' "$SRCDIR/hooks/kubernetes/capguard.yaml" "$BATS_TEST_TMPDIR/policy.json.tmp"
-  assert "$output" == "Namespace ConfigMap DaemonSet"
+  assert "$output" == "Namespace ConfigMap ConfigMap DaemonSet"
   p=$(policy_file "$BATS_TEST_TMPDIR/policy.json.tmp" "$BATS_TEST_TMPDIR/q/policy.json")
   run_capguard 0 check "$p"
   assert "$output" =~ "action       audit" "the shipped rollout starts in audit"

@@ -44,7 +44,7 @@ if sys.argv[2] == "script":
 elif sys.argv[2] == "image":
     print(ds["spec"]["template"]["spec"]["initContainers"][0]["image"])
 else:
-    print(next(d for d in docs if d["kind"] == "ConfigMap")["data"]["policy.json"])
+    print(next(d for d in docs if d["metadata"]["name"] == "capguard-policy")["data"]["policy.json"])
 EOF
 }
 

@@ -9,6 +9,9 @@
 # For the test's sake only, every component uses one client certificate in system:masters, and
 # the kubelet authorizes every authenticated caller: a real cluster gives each its own identity.
 
+# What the kubelet (protectKernelDefaults false) sets on the host.
+KUBELET_SYSCTLS="vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops kernel.keys.root_maxkeys kernel.keys.root_maxbytes"
+
 # The kubectl of the cluster.
 k () { "$K8S_BIN/kubectl" --kubeconfig "$K8S_T/admin.kubeconfig" "$@"; }
 
@@ -130,6 +133,8 @@ evictionHard: {memory.available: "1Mi", nodefs.available: "1%", imagefs.availabl
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 EOF
+  # The kubelet sets these on the host (its kernel tunables): they are given back by k8s_stop.
+  sysctl -e $KUBELET_SYSCTLS > "$t/sysctl.before"
   "$K8S_BIN/kubelet" --config "$t/kubelet.yaml" --kubeconfig "$t/admin.kubeconfig" \
     --container-runtime remote --container-runtime-endpoint "unix://$CRI_T/sock" \
     --root-dir "$t/kubelet" --cert-dir "$t/kubelet/pki" --hostname-override localhost > "$t/kubelet.log" 2>&1 3>&- &
@@ -151,5 +156,6 @@ k8s_stop ()
   for c in kubelet scheduler controller-manager apiserver etcd; do
     stop_pid_file "$t/$c.pid" 20
   done
+  [ -s "$t/sysctl.before" ] && sysctl -q -p "$t/sysctl.before"
   unmount_under "$t"
 }
