@@ -17,6 +17,7 @@
 #define ENGINES_PODMAN_HOOKS_DIR "/etc/containers/capguard/hooks.d"
 #define ENGINES_OCI_HOOKS_DIR "/etc/containers/oci/hooks.d"
 #define ENGINES_CONTAINERD_CONFIG "/etc/containerd/config.toml"
+#define ENGINES_CONTAINERD_SOCKET "/run/containerd/containerd.sock"
 #define ENGINES_DOCKER_CONFIG "/etc/docker/daemon.json"
 #define ENGINES_CONTAINERS_CONF "/etc/containers/containers.conf"
 #define ENGINES_CONTAINERS_CONF_D "/etc/containers/containers.conf.d"

@@ -124,6 +124,24 @@ add_path (struct status *st, json_t *paths, const char *state, const char *path,
     st->gaps++;
 }
 
+/* Whether the daemon listening on SOCKET (a path on the node) started
+   before CONFIG (a full path) last changed: a daemon creates its socket
+   when it starts, so a configuration written after that is not the one in
+   force until it restarts.  False when either is missing (a daemon that is
+   not running reads the file when it starts).  */
+static bool
+changed_since_start (struct status *st, const char *config, const char *socket)
+{
+  cleanup_free char *full = NULL;
+  struct stat c, k;
+
+  xasprintf (&full, "%s%s", st->root, socket);
+  if (stat (config, &c) < 0 || lstat (full, &k) < 0 || !S_ISSOCK (k.st_mode))
+    return false;
+  return c.st_mtim.tv_sec > k.st_mtim.tv_sec
+         || (c.st_mtim.tv_sec == k.st_mtim.tv_sec && c.st_mtim.tv_nsec > k.st_mtim.tv_nsec);
+}
+
 /* A path whose runtime is WRAPPER (a path on the node, or NULL when none
    is set): covered when it is a capguard that runs.  */
 static void
@@ -233,6 +251,32 @@ status_containerd (struct status *st, struct error **err)
       binary = engines_unquote (raw_bin);
       add_wrapped (st, paths, path, "BinaryName", binary && binary[0] ? binary : NULL, fix);
     }
+  /* The file read is what containerd reads when it starts: a running one
+     that started before the file changed still has the old handlers.  */
+  {
+    static const char *const grpc[] = { "grpc" };
+    struct tomledit_key address = { .table = grpc, .depth = 1, .key = "address" };
+    cleanup_free char *raw = NULL, *sock = NULL, *detail = NULL;
+    bool has_table;
+
+    if (tomledit_get (text, &address, &raw, &has_table, err) < 0)
+      return error_wrap (err, "%s", source);
+    sock = raw ? engines_unquote (raw) : NULL;
+    if (sock == NULL || sock[0] != '/')
+      {
+        free (sock);
+        sock = xstrdup (ENGINES_CONTAINERD_SOCKET);
+      }
+    if (changed_since_start (st, full, sock))
+      {
+        xasprintf (&detail,
+                   "%s changed after the running containerd started (its socket %s is older): "
+                   "what the file says is not in force until containerd restarts",
+                   st->containerd_config, sock);
+        add_path (st, paths, "gap", "the configuration in force", detail,
+                  "systemctl restart containerd");
+      }
+  }
   add_path (st, paths, "residual", "`ctr run` without --runc-binary",
             "containerd's own runc, outside CRI: only root on the node can start it", NULL);
   return 0;

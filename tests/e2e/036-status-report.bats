@@ -98,6 +98,40 @@ path_state ()
   assert_one_error_line "^capguard: status --root \`relative\` is not an absolute path\$"
 }
 
+@test "status: a config.toml written after the running containerd started is not in force until it restarts" {
+  mkdir -p "$ROOT/etc/containerd"
+  sock=$BATS_TEST_TMPDIR/containerd.sock
+  printf 'version = 2\n[grpc]\n  address = "%s"\n' "$sock" > "$ROOT/etc/containerd/config.toml"
+  # A daemon creates its socket when it starts (the socket is made under the root, where status looks).
+  listen () { rm -f "$ROOT$sock"; mkdir -p "$(dirname "$ROOT$sock")"; python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$ROOT$sock"; }
+  listen
+  sleep 0.05
+  inst install containerd
+  status_json 1
+  assert "$(path_state containerd 'CRI handler `runc`')" == covered
+  assert "$(path_state containerd 'the configuration in force')" == gap
+  assert "$(jq -r '.engines[0].paths[] | select(.path == "the configuration in force") | .fix' <<<"$output")" == "systemctl restart containerd"
+  assert "$(jq -r '.engines[0].paths[] | select(.path == "the configuration in force") | .detail' <<<"$output")" \
+    =~ "^/etc/containerd/config.toml changed after the running containerd started \\(its socket $sock is older\\)"
+  # Restarted: a new socket.
+  sleep 0.05
+  listen
+  status_json 0
+  assert "$(path_state containerd 'the configuration in force')" == ""
+  # Not running (no socket): the file is what it will read.
+  rm "$ROOT$sock"
+  status_json 0
+  # The default socket when the file names none.
+  printf 'version = 2\n' > "$ROOT/etc/containerd/config.toml"
+  inst install containerd
+  mkdir -p "$ROOT/run/containerd"
+  python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$ROOT/run/containerd/containerd.sock"
+  status_json 0
+  touch "$ROOT/etc/containerd/config.toml"
+  status_json 1
+  assert "$(path_state containerd 'the configuration in force')" == gap
+}
+
 @test "status ENGINE...: only the engines asked for; one that is not on the node is not covered" {
   mkdir -p "$ROOT/etc/containerd" "$ROOT/etc/containers"
   printf 'version = 2\n' > "$ROOT/etc/containerd/config.toml"

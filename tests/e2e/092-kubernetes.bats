@@ -152,14 +152,24 @@ set_names ()
 # The decision-log record of the last start of pod NAME's container c.
 decision_of () { jq -c --arg pod "$1" 'select(.pod == $pod and .container == "c" and .stage != "exec")' "$DECISIONS" | tail -n 1; }
 
-@test "rollout: kubectl apply on a node without capguard; the init container installs it for containerd, keeping the node's config; rollout status succeeds; the probe says covered" {
+@test "rollout: kubectl apply on a node without capguard; the init container installs it for containerd, keeping the node's config; ready once containerd restarted; rollout status succeeds" {
   [ ! -e "$NODE_DIR" ] && [ ! -e "$NODE_POLICY" ]
   manifest | k apply -f -
+  # The init container done, the idle one running: not ready while containerd runs the old config.
+  for _ in $(seq 120); do
+    [ "$(k -n capguard-system get pod "$(ds_pod)" -o jsonpath='{.status.phase}' 2>/dev/null)" = Running ] && break
+    sleep 1
+  done
+  run -1 k -n capguard-system exec "$(ds_pod)" -c idle -- /bin/sh /state/ready
+  assert "$(jq -r '.engines[0].paths[] | select(.state == "gap") | .path' <<<"$output")" == "the configuration in force" \
+    "only the restart is missing: $output"
+  assert "$(k -n capguard-system get ds capguard -o jsonpath='{.status.numberReady}')" == 0 "not ready before the restart"
+  # The operator restarts the engine; the probe (every 10 s) turns ready and the rollout completes.
+  restart_containerd
   run -0 k -n capguard-system rollout status ds/capguard --timeout=120s
   assert "$(k -n capguard-system get ds capguard -o jsonpath='{.status.numberReady}')" == 1 "the readiness probe passed"
-  # The probe's own command, in the pod: the engine registered is covered.
   run -0 k -n capguard-system exec "$(ds_pod)" -c idle -- /bin/sh /state/ready
-  assert "$(jq -r '[(.engines | map(.engine) | join(" ")), .covered] | join(" ")' <<<"$output")" == "containerd true"
+  assert "$(jq -r '[(.engines | map(.engine) | join(" ")), .gaps, .covered] | join(" ")' <<<"$output")" == "containerd 0 true"
   k -n capguard-system logs "$(ds_pod)" -c install
   cmp "$NODE_DIR/capguard" "$CAPGUARD"
   run diff "$K8S_T/config.toml.orig" "$CONFIG"
@@ -171,7 +181,6 @@ decision_of () { jq -c --arg pod "$1" 'select(.pod == $pod and .container == "c"
 }
 
 @test "audit as shipped, after the engine's restart: a pod keeps containerd's 14, and the log says what rewrite would take" {
-  restart_containerd
   run_pod audited default
   assert "$(set_names CapEff)" == "$FOURTEEN"
   run -0 decision_of audited
