@@ -19,6 +19,8 @@
 #define ENGINES_CONTAINERD_CONFIG "/etc/containerd/config.toml"
 #define ENGINES_CONTAINERD_SOCKET "/run/containerd/containerd.sock"
 #define ENGINES_DOCKER_CONFIG "/etc/docker/daemon.json"
+#define ENGINES_DOCKER_SOCKET "/run/docker.sock"
+#define ENGINES_CRIO_SOCKET "/run/crio/crio.sock"
 #define ENGINES_CONTAINERS_CONF "/etc/containers/containers.conf"
 #define ENGINES_CONTAINERS_CONF_D "/etc/containers/containers.conf.d"
 #define ENGINES_PODMAN_DROPIN "/etc/containers/containers.conf.d/capguard-hooks.conf"

@@ -142,6 +142,24 @@ changed_since_start (struct status *st, const char *config, const char *socket)
          || (c.st_mtim.tv_sec == k.st_mtim.tv_sec && c.st_mtim.tv_nsec > k.st_mtim.tv_nsec);
 }
 
+/* The gap of a daemon (ENGINE, restarted by FIX) that listens on SOCKET
+   and started before its file CONFIG (a full path; SHOWN on the node)
+   changed.  */
+static void
+restart_gap (struct status *st, json_t *paths, const char *engine, const char *config,
+             const char *shown, const char *socket, const char *fix)
+{
+  cleanup_free char *detail = NULL;
+
+  if (!changed_since_start (st, config, socket))
+    return;
+  xasprintf (&detail,
+             "%s changed after the running %s started (its socket %s is older): what the file "
+             "says is not in force until %s restarts",
+             shown, engine, socket, engine);
+  add_path (st, paths, "gap", "the configuration in force", detail, fix);
+}
+
 /* A path whose runtime is WRAPPER (a path on the node, or NULL when none
    is set): covered when it is a capguard that runs.  */
 static void
@@ -256,7 +274,7 @@ status_containerd (struct status *st, struct error **err)
   {
     static const char *const grpc[] = { "grpc" };
     struct tomledit_key address = { .table = grpc, .depth = 1, .key = "address" };
-    cleanup_free char *raw = NULL, *sock = NULL, *detail = NULL;
+    cleanup_free char *raw = NULL, *sock = NULL;
     bool has_table;
 
     if (tomledit_get (text, &address, &raw, &has_table, err) < 0)
@@ -267,15 +285,8 @@ status_containerd (struct status *st, struct error **err)
         free (sock);
         sock = xstrdup (ENGINES_CONTAINERD_SOCKET);
       }
-    if (changed_since_start (st, full, sock))
-      {
-        xasprintf (&detail,
-                   "%s changed after the running containerd started (its socket %s is older): "
-                   "what the file says is not in force until containerd restarts",
-                   st->containerd_config, sock);
-        add_path (st, paths, "gap", "the configuration in force", detail,
-                  "systemctl restart containerd");
-      }
+    restart_gap (st, paths, "containerd", full, st->containerd_config, sock,
+                 "systemctl restart containerd");
   }
   add_path (st, paths, "residual", "`ctr run` without --runc-binary",
             "containerd's own runc, outside CRI: only root on the node can start it", NULL);
@@ -315,6 +326,20 @@ status_docker (struct status *st, struct error **err)
     add_wrapped (
         st, paths, "default runtime (create, exec, restore)", "runtimes.capguard.path",
         json_string_value (json_object_get (json_object_get (runtimes, "capguard"), "path")), fix);
+  /* daemon.json's first unix:// host, else Docker's default socket.  */
+  {
+    const char *sock = ENGINES_DOCKER_SOCKET;
+    json_t *host;
+    size_t i;
+
+    json_array_foreach (json_object_get (doc, "hosts"), i, host)
+      if (json_is_string (host) && strncmp (json_string_value (host), "unix:///", 8) == 0)
+        {
+          sock = json_string_value (host) + 7;
+          break;
+        }
+    restart_gap (st, paths, "dockerd", full, st->docker_config, sock, "systemctl restart docker");
+  }
   json_object_foreach (runtimes, name, v)
     {
       cleanup_free char *path = NULL;
@@ -464,6 +489,31 @@ status_crio (struct status *st, struct error **err)
   add_path (st, paths, hooks ? "covered" : "gap", "refuse: createRuntime and poststart hooks",
             hooks ? "in CRI-O's hooks_dir" : "not in any directory of CRI-O's hooks_dir",
             hooks ? NULL : "capguard install crio");
+  /* CRI-O watches its hooks directories, but reads crio.conf and its
+     drop-ins when it starts.  */
+  {
+    const char *const api[] = { "crio", "api" };
+    struct tomledit_key lk = { .table = api, .depth = 2, .key = "listen" };
+    cleanup_free char *sock = NULL;
+    json_auto_t *listen = NULL;
+    size_t before = json_array_size (paths);
+
+    if (engines_setting (files, &lk, false, &listen, err) < 0)
+      return -1;
+    sock = listen ? engines_unquote (json_string_value (listen)) : NULL;
+    if (sock == NULL || sock[0] != '/')
+      {
+        free (sock);
+        sock = xstrdup (ENGINES_CRIO_SOCKET);
+      }
+    json_array_foreach (files, i, f)
+      if (json_array_size (paths) == before)
+        {
+          const char *file = json_string_value (json_array_get (f, 0));
+          restart_gap (st, paths, "crio", file, file + strlen (st->root), sock,
+                       "systemctl restart crio");
+        }
+  }
   return 0;
 }
 

@@ -132,6 +132,49 @@ path_state ()
   assert "$(path_state containerd 'the configuration in force')" == gap
 }
 
+@test "status: Docker's daemon.json and CRI-O's drop-ins written after the running daemon started are not in force until it restarts" {
+  mksock () { rm -f "$1"; mkdir -p "$(dirname "$1")"; python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$1"; }
+  # in_force: the state of each engine's "the configuration in force" (empty: no such gap).
+  in_force ()
+  {
+    status_json 1 > /dev/null
+    echo "$(path_state crio 'the configuration in force')/$(path_state docker 'the configuration in force')"
+  }
+  mkdir -p "$ROOT/etc/docker" "$ROOT/etc/crio/crio.conf.d"
+  echo '{}' > "$ROOT/etc/docker/daemon.json"
+  mksock "$ROOT/run/docker.sock"
+  mksock "$ROOT/run/crio/crio.sock"
+  sleep 0.05
+  inst install docker
+  inst install crio
+  # (CRI-O's built-in runc handler is always a gap: status exits 1 on a CRI-O node.)
+  assert "$(in_force)" == gap/gap
+  status_json 1
+  assert "$(jq -r '.engines[] | select(.engine == "crio") | .paths[] | select(.path == "the configuration in force") | .detail' <<<"$output")" \
+    =~ "^/etc/crio/crio.conf.d/[0-9]+-capguard[-a-z]*.conf changed after the running crio started \\(its socket /run/crio/crio.sock is older\\)"
+  assert "$(jq -r '[.engines[] | .paths[] | select(.path == "the configuration in force") | .fix] | join(", ")' <<<"$output")" \
+    == "systemctl restart crio, systemctl restart docker"
+  run_capguard 1 --policy "$POLICY" status --root "$ROOT" --json docker
+  sleep 0.05
+  mksock "$ROOT/run/docker.sock"
+  mksock "$ROOT/run/crio/crio.sock"
+  assert "$(in_force)" == /
+  run_capguard 0 --policy "$POLICY" status --root "$ROOT" --json docker
+  # Other sockets, named in the files: only they count.
+  jq '.hosts = ["tcp://127.0.0.1:2375", "unix:///run/other/docker.sock"]' "$ROOT/etc/docker/daemon.json" > "$ROOT/d.json"
+  mv "$ROOT/d.json" "$ROOT/etc/docker/daemon.json"
+  printf '[crio.api]\nlisten = "/run/other/crio.sock"\n' > "$ROOT/etc/crio/crio.conf.d/05-node.conf"
+  assert "$(in_force)" == / "nothing listens there"
+  mksock "$ROOT/run/other/docker.sock"
+  mksock "$ROOT/run/other/crio.sock"
+  sleep 0.05
+  touch "$ROOT/etc/docker/daemon.json" "$ROOT/etc/crio/crio.conf.d/05-node.conf"
+  assert "$(in_force)" == gap/gap
+  status_json 1
+  assert "$(jq -r '[.engines[] | .paths[] | select(.path == "the configuration in force") | .detail | capture("its socket (?<s>[^ ]*)").s] | join(" ")' <<<"$output")" \
+    == "/run/other/crio.sock /run/other/docker.sock"
+}
+
 @test "status ENGINE...: only the engines asked for; one that is not on the node is not covered" {
   mkdir -p "$ROOT/etc/containerd" "$ROOT/etc/containers"
   printf 'version = 2\n' > "$ROOT/etc/containerd/config.toml"
