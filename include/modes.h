@@ -50,10 +50,11 @@ int mode_check_warnings (const struct policy *policy, FILE *out);
    each in the order containerd, crio, docker, podman (0: every engine
    found).  CONTAINERD_CONFIG and DOCKER_CONFIG are the engines' files on
    the node (NULL: the default ones).  Returns 0 when every path is
-   covered, 1 when not, -1 on error.  */
+   covered (READY: when every gap left is one no registration closes), 1
+   when not, -1 on error.  */
 int mode_status (const struct policy *policy, const char *policy_path, const char *load_error,
                  const char *root, unsigned only, const char *containerd_config,
-                 const char *docker_config, bool json, FILE *out, struct error **err);
+                 const char *docker_config, bool ready, bool json, FILE *out, struct error **err);
 
 /* Reads decision logs (LOGS, or standard input when none; "-" is standard
    input too) and prints, per namespace, pod/container and image, the

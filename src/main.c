@@ -43,7 +43,7 @@ static const char usage_text[]
       "  report [--since TIME] [--suggest] [--json] [LOG...]\n"
       "                      what the decision logs say, per workload; what enforce\n"
       "                      would refuse; --suggest the rules that would let it run\n"
-      "  status [--root DIR] [--config ENGINE=FILE]... [--json] [ENGINE...]\n"
+      "  status [--root DIR] [--config ENGINE=FILE]... [--ready] [--json] [ENGINE...]\n"
       "                      is this node protected: each engine's paths, covered or not,\n"
       "                      and the command that closes each gap\n"
       "  crio-conf [POLICY]  print CRI-O's crio.conf.d drop-in setting default_capabilities\n"

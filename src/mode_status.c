@@ -31,6 +31,7 @@ struct status
   json_t *engines; /* [{engine, config, paths: [{path, state, detail, fix}]}] */
   json_t *checked; /* wrapper path -> "" (runs) or why not */
   int gaps;
+  int closable_gaps; /* those that install, a restart or the policy close */
 };
 
 /* The engines status knows, for `status ENGINE...`.  */
@@ -112,16 +113,27 @@ capguard_at (struct status *st, const char *path)
   return why;
 }
 
+/* How the fix of a gap that capguard install cannot close begins: the
+   node's configuration has a way in the registration does not stand in
+   (a handler or runtime of another kind), which the operator removes.  */
+#define NO_REGISTRATION "no registration closes it: "
+
 static void
 add_path (struct status *st, json_t *paths, const char *state, const char *path, const char *detail,
           const char *fix)
 {
   bool gap = strcmp (state, "gap") == 0;
+  bool closable = gap && !(fix && strncmp (fix, NO_REGISTRATION, strlen (NO_REGISTRATION)) == 0);
+  json_t *p = json_pack ("{s:s, s:s, s:s, s:s?}", "path", path, "state", state, "detail", detail,
+                         "fix", gap ? fix : NULL);
 
-  json_array_append_new (paths, json_pack ("{s:s, s:s, s:s, s:s?}", "path", path, "state", state,
-                                           "detail", detail, "fix", gap ? fix : NULL));
+  if (gap)
+    json_object_set_new (p, "closable", json_boolean (closable));
+  json_array_append_new (paths, p);
   if (gap)
     st->gaps++;
+  if (closable)
+    st->closable_gaps++;
 }
 
 /* Whether the daemon listening on SOCKET (a path on the node) started
@@ -261,9 +273,8 @@ status_containerd (struct status *st, struct error **err)
         {
           cleanup_free char *detail = NULL;
           xasprintf (&detail, "runtime_type %s does not run runc", raw_type);
-          add_path (
-              st, paths, "gap", path, detail,
-              "no registration closes it: keep RuntimeClasses off this handler, or remove it");
+          add_path (st, paths, "gap", path, detail,
+                    NO_REGISTRATION "keep RuntimeClasses off this handler, or remove it");
           continue;
         }
       binary = engines_unquote (raw_bin);
@@ -347,7 +358,7 @@ status_docker (struct status *st, struct error **err)
         continue;
       xasprintf (&path, "`docker run --runtime %s`", name);
       add_path (st, paths, "gap", path, "a runtime of daemon.json that is not capguard's",
-                "no registration closes it: remove it from daemon.json");
+                NO_REGISTRATION "remove it from daemon.json");
     }
   add_path (st, paths, "residual", "`docker run --runtime runc`",
             "Docker reserves the name runc: capguard cannot take it", NULL);
@@ -473,12 +484,11 @@ status_crio (struct status *st, struct error **err)
       wrapper = rp ? engines_unquote (json_string_value (rp)) : NULL;
       xasprintf (&path, "handler `%s`%s (create, exec, restore)", name,
                  def && strcmp (def, name) == 0 ? ", the default" : "");
-      add_wrapped (
-          st, paths, path, "runtime_path", wrapper,
-          def && strcmp (def, name) == 0
-              ? "capguard install crio"
-              : "no registration closes it: point its runtime_path at capguard-runtime, or "
-                "remove the handler");
+      add_wrapped (st, paths, path, "runtime_path", wrapper,
+                   def && strcmp (def, name) == 0 ? "capguard install crio"
+                                                  : NO_REGISTRATION
+                       "point its runtime_path at capguard-runtime, or "
+                       "remove the handler");
     }
   json_array_foreach (dirs, i, v)
     {
@@ -560,10 +570,18 @@ policy_status (const struct policy *policy, const char *path, const char *load_e
   return p;
 }
 
+static int
+exit_code (const struct status *st, bool ready)
+{
+  if (json_array_size (st->engines) == 0)
+    return 1;
+  return (ready ? st->closable_gaps : st->gaps) == 0 ? 0 : 1;
+}
+
 int
 mode_status (const struct policy *policy, const char *policy_path, const char *load_error,
              const char *root, unsigned only, const char *containerd_config,
-             const char *docker_config, bool json, FILE *out, struct error **err)
+             const char *docker_config, bool ready, bool json, FILE *out, struct error **err)
 {
   cleanup_free char *root_copy = xstrdup (root ? root : "/");
   json_auto_t *report = NULL, *checked = json_object ();
@@ -593,8 +611,16 @@ mode_status (const struct policy *policy, const char *policy_path, const char *l
     return -1;
   /* A policy that does not load fails every container start closed.  */
   if (policy == NULL)
-    st.gaps++;
+    {
+      st.gaps++;
+      st.closable_gaps++;
+    }
   json_object_set_new (report, "gaps", json_integer (st.gaps));
+  /* What capguard's own registration, a restart and the policy can do is
+     done: a DaemonSet's readiness (`--ready`), even on a node with a way in
+     only its operator can remove.  */
+  json_object_set_new (report, "ready",
+                       json_boolean (st.closable_gaps == 0 && json_array_size (st.engines) > 0));
   json_object_set_new (report, "covered",
                        json_boolean (st.gaps == 0 && json_array_size (st.engines) > 0));
 
@@ -602,7 +628,7 @@ mode_status (const struct policy *policy, const char *policy_path, const char *l
     {
       cleanup_free char *text = json_dumps (report, JSON_INDENT (2));
       fprintf (out, "%s\n", text);
-      return st.gaps == 0 && json_array_size (st.engines) > 0 ? 0 : 1;
+      return exit_code (&st, ready);
     }
   pol = json_object_get (report, "policy");
   if (policy)
@@ -651,7 +677,7 @@ mode_status (const struct policy *policy, const char *policy_path, const char *l
            st.gaps                             ? "NOT PROTECTED: close the gaps above"
            : json_array_size (st.engines) == 0 ? "nothing to protect found"
                                                : "protected: every path is covered");
-  return st.gaps == 0 && json_array_size (st.engines) > 0 ? 0 : 1;
+  return exit_code (&st, ready);
 }
 
 int
@@ -661,6 +687,7 @@ command_status (struct command_ctx *ctx, struct error **err)
     { "root", required_argument, NULL, 'r' },
     { "json", no_argument, NULL, 'j' },
     { "config", required_argument, NULL, 'c' },
+    { "ready", no_argument, NULL, 'R' },
     { NULL, 0, NULL, 0 },
   };
   cleanup_error struct error *load_err = NULL;
@@ -668,7 +695,7 @@ command_status (struct command_ctx *ctx, struct error **err)
   const char *root = NULL;
   struct policy *policy;
   unsigned only = 0;
-  bool json = false;
+  bool json = false, ready = false;
   size_t e;
   int c;
 
@@ -680,6 +707,9 @@ command_status (struct command_ctx *ctx, struct error **err)
         break;
       case 'j':
         json = true;
+        break;
+      case 'R':
+        ready = true;
         break;
       case 'c':
         /* --config ENGINE=FILE: the engine's file where it is not the
@@ -717,5 +747,5 @@ command_status (struct command_ctx *ctx, struct error **err)
   /* A policy that does not load is part of the answer, not an error.  */
   policy = command_keep_policy (policy_load (ctx->policy_path, util_cap_last_cap (), 0, &load_err));
   return mode_status (policy, ctx->policy_path, load_err ? load_err->msg : NULL, root, only,
-                      containerd_config, docker_config, json, stdout, err);
+                      containerd_config, docker_config, ready, json, stdout, err);
 }

@@ -175,6 +175,32 @@ path_state ()
     == "/run/other/crio.sock /run/other/docker.sock"
 }
 
+@test "status --ready: the gaps no registration closes are listed as closable: false and do not count (CRI-O's runc handler, a kata handler)" {
+  mkdir -p "$ROOT/etc/crio/crio.conf.d" "$ROOT/etc/containerd"
+  printf 'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.kata]\n  runtime_type = "io.containerd.kata.v2"\n' \
+    > "$ROOT/etc/containerd/config.toml"
+  inst install crio
+  inst install containerd
+  run_capguard 1 --policy "$POLICY" status --root "$ROOT" --json crio
+  assert "$(jq -r '[.engines[0].paths[] | select(.state == "gap") | "\(.path) \(.closable)"] | join(", ")' <<<"$output")" \
+    == "handler \`runc\` (create, exec, restore) false"
+  assert "$(jq -r '[.covered, .ready] | join(" ")' <<<"$output")" == "false true"
+  run_capguard 0 --policy "$POLICY" status --root "$ROOT" --ready --json crio
+  run_capguard 0 --policy "$POLICY" status --root "$ROOT" --ready --json containerd
+  assert "$(jq -r '[.engines[0].paths[] | select(.state == "gap") | "\(.path) \(.closable)"] | join(", ")' <<<"$output")" \
+    == "CRI handler \`kata\` (create, exec, restore) false"
+  run_capguard 0 --policy "$POLICY" status --root "$ROOT" --ready crio containerd
+  assert "${lines[-1]}" == "NOT PROTECTED: close the gaps above" "the verdict is the same"
+  # A gap install closes still counts.
+  run_capguard 0 --policy "$POLICY" uninstall crio --root "$ROOT" --binary "$BIN"
+  run_capguard 1 --policy "$POLICY" status --root "$ROOT" --ready --json crio
+  assert "$(jq -r .ready <<<"$output")" == false
+  # So does a policy that does not load, and no engine at all.
+  echo '{' > "$BATS_TEST_TMPDIR/bad.json"
+  run_capguard 1 --policy "$BATS_TEST_TMPDIR/bad.json" status --root "$ROOT" --ready --json containerd
+  run_capguard 1 --policy "$POLICY" status --root "$ROOT" --ready --json docker
+}
+
 @test "status ENGINE...: only the engines asked for; one that is not on the node is not covered" {
   mkdir -p "$ROOT/etc/containerd" "$ROOT/etc/containers"
   printf 'version = 2\n' > "$ROOT/etc/containerd/config.toml"
