@@ -147,6 +147,10 @@ changed_since_start (struct status *st, const char *config, const char *socket)
   cleanup_free char *full = NULL;
   struct stat c, k;
 
+  /* /var/run is a link to /run on every current distribution, and an
+     absolute link would leave the root given by --root.  */
+  if (strncmp (socket, "/var/run/", 9) == 0)
+    socket += 4;
   xasprintf (&full, "%s%s", st->root, socket);
   if (stat (config, &c) < 0 || lstat (full, &k) < 0 || !S_ISSOCK (k.st_mode))
     return false;

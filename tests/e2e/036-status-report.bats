@@ -163,7 +163,9 @@ path_state ()
   # Other sockets, named in the files: only they count.
   jq '.hosts = ["tcp://127.0.0.1:2375", "unix:///run/other/docker.sock"]' "$ROOT/etc/docker/daemon.json" > "$ROOT/d.json"
   mv "$ROOT/d.json" "$ROOT/etc/docker/daemon.json"
-  printf '[crio.api]\nlisten = "/run/other/crio.sock"\n' > "$ROOT/etc/crio/crio.conf.d/05-node.conf"
+  # (/var/run is /run: a link that would leave --root's directory if followed.)
+  mkdir -p "$ROOT/var" && ln -s /run "$ROOT/var/run"
+  printf '[crio.api]\nlisten = "/var/run/other/crio.sock"\n' > "$ROOT/etc/crio/crio.conf.d/05-node.conf"
   assert "$(in_force)" == / "nothing listens there"
   mksock "$ROOT/run/other/docker.sock"
   mksock "$ROOT/run/other/crio.sock"
@@ -172,7 +174,7 @@ path_state ()
   assert "$(in_force)" == gap/gap
   status_json 1
   assert "$(jq -r '[.engines[] | .paths[] | select(.path == "the configuration in force") | .detail | capture("its socket (?<s>[^ ]*)").s] | join(" ")' <<<"$output")" \
-    == "/run/other/crio.sock /run/other/docker.sock"
+    == "/var/run/other/crio.sock /run/other/docker.sock"
 }
 
 @test "status --ready: the gaps no registration closes are listed as closable: false and do not count (CRI-O's runc handler, a kata handler)" {
