@@ -27,6 +27,22 @@
 #define ENGINES_CRIO_CONF "/etc/crio/crio.conf"
 #define ENGINES_CRIO_CONF_D "/etc/crio/crio.conf.d"
 
+/* The engines capguard registers with, by the name install and status
+   take.  */
+enum engine
+{
+  ENGINE_PODMAN,
+  ENGINE_CRIO,
+  ENGINE_CONTAINERD,
+  ENGINE_DOCKER,
+};
+#define ENGINE_COUNT (ENGINE_DOCKER + 1)
+
+#define ENGINES_NAMES_TEXT "podman, crio, containerd or docker"
+
+/* The engine called NAME, or -1.  */
+int engines_by_name (const char *name);
+
 extern const char *const engines_containers_engine[];    /* [engine] */
 extern const char *const engines_podman_default_hooks[]; /* NULL-terminated */
 extern const char *const engines_crio_runtime[];         /* [crio.runtime] */

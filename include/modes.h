@@ -46,10 +46,10 @@ int mode_check_warnings (const struct policy *policy, FILE *out);
 /* Is this node protected: every engine found under ROOT (NULL: /), every
    path that starts a process in a container, covered or not, and what
    closes each gap; the policy in force (POLICY, or NULL with LOAD_ERROR
-   when POLICY_PATH did not load).  ONLY: the engines asked for, a bit
-   each in the order containerd, crio, docker, podman (0: every engine
-   found).  CONTAINERD_CONFIG and DOCKER_CONFIG are the engines' files on
-   the node (NULL: the default ones).  Returns 0 when every path is
+   when POLICY_PATH did not load).  ONLY: 1 << enum engine for each engine
+   asked for (0: every engine found).  CONTAINERD_CONFIG and DOCKER_CONFIG
+   are the engines' files on the node (NULL: the default ones).  ROOT and
+   the files are absolute paths (command_status checks them).  Returns 0 when every path is
    covered (READY: when every gap left is one no registration closes), 1
    when not, -1 on error.  */
 int mode_status (const struct policy *policy, const char *policy_path, const char *load_error,

@@ -9,6 +9,24 @@
 #include "tomledit.h"
 #include "util.h"
 
+static const char *const engine_names[ENGINE_COUNT] = {
+  [ENGINE_PODMAN] = "podman",
+  [ENGINE_CRIO] = "crio",
+  [ENGINE_CONTAINERD] = "containerd",
+  [ENGINE_DOCKER] = "docker",
+};
+
+int
+engines_by_name (const char *name)
+{
+  int e;
+
+  for (e = 0; e < ENGINE_COUNT; e++)
+    if (strcmp (name, engine_names[e]) == 0)
+      return e;
+  return -1;
+}
+
 const char *const engines_containers_engine[] = { "engine" };
 const char *const engines_podman_default_hooks[]
     = { "/usr/share/containers/oci/hooks.d", ENGINES_OCI_HOOKS_DIR, NULL };

@@ -673,21 +673,6 @@ install_docker (struct install *in, const char *config, struct error **err)
   return 0;
 }
 
-enum engine
-{
-  ENGINE_PODMAN,
-  ENGINE_CRIO,
-  ENGINE_CONTAINERD,
-  ENGINE_DOCKER,
-};
-
-static const char *const engine_names[] = {
-  [ENGINE_PODMAN] = "podman",
-  [ENGINE_CRIO] = "crio",
-  [ENGINE_CONTAINERD] = "containerd",
-  [ENGINE_DOCKER] = "docker",
-};
-
 /* Writes (or with UNINSTALL removes) ENGINE's registration files under
    ROOT (NULL: /), for capguard at BINARY (NULL: this binary), printing
    what it wrote and what to restart; CONFIG (NULL: the engine's default)
@@ -761,7 +746,7 @@ command_install (struct command_ctx *ctx, struct error **err)
   const char *root = NULL, *binary = NULL, *config = NULL;
   const struct policy *policy;
   bool dry_run = false;
-  size_t e;
+  int e;
   int c;
 
   while ((c = command_getopt (ctx, options, err)) != -1)
@@ -783,14 +768,9 @@ command_install (struct command_ctx *ctx, struct error **err)
         return COMMAND_USAGE;
       }
   if (ctx->argc - optind != 1)
-    return command_usage (err, "%s takes one engine: podman, crio, containerd or docker",
-                          ctx->name);
-  for (e = 0; e < sizeof engine_names / sizeof engine_names[0]; e++)
-    if (strcmp (ctx->argv[optind], engine_names[e]) == 0)
-      break;
-  if (e == sizeof engine_names / sizeof engine_names[0])
-    return command_usage (err, "unknown engine `%s` (podman, crio, containerd or docker)",
-                          ctx->argv[optind]);
+    return command_usage (err, "%s takes one engine: " ENGINES_NAMES_TEXT, ctx->name);
+  if ((e = engines_by_name (ctx->argv[optind])) < 0)
+    return command_usage (err, "unknown engine `%s` (" ENGINES_NAMES_TEXT ")", ctx->argv[optind]);
   if ((policy = command_policy (ctx, NULL, err)) == NULL)
     return COMMAND_INVALID;
   return install (policy, e, root, binary, config, dry_run, strcmp (ctx->name, "uninstall") == 0,

@@ -27,25 +27,17 @@ struct status
   const char *root;              /* "" for / */
   const char *containerd_config; /* the engine's file, under root */
   const char *docker_config;
-  unsigned only;   /* engines asked for (1 << index in engine_names), 0: all */
+  unsigned only;   /* engines asked for (1 << enum engine), 0: all */
   json_t *engines; /* [{engine, config, paths: [{path, state, detail, fix}]}] */
   json_t *checked; /* wrapper path -> "" (runs) or why not */
   int gaps;
   int closable_gaps; /* those that install, a restart or the policy close */
 };
 
-/* The engines status knows, for `status ENGINE...`.  */
-static const char *const engine_names[] = { "containerd", "crio", "docker", "podman" };
-
 static bool
-want (const struct status *st, const char *name)
+want (const struct status *st, enum engine e)
 {
-  size_t i;
-
-  for (i = 0; i < sizeof engine_names / sizeof engine_names[0]; i++)
-    if (strcmp (engine_names[i], name) == 0)
-      return st->only == 0 || (st->only & (1u << i));
-  return false;
+  return st->only == 0 || (st->only & (1u << e));
 }
 
 static const char *const bin_dirs[]
@@ -158,22 +150,38 @@ changed_since_start (struct status *st, const char *config, const char *socket)
          || (c.st_mtim.tv_sec == k.st_mtim.tv_sec && c.st_mtim.tv_nsec > k.st_mtim.tv_nsec);
 }
 
+/* A daemon's socket: the TOML string RAW when it is an absolute path,
+   else DEFAULT_PATH.  */
+static char *
+socket_path (const char *raw, const char *default_path)
+{
+  char *sock = raw ? engines_unquote (raw) : NULL;
+
+  if (sock == NULL || sock[0] != '/')
+    {
+      free (sock);
+      sock = xstrdup (default_path);
+    }
+  return sock;
+}
+
 /* The gap of a daemon (ENGINE, restarted by FIX) that listens on SOCKET
    and started before its file CONFIG (a full path; SHOWN on the node)
-   changed.  */
-static void
+   changed; returns whether it did.  */
+static bool
 restart_gap (struct status *st, json_t *paths, const char *engine, const char *config,
              const char *shown, const char *socket, const char *fix)
 {
   cleanup_free char *detail = NULL;
 
   if (!changed_since_start (st, config, socket))
-    return;
+    return false;
   xasprintf (&detail,
              "%s changed after the running %s started (its socket %s is older): what the file "
              "says is not in force until %s restarts",
              shown, engine, socket, engine);
   add_path (st, paths, "gap", "the configuration in force", detail, fix);
+  return true;
 }
 
 /* A path whose runtime is WRAPPER (a path on the node, or NULL when none
@@ -294,12 +302,7 @@ status_containerd (struct status *st, struct error **err)
 
     if (tomledit_get (text, &address, &raw, &has_table, err) < 0)
       return error_wrap (err, "%s", source);
-    sock = raw ? engines_unquote (raw) : NULL;
-    if (sock == NULL || sock[0] != '/')
-      {
-        free (sock);
-        sock = xstrdup (ENGINES_CONTAINERD_SOCKET);
-      }
+    sock = socket_path (raw, ENGINES_CONTAINERD_SOCKET);
     restart_gap (st, paths, "containerd", full, st->containerd_config, sock,
                  "systemctl restart containerd");
   }
@@ -510,23 +513,17 @@ status_crio (struct status *st, struct error **err)
     struct tomledit_key lk = { .table = api, .depth = 2, .key = "listen" };
     cleanup_free char *sock = NULL;
     json_auto_t *listen = NULL;
-    size_t before = json_array_size (paths);
 
     if (engines_setting (files, &lk, false, &listen, err) < 0)
       return -1;
-    sock = listen ? engines_unquote (json_string_value (listen)) : NULL;
-    if (sock == NULL || sock[0] != '/')
-      {
-        free (sock);
-        sock = xstrdup (ENGINES_CRIO_SOCKET);
-      }
+    sock = socket_path (listen ? json_string_value (listen) : NULL, ENGINES_CRIO_SOCKET);
     json_array_foreach (files, i, f)
-      if (json_array_size (paths) == before)
-        {
-          const char *file = json_string_value (json_array_get (f, 0));
-          restart_gap (st, paths, "crio", file, file + strlen (st->root), sock,
-                       "systemctl restart crio");
-        }
+      {
+        const char *file = json_string_value (json_array_get (f, 0));
+        if (restart_gap (st, paths, "crio", file, file + strlen (st->root), sock,
+                         "systemctl restart crio"))
+          break;
+      }
   }
   return 0;
 }
@@ -597,10 +594,6 @@ mode_status (const struct policy *policy, const char *policy_path, const char *l
   json_t *e, *pol;
   size_t i, j;
 
-  if (root && root[0] != '/')
-    return make_error (err, 0, "--root `%s` is not an absolute path", root);
-  if (st.containerd_config[0] != '/' || st.docker_config[0] != '/')
-    return make_error (err, 0, "an engine's file is not an absolute path");
   while (strlen (root_copy) > 0 && root_copy[strlen (root_copy) - 1] == '/')
     root_copy[strlen (root_copy) - 1] = '\0';
   st.root = root_copy;
@@ -608,10 +601,10 @@ mode_status (const struct policy *policy, const char *policy_path, const char *l
                       policy_status (policy, policy_path, load_error), "engines", st.engines);
   json_decref (st.engines);
   st.only = only;
-  if ((want (&st, "containerd") && status_containerd (&st, err) < 0)
-      || (want (&st, "crio") && status_crio (&st, err) < 0)
-      || (want (&st, "docker") && status_docker (&st, err) < 0)
-      || (want (&st, "podman") && status_podman (&st, err) < 0))
+  if ((want (&st, ENGINE_CONTAINERD) && status_containerd (&st, err) < 0)
+      || (want (&st, ENGINE_CRIO) && status_crio (&st, err) < 0)
+      || (want (&st, ENGINE_DOCKER) && status_docker (&st, err) < 0)
+      || (want (&st, ENGINE_PODMAN) && status_podman (&st, err) < 0))
     return -1;
   /* A policy that does not load fails every container start closed.  */
   if (policy == NULL)
@@ -700,7 +693,7 @@ command_status (struct command_ctx *ctx, struct error **err)
   struct policy *policy;
   unsigned only = 0;
   bool json = false, ready = false;
-  size_t e;
+  int e;
   int c;
 
   while ((c = command_getopt (ctx, options, err)) != -1)
@@ -739,12 +732,8 @@ command_status (struct command_ctx *ctx, struct error **err)
      for debugging).  */
   for (; optind < ctx->argc; optind++)
     {
-      for (e = 0; e < sizeof engine_names / sizeof engine_names[0]; e++)
-        if (strcmp (ctx->argv[optind], engine_names[e]) == 0)
-          break;
-      if (e == sizeof engine_names / sizeof engine_names[0])
-        return command_usage (err,
-                              "status: unknown engine `%s` (podman, crio, containerd or docker)",
+      if ((e = engines_by_name (ctx->argv[optind])) < 0)
+        return command_usage (err, "status: unknown engine `%s` (" ENGINES_NAMES_TEXT ")",
                               ctx->argv[optind]);
       only |= 1u << e;
     }
