@@ -119,19 +119,21 @@ restart_containerd ()
   return 1
 }
 
-# pod_manifest NAME NAMESPACE [ADD-CAPS-JSON] [hostnet]: a pod printing its sets, then sleeping.
+# pod_manifest NAME NAMESPACE [ADD-CAPS-JSON] [hostnet|privileged]: a pod printing its sets, then
+# sleeping.
 pod_manifest ()
 {
-  jq -n --arg name "$1" --arg ns "$2" --argjson add "${3:-[]}" --argjson hostnet "$([ "${4:-}" = hostnet ] && echo true || echo false)" \
-    --arg image "$IMAGE" '
+  jq -n --arg name "$1" --arg ns "$2" --argjson add "${3:-[]}" --arg kind "${4:-}" --arg image "$IMAGE" '
     {apiVersion: "v1", kind: "Pod", metadata: {name: $name, namespace: $ns},
-     spec: {automountServiceAccountToken: false, hostNetwork: $hostnet, terminationGracePeriodSeconds: 1,
+     spec: {automountServiceAccountToken: false, hostNetwork: ($kind == "hostnet"),
+       terminationGracePeriodSeconds: 1,
        containers: [{name: "c", image: $image, imagePullPolicy: "Never",
          command: ["/bin/sh", "-c", "grep ^Cap /proc/self/status; exec sleep 600"],
-         securityContext: {capabilities: {add: $add}}}]}}'
+         securityContext: {capabilities: {add: $add}, privileged: ($kind == "privileged")}}]}}'
 }
 
-# run_pod NAME NAMESPACE [ADD-CAPS-JSON] [hostnet]: created with kubectl, Ready, its sets in $output.
+# run_pod NAME NAMESPACE [ADD-CAPS-JSON] [hostnet|privileged]: created with kubectl, Ready, its sets
+# in $output.
 run_pod ()
 {
   pod_manifest "$@" | k apply -f - > /dev/null
@@ -200,13 +202,17 @@ decision_of () { jq -c --arg pod "$1" 'select(.pod == $pod and .container == "c"
   assert "$(jq -r .decision <<<"$(decision_of plain)")" == rewritten
 }
 
-@test "a pod asking for SYS_ADMIN and NET_ADMIN gets the nine; a hostNetwork pod too" {
+@test "a pod asking for SYS_ADMIN and NET_ADMIN gets the nine; a hostNetwork pod and a privileged one too" {
   run_pod admin default '["SYS_ADMIN", "NET_ADMIN"]'
   assert "$(set_names CapEff)" == "$NINE"
   assert "$(set_names CapBnd)" == "$NINE"
   run_pod hostnet default '["NET_RAW"]' hostnet
   assert "$(set_names CapEff)" == "$NINE"
   assert "$(k get pod hostnet -o jsonpath='{.spec.hostNetwork}')" == true
+  run_pod priv default '[]' privileged
+  assert "$(set_names CapEff)" == "$NINE"
+  assert "$(set_names CapBnd)" == "$NINE"
+  assert "$(k get pod priv -o jsonpath='{.spec.containers[0].securityContext.privileged}')" == true
 }
 
 @test "kubectl exec runs clamped, also in a pod that asked for more" {
@@ -244,8 +250,17 @@ decision_of () { jq -c --arg pod "$1" 'select(.pod == $pod and .container == "c"
   k -n capguard-system rollout restart ds/capguard
   run k -n capguard-system rollout status ds/capguard --timeout=30s
   assert "$status" != 0 "the rollout does not complete: $output"
-  pod=$(ds_pod)
+  # The new pod (once the old one is gone), its install container failed.
+  local pod= failed=
+  for _ in $(seq 90); do
+    pod=$(ds_pod)
+    [ -n "$pod" ] && failed=$(k -n capguard-system get pod "$pod" -o jsonpath='{.status.initContainerStatuses[0].state.terminated.exitCode}{.status.initContainerStatuses[0].lastState.terminated.exitCode}')
+    [ -n "$failed" ] && break
+    sleep 1
+  done
   k -n capguard-system get pod "$pod"
+  assert "$failed" =~ "^[1-9]" "the install container exited non-zero"
+  assert "$(k -n capguard-system get ds capguard -o jsonpath='{.status.numberReady}')" == 0
   run -0 k -n capguard-system logs "$pod" -c install
   assert "$output" =~ "NOT_A_CAP"
   cmp "$NODE_POLICY" "$K8S_T/in-force.json"
