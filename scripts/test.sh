@@ -34,7 +34,7 @@ cmake --build build-fuzz -j"$jobs"
 bash tests/fuzz/run.sh build-fuzz "${CAPGUARD_FUZZ_SECONDS:-15}"
 
 echo "== format (clang-format --dry-run -Werror)"
-clang-format --dry-run -Werror src/*.c include/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c \
+clang-format --dry-run -Werror src/*/*.c include/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c \
   tests/tools/*.c
 
 echo "== speed: instruction count of the typical case against the committed reference (+10% fails)"

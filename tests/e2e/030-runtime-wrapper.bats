@@ -193,7 +193,7 @@ recorded () { paste -sd' ' "$BATS_TEST_TMPDIR/argv"; }
   done
   assert "$killed" == 2 "killed at the write of the new file and at the rename"
   # Renamed into place, not fsync'd: the runtime reads it next, and a crash takes the container
-  # with it (src/mode_runtime.c argues it).
+  # with it (src/cli/mode_runtime.c argues it).
   cp "$FIXTURES/bundles/containerd-ctr-default/config.json" "$BUNDLE/config.json"
   run -0 strace -f -o "$BATS_TEST_TMPDIR/trace" -e trace=fsync,fdatasync,sync_file_range "$WRAPPER" create --bundle "$BUNDLE" c1
   assert "$(grep -c sync "$BATS_TEST_TMPDIR/trace")" == 0 "no fsync"
