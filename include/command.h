@@ -46,6 +46,10 @@ struct command_ctx
    COMMAND_USAGE with *err set.  */
 int command_getopt (struct command_ctx *ctx, const struct option *options, struct error **err);
 
+/* --root ROOT without trailing slashes in *OUT ("" for /); COMMAND_USAGE
+   when it is not absolute.  */
+int command_root (const char *root, char **out, struct error **err);
+
 /* Sets *err and returns COMMAND_USAGE.  */
 int command_usage (struct error **err, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));

@@ -44,4 +44,15 @@ void jsontext_append_printf (json_t *array, const char *fmt, ...)
    requires an object at the top.  Errors read `SOURCE:LINE:COLUMN: text`.  */
 json_t *jsontext_load_object (const char *buf, size_t len, const char *source, struct error **err);
 
+/* Whether Go's encoding/json would take KEY for the struct field FIELD:
+   ASCII case folded, and U+017F as `s`, U+212A as `k`.  */
+bool jsontext_go_fold_equal (const char *key, const char *field);
+
+/* Refuses (WHERE prefixes the message) a key of OBJ that READER, a Go
+   program ("runc"), would read as
+   one of FIELDS (NULL-terminated) while spelled differently: what a Go
+   program reads and what capguard reads must be the same member.  */
+int jsontext_check_case_variants (json_t *obj, const char *const *fields, const char *where,
+                                  const char *reader, struct error **err);
+
 #endif

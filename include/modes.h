@@ -43,18 +43,16 @@ int mode_explain (const struct policy *policy, const char *path, char *const *an
    warnings.  */
 int mode_check_warnings (const struct policy *policy, FILE *out);
 
-/* Is this node protected: every engine found under ROOT (NULL: /), every
+/* Is this node protected: every engine found under ROOT ("" for /), every
    path that starts a process in a container, covered or not, and what
    closes each gap; the policy in force (POLICY, or NULL with LOAD_ERROR
-   when POLICY_PATH did not load).  ONLY: 1 << enum engine for each engine
-   asked for (0: every engine found).  CONTAINERD_CONFIG and DOCKER_CONFIG
-   are the engines' files on the node (NULL: the default ones).  ROOT and
-   the files are absolute paths (command_status checks them).  Returns 0 when every path is
-   covered (READY: when every gap left is one no registration closes), 1
-   when not, -1 on error.  */
+   when POLICY_PATH did not load).  CONFIGS[i]: engines[i]'s file when not
+   its own (NULL).  ONLY: 1 << i for each engines[i] asked for (0: every
+   engine found).  Returns 0 when every path is covered (READY: when every
+   gap left is one no registration closes), 1 when not, -1 on error.  */
 int mode_status (const struct policy *policy, const char *policy_path, const char *load_error,
-                 const char *root, unsigned only, const char *containerd_config,
-                 const char *docker_config, bool ready, bool json, FILE *out, struct error **err);
+                 const char *root, const char *const *configs, unsigned only, bool ready, bool json,
+                 FILE *out, struct error **err);
 
 /* Reads decision logs (LOGS, or standard input when none; "-" is standard
    input too) and prints, per namespace, pod/container and image, the

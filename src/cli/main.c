@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "command.h"
+#include "engine.h"
 #include "error.h"
 #include "modes.h"
 #include "util.h"
@@ -141,6 +142,7 @@ main (int argc, char **argv)
   struct command_ctx ctx = { 0 };
   const struct command *command = NULL;
   const char *env_policy = getenv ("CAPGUARD_POLICY");
+  cleanup_free char *behind = NULL;
   bool std_closed[3];
   size_t i;
   int c, status;
@@ -156,8 +158,10 @@ main (int argc, char **argv)
     }
   ctx.policy_path = env_policy && env_policy[0] ? env_policy : NULL;
 
-  /* Invoked as the runtime itself: the whole command line is the runtime's.  */
-  if (strcmp (basename (argv[0]), "capguard-runtime") == 0)
+  /* Invoked as the runtime itself (capguard-runtime, or a wrapper for a
+     handler's own runtime in capguard-runtime.d/): the whole command line
+     is the runtime's.  */
+  if ((behind = engine_wrapper_target (argv[0])) != NULL)
     {
       ctx.name = "runtime";
       ctx.flags = COMMAND_HOT;

@@ -10,6 +10,7 @@
 
 #include "capset.h"
 #include "command.h"
+#include "engine.h"
 #include "enforce.h"
 #include "modes.h"
 #include "seccomp_util.h"
@@ -203,19 +204,10 @@ mode_check (const struct policy *policy, FILE *out, struct error **err)
 int
 mode_crio_conf (const struct policy *policy, FILE *out, struct error **err)
 {
-  int cap;
+  cleanup_free char *text = engine_crio_defaults (policy);
 
   (void)err;
-  /* CRI-O grants default_capabilities to every container: a ceiling below
-     them would make the hook refuse everything, so CRI-O is told to start
-     from the ceiling and only an explicit add beyond it is refused.  */
-  fprintf (out, "# capguard: CRI-O's default capabilities set to the ceiling of %s.\n",
-           policy->source);
-  fprintf (out, "[crio.runtime]\ndefault_capabilities = [\n");
-  for (cap = 0; cap < CAPSET_MAX_BITS; cap++)
-    if (capset_has (policy->defaults.allow, cap) && capset_name (cap))
-      fprintf (out, "  \"%s\",\n", capset_name (cap) + 4);
-  fprintf (out, "]\n");
+  fputs (text, out);
   return 0;
 }
 

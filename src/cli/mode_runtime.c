@@ -13,6 +13,7 @@
 
 #include "command.h"
 #include "enforce.h"
+#include "engine.h"
 #include "log.h"
 #include "modes.h"
 #include "oci.h"
@@ -49,21 +50,49 @@ same_file (const char *a, const char *b)
          && sa.st_ino == sb.st_ino;
 }
 
-/* The real runtime: EXPLICIT (--runtime), $CAPGUARD_RUNTIME, the policy's
-   `runtime`, else `runc` on PATH, skipping capguard itself there (it may
-   be installed as `runc` ahead of the real one).  Never capguard.  */
+/* NAME found on PATH (the engine's, which the wrapper inherits; the
+   usual directories when there is none), skipping capguard itself there
+   (it may be installed as `runc` ahead of the real one).  */
 static char *
-resolve_runtime (const char *explicit, const struct policy *policy, struct error **err)
+on_path (const char *name, struct error **err)
 {
-  const char *chosen = explicit;
   const char *path = getenv ("PATH");
-  cleanup_free char *dirs = NULL;
+  cleanup_free char *dirs = xstrdup (
+      path && path[0] ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
   char *dir, *save = NULL;
+
+  for (dir = strtok_r (dirs, ":", &save); dir; dir = strtok_r (NULL, ":", &save))
+    {
+      char *candidate;
+
+      if (dir[0] != '/')
+        continue;
+      xasprintf (&candidate, "%s/%s", dir, name);
+      if (access (candidate, X_OK) == 0 && !same_file (candidate, "/proc/self/exe"))
+        return candidate;
+      free (candidate);
+    }
+  return make_error (err, 0, "no `%s` on PATH other than capguard itself", name), NULL;
+}
+
+/* The real runtime: EXPLICIT (--runtime), $CAPGUARD_RUNTIME, the policy's
+   `runtime` (an override for every handler), else what the wrapper's own
+   name says it stands in front of (ARGV0: capguard-runtime.d/usr/bin/crun
+   runs /usr/bin/crun, capguard-runtime.d/NAME runs NAME on PATH,
+   capguard-runtime runs runc on PATH).  Never capguard.  */
+static char *
+resolve_runtime (const char *explicit, const struct policy *policy, const char *argv0,
+                 struct error **err)
+{
+  cleanup_free char *behind = argv0 ? engine_wrapper_target (argv0) : NULL;
+  const char *chosen = explicit;
 
   if (chosen == NULL && getenv ("CAPGUARD_RUNTIME") && getenv ("CAPGUARD_RUNTIME")[0])
     chosen = getenv ("CAPGUARD_RUNTIME");
   if (chosen == NULL && policy)
     chosen = policy->runtime;
+  if (chosen == NULL && behind && behind[0] == '/')
+    chosen = behind;
   if (chosen)
     {
       if (chosen[0] != '/')
@@ -75,20 +104,7 @@ resolve_runtime (const char *explicit, const struct policy *policy, struct error
                NULL;
       return xstrdup (chosen);
     }
-  dirs = xstrdup (path && path[0] ? path
-                                  : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-  for (dir = strtok_r (dirs, ":", &save); dir; dir = strtok_r (NULL, ":", &save))
-    {
-      char *candidate;
-
-      if (dir[0] != '/')
-        continue;
-      xasprintf (&candidate, "%s/runc", dir);
-      if (access (candidate, X_OK) == 0 && !same_file (candidate, "/proc/self/exe"))
-        return candidate;
-      free (candidate);
-    }
-  return make_error (err, 0, "no `runc` on PATH other than capguard itself"), NULL;
+  return on_path (behind ? behind : "runc", err);
 }
 
 /* containerd's shim reports why create failed from the last error in
@@ -710,7 +726,7 @@ mode_runtime (const struct policy *policy, const char *explicit_runtime, int arg
     }
   command = ra.command >= 0 ? argv[ra.command] : NULL;
   id = ra.id >= 0 ? argv[ra.id] : NULL;
-  runtime = resolve_runtime (explicit_runtime, policy, err);
+  runtime = resolve_runtime (explicit_runtime, policy, argv[0], err);
   if (runtime == NULL)
     {
       ret = refuse (policy, &ra, command ? command : "runtime", id, -2, err);

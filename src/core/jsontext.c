@@ -326,3 +326,45 @@ jsontext_cap_names (uint64_t set)
       json_array_append_new (arr, json_string (capset_name (cap)));
   return arr;
 }
+
+bool
+jsontext_go_fold_equal (const char *key, const char *field)
+{
+  const unsigned char *k = (const unsigned char *)key;
+
+  for (; *field; field++)
+    {
+      char want = *field | 0x20, got;
+
+      if (k[0] == 0xC5 && k[1] == 0xBF) /* U+017F LATIN SMALL LETTER LONG S */
+        got = 's', k += 2;
+      else if (k[0] == 0xE2 && k[1] == 0x84 && k[2] == 0xAA) /* U+212A KELVIN SIGN */
+        got = 'k', k += 3;
+      else if (*k && *k < 0x80)
+        got = *k++ | 0x20;
+      else
+        return false;
+      if (got != want)
+        return false;
+    }
+  return *k == '\0';
+}
+
+int
+jsontext_check_case_variants (json_t *obj, const char *const *fields, const char *where,
+                              const char *reader, struct error **err)
+{
+  const char *key;
+  json_t *v;
+
+  json_object_foreach (obj, key, v)
+    {
+      size_t i;
+      for (i = 0; fields[i]; i++)
+        if (strcmp (key, fields[i]) != 0 && jsontext_go_fold_equal (key, fields[i]))
+          return make_error (
+              err, 0, "%skey `%s` would be read by %s as `%s`: refusing an ambiguous %s", where,
+              key, reader, fields[i], strcmp (reader, "runc") == 0 ? "config" : "document");
+    }
+  return 0;
+}

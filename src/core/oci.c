@@ -58,47 +58,6 @@ static const char *const linux_fields[]
         "rootfsPropagation", "maskedPaths", "readonlyPaths", "mountLabel",
         "intelRdt",          "personality", "timeOffsets",   NULL };
 
-static bool
-go_fold_equal (const char *key, const char *field)
-{
-  const unsigned char *k = (const unsigned char *)key;
-
-  for (; *field; field++)
-    {
-      char want = *field | 0x20, got;
-
-      if (k[0] == 0xC5 && k[1] == 0xBF) /* U+017F LATIN SMALL LETTER LONG S */
-        got = 's', k += 2;
-      else if (k[0] == 0xE2 && k[1] == 0x84 && k[2] == 0xAA) /* U+212A KELVIN SIGN */
-        got = 'k', k += 3;
-      else if (*k && *k < 0x80)
-        got = *k++ | 0x20;
-      else
-        return false;
-      if (got != want)
-        return false;
-    }
-  return *k == '\0';
-}
-
-static int
-check_case_variants (json_t *obj, const char *const *fields, const char *where, struct error **err)
-{
-  const char *key;
-  json_t *v;
-
-  json_object_foreach (obj, key, v)
-    {
-      size_t i;
-      for (i = 0; fields[i]; i++)
-        if (strcmp (key, fields[i]) != 0 && go_fold_equal (key, fields[i]))
-          return make_error (
-              err, 0, "%skey `%s` would be read by runc as `%s`: refusing an ambiguous config",
-              where, key, fields[i]);
-    }
-  return 0;
-}
-
 static json_t *
 get_object (json_t *parent, const char *key)
 {
@@ -109,15 +68,17 @@ get_object (json_t *parent, const char *key)
 static int
 check_process_variants (json_t *process, struct error **err)
 {
-  if (check_case_variants (process, process_fields, "process: ", err) < 0)
+  if (jsontext_check_case_variants (process, process_fields, "process: ", "runc", err) < 0)
     return -1;
   if (get_object (process, "capabilities")
-      && check_case_variants (get_object (process, "capabilities"), caps_fields,
-                              "process.capabilities: ", err)
+      && jsontext_check_case_variants (get_object (process, "capabilities"), caps_fields,
+                                       "process.capabilities: ", "runc", err)
              < 0)
     return -1;
   if (get_object (process, "user")
-      && check_case_variants (get_object (process, "user"), user_fields, "process.user: ", err) < 0)
+      && jsontext_check_case_variants (get_object (process, "user"), user_fields,
+                                       "process.user: ", "runc", err)
+             < 0)
     return -1;
   return 0;
 }
@@ -132,9 +93,10 @@ oci_config_parse (const char *buf, size_t len, const char *source, struct error 
     return NULL;
   process = get_object (doc, "process");
   linux_obj = get_object (doc, "linux");
-  if (check_case_variants (doc, spec_fields, "", err) < 0
+  if (jsontext_check_case_variants (doc, spec_fields, "", "runc", err) < 0
       || (process && check_process_variants (process, err) < 0)
-      || (linux_obj && check_case_variants (linux_obj, linux_fields, "linux: ", err) < 0))
+      || (linux_obj
+          && jsontext_check_case_variants (linux_obj, linux_fields, "linux: ", "runc", err) < 0))
     {
       json_decref (doc);
       return NULL;

@@ -242,7 +242,7 @@ check_sets ()
 @test "status on this node: both CRI handlers covered, from containerd's own config dump; report on its decision log" {
   run_capguard 0 status --root "$NODE" --json
   assert "$(jq -r '.engines[] | select(.engine == "containerd") | .paths[] | .state + " " + .path' <<<"$output")" \
-    == "covered CRI handler \`runc\` (create, exec, restore)
+    == "covered CRI handler \`runc\`, the default (create, exec, restore)
 covered CRI handler \`runc-fast\` (create, exec, restore)
 residual \`ctr run\` without --runc-binary"
   : > "$DECISIONS"

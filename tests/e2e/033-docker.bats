@@ -159,23 +159,27 @@ task_config () { echo "$DK/exec/containerd/daemon/io.containerd.runtime.v2.task/
 
 @test "status on this node: Docker's default runtime covered, --runtime runc residual; report on its decision log" {
   run_capguard 0 status --root "$NODE" --json
-  assert "$(jq -r '.engines[] | select(.engine == "docker") | .paths[] | .state' <<<"$output" | paste -sd' ')" == "covered residual"
+  assert "$(jq -r '.engines[] | select(.engine == "docker") | .paths[] | .state' <<<"$output" | paste -sd' ')" == "covered residual residual"
   run_capguard 0 report "$DECISIONS"
   assert "${lines[0]}" =~ "^[0-9]+ decisions"
   assert "$output" =~ "CAP_NET_RAW"
 }
 
-@test "install docker over another default runtime is refused; uninstall gives back the file byte for byte" {
+@test "install docker over another default runtime chains it: nvidia stays the default, behind capguard; uninstall gives back the file byte for byte" {
   local bin n2=$BATS_TEST_TMPDIR/n2
   bin=$(cd "$(dirname "$CAPGUARD")" && pwd)
   mkdir -p "$n2/etc/docker" "$n2$bin"
   ln -sf "$bin/capguard" "$n2$bin/capguard"
-  printf '{"default-runtime": "nvidia", "runtimes": {"nvidia": {"path": "/usr/bin/nvidia-container-runtime"}}}\n' \
+  printf '{"default-runtime": "nvidia", "runtimes": {"nvidia": {"path": "/usr/bin/nvidia-container-runtime", "args": []}}}\n' \
     > "$n2/etc/docker/daemon.json"
   cp "$n2/etc/docker/daemon.json" "$BATS_TEST_TMPDIR/before"
-  run_capguard 3 install docker --root "$n2" --binary "$bin/capguard"
-  assert_one_error_line "default-runtime is \`nvidia\`: the wrapper execs runc and would replace it; nothing was changed"
+  run_capguard 0 install docker --root "$n2" --binary "$bin/capguard"
+  assert "$output" =~ "covered:   Docker runtime \`nvidia\` \\(runs /usr/bin/nvidia-container-runtime behind capguard\\)"
+  assert "$(jq -c . "$n2/etc/docker/daemon.json")" == "{\"default-runtime\":\"nvidia\",\"runtimes\":{\"nvidia\":{\"path\":\"$bin/capguard-runtime.d/usr/bin/nvidia-container-runtime\",\"args\":[]}}}"
+  assert "$(readlink "$n2$bin/capguard-runtime.d/usr/bin/nvidia-container-runtime")" == ../../../capguard
+  run_capguard 0 uninstall docker --root "$n2"
   cmp "$BATS_TEST_TMPDIR/before" "$n2/etc/docker/daemon.json"
+  [ ! -e "$n2/etc/docker/daemon.json.capguard-backup" ]
 
   printf '{ "default-runtime": "runc",\n  "debug": true }\n' > "$n2/etc/docker/daemon.json"
   cp "$n2/etc/docker/daemon.json" "$BATS_TEST_TMPDIR/before"
@@ -184,4 +188,9 @@ task_config () { echo "$DK/exec/containerd/daemon/io.containerd.runtime.v2.task/
   run_capguard 0 uninstall docker --root "$n2"
   cmp "$BATS_TEST_TMPDIR/before" "$n2/etc/docker/daemon.json"
   [ ! -e "$n2/etc/docker/daemon.json.capguard-backup" ]
+  # A file install never touched: uninstall leaves it, and asks for no restart.
+  printf '{"debug":true}' > "$n2/etc/docker/daemon.json"
+  run_capguard 0 uninstall docker --root "$n2"
+  assert "$output" == "nothing changed: no restart needed"
+  assert "$(cat "$n2/etc/docker/daemon.json")" == '{"debug":true}'
 }

@@ -107,6 +107,8 @@ pm ()
 
 # The registration podman reads: only the files `capguard install podman` wrote under NODE (podman
 # reads the one file CONTAINERS_CONF names), with the node's paths pointing at NODE.
+PYTHON=$(command -v python3)
+
 podman_installed ()
 {
   require_tool podman
@@ -116,15 +118,19 @@ podman_installed ()
   NODE=$BATS_TEST_TMPDIR/node
   mkdir -p "$NODE$bin"
   ln -sf "$real" "$NODE$real"
+  # The node's runc, which podman finds at its usual place.
+  mkdir -p "$NODE/usr/sbin" && ln -sf "$(command -v runc)" "$NODE/usr/sbin/runc"
   run_capguard 0 install podman --root "$NODE" --binary "$real"
-  sed "s|\"/etc/containers/capguard/hooks.d\"|\"$NODE/etc/containers/capguard/hooks.d\"|" \
-    "$NODE/etc/containers/containers.conf.d/capguard-hooks.conf" > "$BATS_TEST_TMPDIR/containers.conf"
+  # podman reads the drop-in's paths on this machine: they point into NODE.
+  sed -e "s|\"/etc/containers/capguard/hooks.d\"|\"$NODE/etc/containers/capguard/hooks.d\"|" \
+    -e "s|\"$bin/capguard-runtime|\"$NODE$bin/capguard-runtime|" \
+    "$NODE/etc/containers/containers.conf.d/zz-capguard.conf" > "$BATS_TEST_TMPDIR/containers.conf"
   export CONTAINERS_CONF=$BATS_TEST_TMPDIR/containers.conf
 }
 
 @test "podman exec, --privileged too, after capguard install podman: the exec'd process holds the ceiling" {
   podman_installed
-  assert "$(cat "$CONTAINERS_CONF")" =~ 'runtime = "capguard"'
+  assert "$(cat "$CONTAINERS_CONF")" =~ "runc = \\[\"$NODE[^\"]*/capguard-runtime.d/usr/sbin/runc\"\\]"
   # podman gives the runtime no environment: the wrapper reads /etc/capguard/policy.json, else the
   # built-in policy, whose ceiling is the nine.
   [ ! -e /etc/capguard/policy.json ] || skip_or_fail "/etc/capguard/policy.json exists"
@@ -141,19 +147,27 @@ podman_installed ()
   assert "$(live Prm)" == "$CRIO_NINE" "podman exec --privileged --user 0"
 }
 
-@test "install podman over a podman that runs crun leaves exec visibly uncovered, unless the policy names the runtime" {
+@test "install podman over a podman that runs crun: crun, runc and every runtime name podman finds run behind capguard, under their own names" {
   NODE=$BATS_TEST_TMPDIR/node
-  mkdir -p "$NODE/etc/containers" "$NODE/opt/capguard"
+  mkdir -p "$NODE/etc/containers" "$NODE/opt/capguard" "$NODE/usr/bin" "$NODE/usr/local/bin"
   cp "$CAPGUARD" "$NODE/opt/capguard/capguard"
-  printf '[engine]\nruntime = "crun"\n' > "$NODE/etc/containers/containers.conf"
+  install -m 755 /dev/null "$NODE/usr/bin/crun"
+  install -m 755 /dev/null "$NODE/usr/bin/runc"
+  install -m 755 /dev/null "$NODE/usr/local/bin/vendor-oci"
+  printf '[engine]\nruntime = "crun"\n[engine.runtimes]\nvendor = ["/usr/local/bin/vendor-oci"]\n' \
+    > "$NODE/etc/containers/containers.conf"
   run_capguard 0 install podman --root "$NODE" --binary /opt/capguard/capguard
-  assert "$output" =~ "not covered: podman exec \\(podman runs \`crun\`, and the wrapper runs runc"
-  run grep -c 'runtime = "capguard"' "$NODE/etc/containers/containers.conf.d/capguard-hooks.conf"
-  assert "$output" == 0
-  jq '.runtime = "/usr/bin/crun"' "$CAPGUARD_POLICY" > "$BATS_TEST_TMPDIR/p/c" && mv "$BATS_TEST_TMPDIR/p/c" "$CAPGUARD_POLICY"
-  run_capguard 0 install podman --root "$NODE" --binary /opt/capguard/capguard
-  assert "$output" !~ "not covered"
-  assert "$(cat "$NODE/etc/containers/containers.conf.d/capguard-hooks.conf")" =~ "runs /usr/bin/crun"
+  assert "$output" =~ "covered:   runtime \`crun\` \\(runs /usr/bin/crun behind capguard\\)"
+  assert "$output" =~ "covered:   runtime \`runc\` \\(runs /usr/bin/runc behind capguard\\)"
+  assert "$output" =~ "covered:   runtime \`vendor\` \\(runs /usr/local/bin/vendor-oci behind capguard\\)"
+  run "$PYTHON" -c 'import sys, tomllib; e = tomllib.load(open(sys.argv[1], "rb"))["engine"]; print(e.get("runtime"), e["runtimes"]["crun"], e["runtimes"]["vendor"])' \
+    "$NODE/etc/containers/containers.conf.d/zz-capguard.conf"
+  assert "$output" == "None ['/opt/capguard/capguard-runtime.d/usr/bin/crun'] ['/opt/capguard/capguard-runtime.d/usr/local/bin/vendor-oci']" \
+    "engine.runtime stays the node's; each name runs the wrapper for its own binary"
+  run_capguard 0 status --root "$NODE" --json podman
+  assert "$(jq -r '.engines[0].paths[] | select(.path | startswith("runtime `crun`")) | .state' <<<"$output")" == covered
+  run_capguard 0 uninstall podman --root "$NODE" --binary /opt/capguard/capguard
+  [ ! -e "$NODE/etc/containers/containers.conf.d/zz-capguard.conf" ]
 }
 
 @test "identity the caller sets is not vouched for: podman --annotation io.kubernetes...=kube-system is clamped, under precreate and the wrapper" {

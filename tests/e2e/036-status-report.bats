@@ -58,14 +58,14 @@ path_state ()
   # The binary gone: the wrapper the config names no longer runs.
   mv "$ROOT$BIN" "$ROOT$BIN.gone"
   status_json 1
-  assert "$(jq -r '.engines[0].paths[0].detail' <<<"$output")" =~ "capguard-runtime: (missing|not a capguard that runs)"
+  assert "$(jq -r '.engines[0].paths[0].detail' <<<"$output")" =~ "capguard-runtime\): (missing|not a capguard that runs)"
   mv "$ROOT$BIN.gone" "$ROOT$BIN"
   inst uninstall containerd
   status_json 1
   assert "$(path_state containerd 'CRI handler `runc`')" == gap "after uninstall"
   # The human form: a line per path, the fix under each gap, the verdict last.
   run_capguard 1 --policy "$POLICY" status --root "$ROOT"
-  assert "$output" =~ "GAP       CRI handler \`runc\` \\(create, exec, restore\\): BinaryName is unset, not capguard's wrapper"
+  assert "$output" =~ "GAP       CRI handler \`runc\`, the default \\(create, exec, restore\\): runs \`runc\` itself, not through capguard's wrapper"
   assert "$output" =~ "fix: capguard install containerd"
   assert "${lines[-1]}" == "NOT PROTECTED: close the gaps above"
 }
@@ -84,7 +84,7 @@ path_state ()
     --config "containerd=$k3s" --config docker=/etc/dockerd/daemon.json
   assert "$(path_state containerd 'CRI handler `runc`')" == covered
   assert "$(jq -r '.engines[] | select(.engine == "containerd") | .config' <<<"$output")" =~ "$k3s\$"
-  assert "$(path_state docker 'default runtime')" == covered
+  assert "$(path_state docker 'Docker runtime `capguard`, the default')" == covered
   # A gap's fix names the same file.
   run_capguard 0 --policy "$POLICY" uninstall containerd --root "$ROOT" --config "$k3s"
   run_capguard 1 --policy "$POLICY" status --root "$ROOT" --json --config "containerd=$k3s"
@@ -177,15 +177,19 @@ path_state ()
     == "/var/run/other/crio.sock /run/other/docker.sock"
 }
 
-@test "status --ready: the gaps no registration closes are listed as closable: false and do not count (CRI-O's runc handler, a kata handler)" {
-  mkdir -p "$ROOT/etc/crio/crio.conf.d" "$ROOT/etc/containerd"
+@test "status --ready: the gaps no registration closes are listed as closable: false and do not count (a vm handler of CRI-O's, a kata handler)" {
+  mkdir -p "$ROOT/etc/crio/crio.conf.d" "$ROOT/etc/containerd" "$ROOT/usr/sbin"
+  install -m 755 /dev/null "$ROOT/usr/sbin/runc"
+  printf '[crio.runtime.runtimes.kata]\nruntime_path = "/usr/bin/containerd-shim-kata-v2"\nruntime_type = "vm"\n' \
+    > "$ROOT/etc/crio/crio.conf.d/50-kata.conf"
   printf 'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.kata]\n  runtime_type = "io.containerd.kata.v2"\n' \
     > "$ROOT/etc/containerd/config.toml"
   inst install crio
   inst install containerd
   run_capguard 1 --policy "$POLICY" status --root "$ROOT" --json crio
   assert "$(jq -r '[.engines[0].paths[] | select(.state == "gap") | "\(.path) \(.closable)"] | join(", ")' <<<"$output")" \
-    == "handler \`runc\` (create, exec, restore) false"
+    == "handler \`kata\` (create, exec, restore) false"
+  assert "$(path_state crio 'handler `runc`, the default')" == covered "the built-in runc, behind capguard"
   assert "$(jq -r '[.covered, .ready] | join(" ")' <<<"$output")" == "false true"
   run_capguard 0 --policy "$POLICY" status --root "$ROOT" --ready --json crio
   run_capguard 0 --policy "$POLICY" status --root "$ROOT" --ready --json containerd
@@ -221,39 +225,51 @@ path_state ()
   assert_one_error_line "^capguard: status: unknown engine \`kubernetes\` \(podman, crio, containerd or docker\)\$"
 }
 
-@test "status: Docker and podman, covered after install, gaps after uninstall; another Docker runtime is a gap" {
+@test "status: Docker and podman, covered after install, gaps after uninstall; a runtime added later is a gap install closes" {
   mkdir -p "$ROOT/etc/docker" "$ROOT/etc/containers" "$ROOT/usr/bin"
+  install -m 755 /dev/null "$ROOT/usr/bin/runc"
   echo '{"log-level": "warn"}' > "$ROOT/etc/docker/daemon.json"
   touch "$ROOT/etc/containers/containers.conf"
   status_json 1
-  assert "$(path_state docker 'default runtime')" == gap
+  assert "$(path_state docker 'Docker runtime `runc` (built in), the default')" == gap
   assert "$(path_state podman 'create: the precreate hook')" == gap
+  assert "$(path_state podman 'runtime `runc`, the default')" == gap
   inst install docker
   inst install podman
   status_json 0
-  assert "$(path_state docker 'default runtime')" == covered
+  assert "$(path_state docker 'Docker runtime `capguard`, the default')" == covered
   assert "$(path_state docker '`docker run --runtime runc`')" == residual
   assert "$(path_state podman 'create: the precreate hook')" == covered
-  assert "$(path_state podman 'create, exec')" == covered
+  assert "$(path_state podman 'runtime `runc`, the default')" == covered
   jq '.runtimes.nvidia = {path: "/usr/bin/nvidia-container-runtime"}' "$ROOT/etc/docker/daemon.json" > "$BATS_TEST_TMPDIR/d"
   cp "$BATS_TEST_TMPDIR/d" "$ROOT/etc/docker/daemon.json"
   status_json 1
-  assert "$(path_state docker '`docker run --runtime nvidia`')" == gap
+  assert "$(path_state docker 'Docker runtime `nvidia`')" == gap
+  assert "$(jq -r '.engines[] | select(.engine == "docker") | .paths[] | select(.path | startswith("Docker runtime `nvidia`")) | .fix' <<<"$output")" == "capguard install docker"
+  inst install docker
+  status_json 0
   inst uninstall docker
   inst uninstall podman
   status_json 1
-  assert "$(path_state docker 'default runtime')" == gap
-  assert "$(path_state podman 'create, exec')" == gap
+  assert "$(path_state docker 'Docker runtime `runc` (built in), the default')" == gap
+  assert "$(path_state docker 'Docker runtime `nvidia`')" == gap
+  assert "$(jq -r '.runtimes.nvidia.path' "$ROOT/etc/docker/daemon.json")" == /usr/bin/nvidia-container-runtime "the node's own path is back"
+  assert "$(path_state podman 'runtime `runc`, the default')" == gap
 }
 
-@test "status: CRI-O's default handler is the wrapper after install; its built-in runc handler stays a gap no registration closes" {
-  mkdir -p "$ROOT/etc/crio/crio.conf.d"
+@test "status: CRI-O's handlers, the built-in runc included, run behind capguard after install; a vm handler stays a gap no registration closes" {
+  mkdir -p "$ROOT/etc/crio/crio.conf.d" "$ROOT/usr/bin"
+  install -m 755 /dev/null "$ROOT/usr/bin/runc"
+  install -m 755 /dev/null "$ROOT/usr/bin/crun"
+  printf '[crio.runtime]\ndefault_runtime = "crun"\n[crio.runtime.runtimes.crun]\nruntime_root = "/run/crun"\n[crio.runtime.runtimes.kata]\nruntime_path = "/usr/bin/containerd-shim-kata-v2"\nruntime_type = "vm"\n' \
+    > "$ROOT/etc/crio/crio.conf.d/10-crun.conf"
   inst install crio
   status_json 1
-  assert "$(path_state crio 'handler `capguard`, the default')" == covered
+  assert "$(path_state crio 'handler `crun`, the default')" == covered
+  assert "$(path_state crio 'handler `runc`')" == covered
   assert "$(path_state crio 'refuse:')" == covered
-  assert "$(path_state crio 'handler `runc`')" == gap
-  assert "$(jq -r '.engines[] | select(.engine == "crio") | .paths[] | select(.path | startswith("handler `runc`")) | .fix' <<<"$output")" =~ "^no registration closes it"
+  assert "$(path_state crio 'handler `kata`')" == gap
+  assert "$(jq -r '.engines[] | select(.engine == "crio") | .paths[] | select(.path | startswith("handler `kata`")) | .fix' <<<"$output")" =~ "^no registration closes it"
 }
 
 @test "status: a policy that does not load is a gap; the policy's file, mode and warnings are shown" {

@@ -44,7 +44,7 @@ toml_ok () { "$PYTHON" -c 'import sys, tomllib; tomllib.load(open(sys.argv[1], "
   inst 0 install crio
   inst 0 install crio
   assert "$(grep -c '^wrote\|^linked' <<<"$output")" == 0 "second run: nothing written"
-  assert "$(grep -c '^unchanged' <<<"$output")" == 5
+  assert "$(grep -c '^unchanged' <<<"$output")" == 3 "10-capguard.conf and the two hooks (no runtime under this root)"
   rm -rf "$ROOT/etc"
   inst 0 install docker --dry-run
   assert "$output" =~ "would write $ROOT/etc/docker/daemon.json"
@@ -136,33 +136,35 @@ TOML
   [ ! -e "$ROOT/etc/containerd/config.toml" ]
 }
 
-@test "containerd: refused, file untouched, where the edit would not be safe or would replace a runtime" {
+@test "containerd: every TOML form is edited in place, a vendor's runc runs behind capguard, what cannot be read is refused with the file untouched" {
+  require_tool containerd
   mkdir -p "$ROOT/etc/containerd"
-  refused ()
+  edited ()
   {
     printf '%b' "$1" > "$ROOT/etc/containerd/config.toml"
     cp "$ROOT/etc/containerd/config.toml" "$BATS_TEST_TMPDIR/before"
-    inst "$2" install containerd
-    assert_one_error_line "$3"
+    inst 0 install containerd
+    run -0 containerd --config "$ROOT/etc/containerd/config.toml" config dump
+    assert "$(grep -c "BinaryName = \"$2\"" <<<"$output")" == 1 "containerd reads the wrapper: $1"
+    inst 0 uninstall containerd
     cmp "$BATS_TEST_TMPDIR/before" "$ROOT/etc/containerd/config.toml"
   }
-  refused '[plugins.cri]\n  x = 1\n' 3 'config version 1 \(no `version` key\): capguard edits versions 2 and 3'
-  refused 'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]\nBinaryName = "/usr/local/bin/vendor-runc"\n' \
-    3 'handler `runc`.s BinaryName is already "/usr/local/bin/vendor-runc"; the wrapper would run `runc` from PATH instead'
-  refused 'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes]\nrunc = { runtime_type = "io.containerd.runc.v2", options = { SystemdCgroup = true } }\n' \
-    3 'line 3: the table is also set as a key of a parent table'
-  refused 'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]\noptions.SystemdCgroup = true\n' \
-    3 'line 3: the table is also set as a key of a parent table'
-  refused 'version = 2\nx = """\n' 3 'a string or array is not closed'
-  # A vendor runc the policy names as capguard's runtime: capguard stands in front of it.
-  printf 'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]\n  BinaryName = "/usr/local/bin/vendor-runc"\n' \
-    > "$ROOT/etc/containerd/config.toml"
+  # Version 1 (no version key): the CRI plugin is `cri`.
+  edited '[plugins.cri]\n  x = 1\n' /opt/capguard/capguard-runtime
+  # A vendor's runc: the wrapper for that path, which runs it.
+  edited 'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]\nruntime_type = "io.containerd.runc.v2"\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]\nBinaryName = "/usr/local/bin/vendor-runc"\n' \
+    /opt/capguard/capguard-runtime.d/usr/local/bin/vendor-runc
+  assert "$(readlink "$ROOT/opt/capguard/capguard-runtime.d/usr/local/bin/vendor-runc")" == ../../../../capguard
+  # An inline table, dotted keys, literal strings, an empty BinaryName.
+  edited "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes]\nrunc = { runtime_type = 'io.containerd.runc.v2', options = { SystemdCgroup = true } }\n" \
+    /opt/capguard/capguard-runtime
+  edited "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc]\nruntime_type = 'io.containerd.runc.v2'\noptions.SystemdCgroup = true\noptions.BinaryName = ''\n" \
+    /opt/capguard/capguard-runtime
+  # What cannot be read is refused, the file untouched.
+  printf 'version = 2\nx = """\n' > "$ROOT/etc/containerd/config.toml"
   cp "$ROOT/etc/containerd/config.toml" "$BATS_TEST_TMPDIR/before"
-  POLICY=$(write_policy "$(jq -c '.runtime = "/usr/local/bin/vendor-runc"' "$SRCDIR/policy/default.json")" "$BATS_TEST_TMPDIR/p2/policy.json")
-  inst 0 install containerd
-  assert "$(sed -n 3,4p "$ROOT/etc/containerd/config.toml")" == '# capguard-saved:   BinaryName = "/usr/local/bin/vendor-runc"
-  BinaryName = "/opt/capguard/capguard-runtime"  # capguard-install'
-  inst 0 uninstall containerd
+  inst 3 install containerd
+  assert_one_error_line 'config.toml:2:5: a string that is not closed'
   cmp "$BATS_TEST_TMPDIR/before" "$ROOT/etc/containerd/config.toml"
 }
 
@@ -177,9 +179,9 @@ TOML
 TOML
   cp "$ROOT/etc/containerd/config.toml" "$BATS_TEST_TMPDIR/before"
   inst 0 install containerd
-  assert "$output" =~ "covered:   CRI handler \`runc\`"
+  assert "$output" =~ "covered:   CRI handler \`runc\` \(runs runc behind capguard\)"
   assert "$output" =~ "covered:   CRI handler \`runc-fast\`"
-  assert "$output" =~ "not covered: CRI handler \`kata\` \(runtime_type \"io.containerd.kata.v2\" does not run runc\)"
+  assert "$output" =~ "not covered: CRI handler \`kata\` \(runtime_type \`io.containerd.kata.v2\` is a shim of its own"
   run -0 containerd --config "$ROOT/etc/containerd/config.toml" config dump
   assert "$(grep -c 'BinaryName = "/opt/capguard/capguard-runtime"' <<<"$output")" == 2 "runc and runc-fast"
   inst 0 uninstall containerd
@@ -220,7 +222,7 @@ TOML
   printf '[engine]\nhooks_dir = ["%s"]\n' "$vendor" > "$ROOT/etc/containers/containers.conf"
   printf '[engine]\nevents_logger = "file"\n' > "$ROOT/etc/containers/containers.conf.d/00-node.conf"
   inst 0 install podman
-  conf=$ROOT/etc/containers/containers.conf.d/capguard-hooks.conf
+  conf=$ROOT/etc/containers/containers.conf.d/zz-capguard.conf
   run "$PYTHON" -c 'import sys, tomllib; print(" ".join(tomllib.load(open(sys.argv[1], "rb"))["engine"]["hooks_dir"]))' "$conf"
   assert "$output" == "$vendor /etc/containers/capguard/hooks.d" "the node's list, then capguard's"
   # A hook of the node's own, which must still run: it leaves a mark.
@@ -270,4 +272,41 @@ TOML
     --rootfs "$BATS_TEST_TMPDIR/rootfs" /bin/grep ^CapBnd /proc/self/status
   echo "# $status: $output / $stderr"
   assert "$output" =~ "^CapBnd:[[:space:]]+00000000000005fb$"
+}
+
+@test "bad input names the file and writes nothing: a drop-in that does not parse, a FIFO, a link, daemon.json that is not JSON; crio-conf leaves out what the policy denies" {
+  mkdir -p "$ROOT/etc/crio/crio.conf.d" "$ROOT/etc/docker" "$ROOT/etc/containers/containers.conf.d"
+  nothing_written ()
+  {
+    run find "$ROOT" -name '*capguard*' ! -path "$ROOT$BIN" ! -path "$ROOT/opt/capguard"
+    assert "$output" == "" "nothing written"
+  }
+  printf '[crio.runtime\n' > "$ROOT/etc/crio/crio.conf.d/50-broken.conf"
+  inst 3 install crio
+  assert_one_error_line "crio.conf.d/50-broken.conf:1:14: expected \`]\` at the end of a table header"
+  nothing_written
+  rm "$ROOT/etc/crio/crio.conf.d/50-broken.conf"
+  mkfifo "$ROOT/etc/crio/crio.conf.d/60-fifo"
+  timeout 10 "$CAPGUARD" --policy "$POLICY" install crio --root "$ROOT" --binary "$BIN" 2> "$BATS_TEST_TMPDIR/err" && false
+  assert "$(cat "$BATS_TEST_TMPDIR/err")" =~ "60-fifo\` is not a regular file"
+  rm "$ROOT/etc/crio/crio.conf.d/60-fifo"
+  ln -s /etc/passwd "$ROOT/etc/crio/crio.conf.d/70-link.conf"
+  inst 3 install crio
+  assert_one_error_line "70-link.conf\` is a symbolic link"
+  rm "$ROOT/etc/crio/crio.conf.d/70-link.conf"
+  printf '{"runtimes": {"x": {"path": "/x"}' > "$ROOT/etc/docker/daemon.json"
+  inst 3 install docker
+  assert_one_error_line "daemon.json:1:"
+  printf '{"Runtimes": {}, "runtimes": {}}' > "$ROOT/etc/docker/daemon.json"
+  inst 3 install docker
+  assert_one_error_line "key \`Runtimes\` would be read by dockerd as \`runtimes\`"
+  printf '[engine]\nhooks_dir = "not-a-list"\n' > "$ROOT/etc/containers/containers.conf.d/50-x.conf"
+  inst 3 install podman
+  assert_one_error_line "50-x.conf: line 2: \`hooks_dir\` is not an array of strings"
+  nothing_written
+  # crio-conf: the ceiling less the deny list.
+  p=$(write_policy '{"version":1,"capabilities":{"allow":["CHOWN","NET_RAW"],"deny":["NET_RAW"]}}' "$BATS_TEST_TMPDIR/p3/policy.json")
+  run_capguard 0 crio-conf "$p"
+  assert "$(grep -c NET_RAW <<<"$output")" == 0 "a denied capability is not a default"
+  assert "$output" =~ '"CHOWN"'
 }

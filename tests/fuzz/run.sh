@@ -31,10 +31,11 @@ declare -A corpus=(
   [policy_cache]=$(seed policy_cache "$top"/policy/*.json)
   [state]=$(seed state "$top"/tests/fixtures/state/*.json "$top"/tests/fixtures/bundles/runc-spec/config.json)
   [runtime_args]=$argv_dir
+  [toml]=$(seed toml $(find "$top"/tests/corpus -name '*.toml' -o -name '*.conf' | head -60))
 )
 
 status=0
-for target in config policy policy_cache state runtime_args; do
+for target in config policy policy_cache state runtime_args toml; do
   log=$out/$target.log
   if ! "$build/tests/fuzz/fuzz_$target" -max_total_time="$seconds" -max_len=65536 -timeout=10 \
       -rss_limit_mb=2048 -artifact_prefix="$out/" "${corpus[$target]}" > "$log" 2>&1; then
