@@ -17,6 +17,7 @@ struct runtime_args
   const char *log;        /* --log */
   const char *log_format; /* --log-format: "text" (default) or "json" */
   const char *bundle;     /* create/run --bundle, -b */
+  const char *config;     /* crun create/run --config, -f: the config, instead of the bundle's */
   const char *process;    /* exec --process, -p */
   int id;                 /* the container id */
   int *caps;              /* exec --cap, -c: index of each flag's first word */

@@ -8,7 +8,7 @@ packages=(
   cmake gcc make pkg-config          # build
   libcap-dev libjansson-dev libseccomp-dev  # the three libraries
   bats jq                            # tests
-  podman runc containerd docker.io   # the real engines the tests drive
+  podman runc crun containerd docker.io   # the real engines and runtimes the tests drive
   containernetworking-plugins        # CNI for containerd's pods
   python3-grpcio python3-protobuf protobuf-compiler  # the tests' CRI client
   busybox-static libcap2-bin         # the test rootfs, and capsh to decode live sets

@@ -164,12 +164,12 @@ static int
 rewrite_bundle (const struct policy *policy, const struct runtime_args *ra, const char *stage,
                 const char *id, struct error **err)
 {
-  cleanup_free char *cwd = NULL, *buf = NULL, *out = NULL;
-  cleanup_close int dirfd = -1;
+  cleanup_free char *cwd = NULL, *buf = NULL, *out = NULL, *copy1 = NULL, *copy2 = NULL;
+  cleanup_close int dirfd = -1, cfgfd = -1;
   struct oci_facts facts = { 0 };
   struct decision d = { 0 };
   json_auto_t *config = NULL;
-  const char *bundle = ra->bundle;
+  const char *bundle = ra->bundle, *name = "config.json";
   size_t len, out_len = 0;
   int ret = -1;
 
@@ -183,17 +183,31 @@ rewrite_bundle (const struct policy *policy, const struct runtime_args *ra, cons
   dirfd = open (bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dirfd < 0)
     return make_error (err, errno, "bundle `%s`", bundle);
-  if (util_read_file_at (dirfd, "config.json", CAPGUARD_MAX_CONFIG, &buf, &len, err) < 0)
+  /* crun's --config FILE (relative to the working directory, as crun
+     resolves it before it enters the bundle) replaces the bundle's
+     config.json: that is the file crun applies.  */
+  if (ra->config)
+    {
+      copy1 = xstrdup (ra->config);
+      copy2 = xstrdup (ra->config);
+      name = basename (copy2);
+      cfgfd = open (dirname (copy1), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (cfgfd < 0)
+        return make_error (err, errno, "--config `%s`", ra->config);
+      close (dirfd);
+      dirfd = steal_fd (&cfgfd);
+    }
+  if (util_read_file_at (dirfd, name, CAPGUARD_MAX_CONFIG, &buf, &len, err) < 0)
     return error_wrap (err, "bundle `%s`", bundle);
-  config = oci_config_parse (buf, len, "config.json", err);
+  config = oci_config_parse (buf, len, name, err);
   if (config == NULL)
     return error_wrap (err, "bundle `%s`", bundle);
   if (enforce_rewrite_text (policy, buf, len, config, &facts, &d, &out, &out_len, err) < 0)
     {
-      error_wrap (err, "bundle `%s`: config.json", bundle);
+      error_wrap (err, "bundle `%s`: %s", bundle, name);
       goto done;
     }
-  if (out && util_replace_file_at (dirfd, "config.json", out, out_len, BUNDLE_DURABILITY, err) < 0)
+  if (out && util_replace_file_at (dirfd, name, out, out_len, BUNDLE_DURABILITY, err) < 0)
     {
       error_wrap (err, "bundle `%s`", bundle);
       goto done;
@@ -258,7 +272,8 @@ container_config (const struct policy *policy, const struct oci_state *state, js
    the one asked for.  Anything else (crun keeps a different file, a
    missing container) returns NULL and the runtime is asked.  */
 static char *
-runc_state_bundle (const char *runtime, const struct runtime_args *ra, const char *id)
+runc_state_bundle (const char *runtime, const struct runtime_args *ra, const char *id,
+                   bool *shadowed)
 {
   cleanup_error struct error *ignored = NULL;
   cleanup_free char *buf = NULL, *copy = xstrdup (runtime);
@@ -284,11 +299,54 @@ runc_state_bundle (const char *runtime, const struct runtime_args *ra, const cha
   if (!json_is_string (json_object_get (doc, "id"))
       || strcmp (json_string_value (json_object_get (doc, "id")), id) != 0)
     return NULL;
-  json_array_foreach (json_object_get (json_object_get (doc, "config"), "labels"), i, label)
-    if (json_is_string (label) && strncmp (json_string_value (label), "bundle=", 7) == 0
-        && json_string_value (label)[7] == '/')
-      return xstrdup (json_string_value (label) + 7);
-  return NULL;
+  /* runc writes the config's annotations as labels first, then its own
+     bundle=CWD last (libcontainer/specconv): the last one is runc's.  An
+     annotation named `bundle` comes before it, and `runc exec` (which
+     takes the first) would read its process from there.  */
+  {
+    const char *bundle = NULL;
+    size_t n = 0;
+    json_array_foreach (json_object_get (json_object_get (doc, "config"), "labels"), i, label)
+      if (json_is_string (label) && strncmp (json_string_value (label), "bundle=", 7) == 0)
+        {
+          bundle = json_string_value (label) + 7;
+          n++;
+        }
+    *shadowed = n > 1;
+    return bundle && bundle[0] == '/' ? xstrdup (bundle) : NULL;
+  }
+}
+
+/* crun keeps its own copy of a container's config, ROOT/ID/config.json
+   beside ROOT/ID/status (libcrun/status.c), and reads it, not the bundle,
+   for an exec without --process (and for a --process file without
+   capabilities).  ROOT is --root, else $XDG_RUNTIME_DIR/crun, else
+   /run/crun.  Trusted only as crun leaves it: ROOT owned by root and
+   writable by nobody else, the container's directory not a symlink.
+   Returns that directory, or NULL when there is none.  */
+static char *
+crun_state_dir (const struct runtime_args *ra, const char *id)
+{
+  cleanup_free char *xdg_root = NULL, *dir = NULL;
+  cleanup_close int rootfd = -1, dirfd = -1;
+  const char *root = ra->root, *xdg = getenv ("XDG_RUNTIME_DIR");
+  struct stat sb;
+
+  if (root == NULL && xdg && xdg[0])
+    root = xdg_root = (xasprintf (&xdg_root, "%s/crun", xdg), xdg_root);
+  if (root == NULL)
+    root = "/run/crun";
+  if (id[0] == '\0' || id[0] == '.' || strchr (id, '/'))
+    return NULL;
+  rootfd = open (root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0 || fstat (rootfd, &sb) < 0 || sb.st_uid != 0 || (sb.st_mode & 022))
+    return NULL;
+  dirfd = openat (rootfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dirfd < 0 || faccessat (dirfd, "status", F_OK, AT_SYMLINK_NOFOLLOW) < 0
+      || fstatat (dirfd, "config.json", &sb, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG (sb.st_mode))
+    return NULL;
+  xasprintf (&dir, "%s/%s", root, id);
+  return steal_pointer (&dir);
 }
 
 /* Writes DOC (a config, or {"process": ...} whose PROCESS is written) to
@@ -340,8 +398,14 @@ struct exec_job
   char *proc_buf, *proc_dir, *proc_name;
   json_t *proc_doc, *process;  /* --process FILE, and its process object */
   struct oci_facts exec_facts; /* what the file says */
-  uint64_t sets[CAPSET_COUNT]; /* the sets runc would give the process */
+  uint64_t sets[CAPSET_COUNT]; /* the sets of the record written: the process file's, or the
+                                  container's as the runtime keeps them */
   bool fill_caps;              /* the file has none: the container's are written in */
+  char *record;                /* the directory of the config the runtime builds an exec's process
+                                  from: the bundle (runc), crun's own copy (crun) */
+  bool crun;                   /* RECORD is crun's: --cap replaces the sets */
+  bool shadowed;               /* an annotation `bundle` shadows runc's own label */
+  uint64_t cap_flags;          /* --cap, when the runtime applies them (no --process) */
 };
 
 static void
@@ -352,6 +416,7 @@ exec_job_release (struct exec_job *j)
   free (j->proc_buf);
   free (j->proc_dir);
   free (j->proc_name);
+  free (j->record);
   json_decref (j->state_doc);
   json_decref (j->config);
   json_decref (j->merged);
@@ -360,30 +425,61 @@ exec_job_release (struct exec_job *j)
   oci_facts_release (&j->exec_facts);
 }
 
-/* The container ID: its bundle (from runc's state.json, else `RUNTIME
-   state`), its config and its identity.  */
+/* The container ID: the record the runtime keeps of it (crun's own copy
+   of its config; else the bundle, from runc's state.json or `RUNTIME
+   state`), that config and its identity.  The identity comes only from
+   what the runtime recorded, never from a label the caller could set.  */
 static int
 exec_container (const struct policy *policy, const char *runtime, const struct runtime_args *ra,
                 const char *id, struct exec_job *j, struct error **err)
 {
-  j->bundle = runc_state_bundle (runtime, ra, id);
-  if (j->bundle)
+  if ((j->record = crun_state_dir (ra, id)) != NULL)
     {
+      cleanup_free char *buf = NULL;
+      cleanup_close int dirfd = open (j->record, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      size_t len;
+
+      j->crun = true;
+      if (dirfd < 0)
+        return make_error (err, errno, "`%s`", j->record);
+      if (util_read_file_at (dirfd, "config.json", CAPGUARD_MAX_CONFIG, &buf, &len, err) < 0)
+        return error_wrap (err, "crun's copy of the container's config");
+      j->config = oci_config_parse (buf, len, "config.json", err);
+      if (j->config == NULL || oci_config_facts (j->config, policy->last_cap, &j->facts, err) < 0)
+        return error_wrap (err, "`%s/config.json`", j->record);
       j->state.id = id;
-      j->state.bundle = j->bundle;
     }
   else
     {
-      size_t len;
-      j->state_buf = runtime_state (runtime, ra, id, &len, err);
-      if (j->state_buf == NULL)
+      j->bundle = runc_state_bundle (runtime, ra, id, &j->shadowed);
+      if (j->bundle)
+        {
+          j->state.id = id;
+          j->state.bundle = j->bundle;
+        }
+      else
+        {
+          size_t len;
+          j->state_buf = runtime_state (runtime, ra, id, &len, err);
+          if (j->state_buf == NULL)
+            return -1;
+          j->state_doc = oci_state_parse (j->state_buf, len, "runtime state", &j->state, err);
+          if (j->state_doc == NULL)
+            return -1;
+        }
+      if (j->shadowed && ra->process == NULL)
+        {
+          /* runc exec would build the process from the config.json of a
+             directory the container's creator chose.  */
+          make_error (err, 0,
+                      "an annotation `bundle` shadows the container's bundle, and `runc exec` "
+                      "without --process would read its process from there: refused");
+          return 1;
+        }
+      if (container_config (policy, &j->state, &j->config, &j->facts, err) < 0)
         return -1;
-      j->state_doc = oci_state_parse (j->state_buf, len, "runtime state", &j->state, err);
-      if (j->state_doc == NULL)
-        return -1;
+      j->record = xstrdup (j->state.bundle);
     }
-  if (container_config (policy, &j->state, &j->config, &j->facts, err) < 0)
-    return -1;
   memcpy (j->sets, j->facts.sets, sizeof j->sets);
   j->facts.seccomp = OCI_SECCOMP_CONFINED;
   j->facts.network_ns = false;
@@ -439,14 +535,20 @@ exec_process_file (const struct policy *policy, const struct runtime_args *ra, s
   return 0;
 }
 
-/* --cap flags add to bounding, effective and permitted; one runc does not
-   know refuses the exec (1).  */
+/* --cap flags.  runc adds them to bounding, effective, permitted and
+   ambient (the kernel raising an ambient one only when it is inheritable
+   too: exec.go getProcess); crun makes them the whole of bounding,
+   effective and permitted (ambient too, which needs inheritable, which it
+   empties: exec.c).  With --process both ignore them: they are still
+   counted as added, and dropped beyond the policy, for a runtime that
+   would not.  One neither knows refuses the exec (1).  */
 static int
 exec_cap_flags (const struct policy *policy, const struct runtime_args *ra, char **argv,
                 struct exec_job *j, struct error **err)
 {
   uint64_t flags = 0;
   size_t i;
+  int k;
 
   for (i = 0; i < ra->n_caps; i++)
     {
@@ -459,9 +561,21 @@ exec_cap_flags (const struct policy *policy, const struct runtime_args *ra, char
         }
       flags |= capset_bit (cap);
     }
+  j->cap_flags = ra->process ? 0 : flags;
+  if (flags == 0)
+    return 0;
+  if (j->crun && ra->process == NULL)
+    {
+      for (k = 0; k < CAPSET_COUNT; k++)
+        j->facts.sets[k] = 0;
+      j->facts.sets[CAPSET_BOUNDING] = j->facts.sets[CAPSET_EFFECTIVE]
+          = j->facts.sets[CAPSET_PERMITTED] = flags;
+      return 0;
+    }
   j->facts.sets[CAPSET_BOUNDING] |= flags;
   j->facts.sets[CAPSET_EFFECTIVE] |= flags;
   j->facts.sets[CAPSET_PERMITTED] |= flags;
+  j->facts.sets[CAPSET_AMBIENT] |= flags & j->facts.sets[CAPSET_INHERITABLE];
   return 0;
 }
 
@@ -493,7 +607,7 @@ exec_write (const struct policy *policy, const struct runtime_args *ra, const st
   bool changed[CAPSET_COUNT];
   struct oci_edit edit = { .keep = keep, .changed = changed };
   cleanup_close int dirfd = -1;
-  const char *dir = j->process ? j->proc_dir : j->state.bundle;
+  const char *dir = j->process ? j->proc_dir : j->record;
 
   exec_edit (d, j->sets, keep, changed);
   if (d->outcome != ENFORCE_REWRITTEN)
@@ -507,7 +621,7 @@ exec_write (const struct policy *policy, const struct runtime_args *ra, const st
   if (write_json_at (dirfd, j->process ? j->proc_name : "config.json",
                      j->process ? j->process : j->config, err)
       < 0)
-    return error_wrap (err, "%s", j->process ? ra->process : j->state.bundle);
+    return error_wrap (err, "%s", j->process ? ra->process : j->record);
   return 0;
 }
 
@@ -519,8 +633,10 @@ rewrite_exec (const struct policy *policy, const char *runtime, const struct run
   struct decision d = { 0 };
   int ret = -1;
 
-  if (exec_container (policy, runtime, ra, id, &j, err) < 0
-      || (ra->process && exec_process_file (policy, ra, &j, err) < 0))
+  if ((ret = exec_container (policy, runtime, ra, id, &j, err)) != 0)
+    goto done;
+  ret = -1;
+  if (ra->process && exec_process_file (policy, ra, &j, err) < 0)
     goto done;
   if ((ret = exec_cap_flags (policy, ra, argv, &j, err)) != 0)
     goto done;
@@ -528,8 +644,20 @@ rewrite_exec (const struct policy *policy, const char *runtime, const struct run
   enforce_decide (policy, &j.facts, ENFORCE_CAN_REWRITE, &d);
   if (d.outcome == ENFORCE_REWRITTEN)
     exec_drop_flags (policy, ra, argv, &d, drop);
+  if (j.crun && j.cap_flags && d.outcome == ENFORCE_REWRITTEN
+      && (j.cap_flags & d.final[CAPSET_BOUNDING]) == 0)
+    {
+      /* Every --cap dropped: crun falls back to its copy's sets, judged
+         (and written) as without flags.  */
+      memcpy (j.facts.sets, j.sets, sizeof j.sets);
+      j.cap_flags = 0;
+      decision_release (&d);
+      memset (&d, 0, sizeof d);
+      enforce_decide (policy, &j.facts, ENFORCE_CAN_REWRITE, &d);
+    }
+  /* crun with the --cap flags it keeps applies them, not its copy.  */
   if ((d.outcome == ENFORCE_REWRITTEN || (j.fill_caps && d.outcome != ENFORCE_REFUSED))
-      && exec_write (policy, ra, &d, &j, err) < 0)
+      && !(j.crun && j.cap_flags) && exec_write (policy, ra, &d, &j, err) < 0)
     goto done;
   ret = report_outcome (policy, &d, &j.facts, "runtime", "exec", id, err);
 done:

@@ -42,6 +42,8 @@ static const char *const command_value[] = { "bundle",
                                              "empty-ns",
                                              "lsm-profile",
                                              "lsm-mount-context",
+                                             "config",
+                                             "f",
                                              NULL };
 
 static bool
@@ -110,9 +112,11 @@ runtime_args_parse (int argc, char *const *argv, struct runtime_args *ra, struct
           else if (is (name, len, "log-format", NULL))
             ra->log_format = value;
         }
-      else if (!in_list (name, len, global_bool))
+      else if (!in_list (name, len, global_bool) && value == NULL)
         return make_error (
             err, 0, "unknown runtime option `%s`: cannot tell where the command starts", argv[i]);
+      /* An unknown option with its value in the same word (`--platform=kvm`
+         of a Docker runtime's runtimeArgs) cannot hide the command.  */
     }
   if (i < argc && strcmp (argv[i], "--") == 0)
     i++;
@@ -156,6 +160,8 @@ runtime_args_parse (int argc, char *const *argv, struct runtime_args *ra, struct
         value = argv[i];
       if (is (name, len, "bundle", "b") && !exec_cmd)
         ra->bundle = value;
+      else if (is (name, len, "config", "f") && !exec_cmd)
+        ra->config = value;
       else if (is (name, len, "process", "p") && exec_cmd)
         ra->process = value;
     }

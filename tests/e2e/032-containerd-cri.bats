@@ -29,7 +29,7 @@ setup_file ()
   jq --arg log "$DECISIONS" '.log.file = $log | .log.syslog = false' "$SRCDIR/policy/default.json" \
     > "$CAPGUARD_POLICY"
   cp "$CAPGUARD_POLICY" "$CRI_T/policy.default"
-  cri_write_config "$CRI_T" "$NODE/etc/containerd/config.toml"
+  cri_write_config "$CRI_T" "$NODE/etc/containerd/config.toml" gpu
   cp "$NODE/etc/containerd/config.toml" "$CRI_T/config.toml.orig"
   containerd --config "$NODE/etc/containerd/config.toml" config dump > "$CRI_T/dump.before"
   # As the DaemonSet does with --root /host: the node's files under NODE, the binary at a path that
@@ -37,6 +37,8 @@ setup_file ()
   mkdir -p "$NODE$bin"
   ln -sf "$bin/capguard" "$NODE$bin/capguard"
   "$CAPGUARD" install containerd --root "$NODE" --binary "$bin/capguard" > "$CRI_T/install.out"
+  # The wrappers install made beside the binary under NODE, seen where the host runs them.
+  ln -sfn "$NODE$bin/capguard-runtime.d" "$bin/capguard-runtime.d"
   containerd --config "$NODE/etc/containerd/config.toml" config dump > "$CRI_T/dump.after"
 
   # The shim inherits containerd's environment, and so the wrapper gets CAPGUARD_POLICY.
@@ -46,6 +48,9 @@ setup_file ()
 teardown_file ()
 {
   cri_stop "${CRI_T:-/nonexistent}"
+  local bin
+  bin=$(cd "$(dirname "$CAPGUARD")" && pwd)
+  [ ! -L "$bin/capguard-runtime.d" ] || rm "$bin/capguard-runtime.d"
 }
 
 setup ()
@@ -87,14 +92,16 @@ check_sets ()
   run diff "$CRI_T/dump.before" "$CRI_T/dump.after"
   local bin
   bin=$(cd "$(dirname "$CAPGUARD")" && pwd)
-  assert "$(grep -c '^<' <<<"$output")" == 0 "nothing of the node's is lost"
-  assert "$(grep '^>' <<<"$output" | sort -u)" =~ "^>  +BinaryName = \"$bin/capguard-runtime\"\$" "only BinaryName lines added"
-  assert "$(grep -c '^>' <<<"$output")" == 2 "one for each handler: runc and runc-fast"
+  assert "$(grep -c '^<' <<<"$output")" == 1 "nothing of the node's is lost but the NVIDIA runtime's own BinaryName"
+  assert "$(grep '^<' <<<"$output")" =~ "BinaryName = \"$CRI_T/bin/nvidia-container-runtime\"\$"
+  assert "$(grep '^>' <<<"$output" | sort -u | head -1)" =~ "^>  +BinaryName = \"$bin/capguard-runtime\"\$" "only BinaryName lines added"
+  assert "$(grep -c '^>' <<<"$output")" == 3 "one for each handler: runc, runc-fast and nvidia"
+  assert "$output" =~ "BinaryName = \"$bin/capguard-runtime.d$CRI_T/bin/nvidia-container-runtime\"" "nvidia's runtime, behind capguard"
   for key in 'sandbox_image = "localhost/capguard-test/busybox:1"' "conf_dir = \"$CRI_T/cni\"" \
     'SystemdCgroup = false' "Root = \"$CRI_T/runc\"" 'restrict_oom_score_adj = true'; do
     grep -qF "$key" "$CRI_T/dump.after" || { echo "lost: $key"; return 1; }
   done
-  assert "$(grep -c capguard-install "$NODE/etc/containerd/config.toml")" == 2 "one line added for each handler"
+  assert "$(grep -c capguard-install "$NODE/etc/containerd/config.toml")" == 3 "one line added for each handler"
   cmp "$CRI_T/config.toml.orig" "$NODE/etc/containerd/config.toml.capguard-backup"
 }
 
@@ -217,6 +224,25 @@ check_sets ()
   check_sets "runc-fast sandbox" "$CRIO_NINE" "$CRIO_NINE" "$CRIO_NINE" "" ""
 }
 
+@test "a GPU node's handler: the NVIDIA runtime it named still runs (behind capguard) for create and exec, and the container is clamped" {
+  local pod ctr
+  : > "$CRI_T/nvidia-argv"
+  pod=$(pod_json gpu default)
+  ctr=$(ctr_json gpu '.linux.securityContext.capabilities.addCapabilities = ["SYS_ADMIN"]')
+  POD=$(cri_ --handler nvidia runp "$pod")
+  CID=$(cri_ create "$POD" "$ctr" "$pod")
+  cri_ start "$CID"
+  [ -d "$CRI_T/runc-nvidia/k8s.io/$CID" ] || { echo "not run by the nvidia handler"; return 1; }
+  run -0 cri_ exec "$CID" cat /proc/self/status
+  check_sets "nvidia exec" "$CRIO_NINE" "$CRIO_NINE" "$CRIO_NINE" "" ""
+  run -0 cri_ exec "$CID" cat /proc/1/status
+  check_sets "nvidia container" "$CRIO_NINE" "$CRIO_NINE" "$CRIO_NINE" "" ""
+  run -0 cat "$CRI_T/nvidia-argv"
+  assert "$output" =~ "create --bundle [^ ]*$CID" "the NVIDIA runtime created the container, given capguard's argv"
+  assert "$output" =~ "exec --process" "and ran its exec"
+  assert "$(jq -r "select(.id == \"$CID\") | .stage + \" \" + .decision" "$DECISIONS" | sort -u | paste -sd,)" == "create rewritten,exec rewritten"
+}
+
 @test "20 pods started at once: each container clamped, the decision log whole" {
   local i
   : > "$DECISIONS"
@@ -239,11 +265,12 @@ check_sets ()
     == " 40 rewritten" "20 sandboxes and 20 containers"
 }
 
-@test "status on this node: both CRI handlers covered, from containerd's own config dump; report on its decision log" {
+@test "status on this node: the three CRI handlers covered, from containerd's own config dump; report on its decision log" {
   run_capguard 0 status --root "$NODE" --json
-  assert "$(jq -r '.engines[] | select(.engine == "containerd") | .paths[] | .state + " " + .path' <<<"$output")" \
-    == "covered CRI handler \`runc\`, the default (create, exec, restore)
+  assert "$(jq -r '.engines[] | select(.engine == "containerd") | .paths[] | .state + " " + .path' <<<"$output" | sort)" \
+    == "covered CRI handler \`nvidia\` (create, exec, restore)
 covered CRI handler \`runc-fast\` (create, exec, restore)
+covered CRI handler \`runc\`, the default (create, exec, restore)
 residual \`ctr run\` without --runc-binary"
   : > "$DECISIONS"
   run_pod reported default '.linux.securityContext.capabilities.addCapabilities = ["SYS_ADMIN"]'

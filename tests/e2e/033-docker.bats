@@ -32,11 +32,18 @@ setup_file ()
   jq --arg log "$DECISIONS" '.log.file = $log | .log.syslog = false' "$SRCDIR/policy/default.json" \
     > "$CAPGUARD_POLICY"
   cp "$CAPGUARD_POLICY" "$DK/policy.default"
-  # The operator's own settings, which the registration must keep.
-  printf '{\n    "storage-driver": "vfs",\n    "log-level": "warn"\n}\n' > "$NODE/etc/docker/daemon.json"
+  # The operator's own settings, which the registration must keep, and a GPU runtime as NVIDIA's
+  # toolkit registers it, its path a stand-in that records how it is called and runs runc.
+  mkdir -p "$DK/bin"
+  printf '#!/bin/sh\necho "$*" >> %s/nvidia-argv\nexec runc "$@"\n' "$DK" > "$DK/bin/nvidia-container-runtime"
+  chmod 755 "$DK/bin/nvidia-container-runtime"
+  printf '{\n    "storage-driver": "vfs",\n    "log-level": "warn",\n    "runtimes": {\n        "nvidia": {\n            "args": [],\n            "path": "%s/bin/nvidia-container-runtime"\n        }\n    }\n}\n' \
+    "$DK" > "$NODE/etc/docker/daemon.json"
   cp "$NODE/etc/docker/daemon.json" "$DK/daemon.json.orig"
   ln -sf "$bin/capguard" "$NODE$bin/capguard"
   "$CAPGUARD" install docker --root "$NODE" --binary "$bin/capguard" > "$DK/install.out"
+  # The wrappers install made beside the binary under NODE, seen where the host runs them.
+  ln -sfn "$NODE$bin/capguard-runtime.d" "$bin/capguard-runtime.d"
 
   # dockerd passes its environment to its containerd, the shim and so the wrapper: CAPGUARD_POLICY.
   dockerd --config-file "$NODE/etc/docker/daemon.json" --data-root "$DK/data" --exec-root "$DK/exec" \
@@ -57,6 +64,9 @@ teardown_file ()
   for c in $(dk ps -aq 2>/dev/null); do dk rm -f "$c" >/dev/null 2>&1 || true; done
   stop_pid_file "$DK/pid"
   unmount_under "$DK"
+  local bin
+  bin=$(cd "$(dirname "$CAPGUARD")" && pwd)
+  [ ! -L "$bin/capguard-runtime.d" ] || rm "$bin/capguard-runtime.d"
 }
 
 setup ()
@@ -93,10 +103,12 @@ check_nine ()
 # The config.json the runtime ran for container ID.
 task_config () { echo "$DK/exec/containerd/daemon/io.containerd.runtime.v2.task/moby/$1/config.json"; }
 
-@test "install docker keeps the operator's daemon.json settings and makes the wrapper the default" {
+@test "install docker keeps the operator's daemon.json settings, puts the NVIDIA runtime behind capguard and makes the wrapper the default" {
   cat "$DK/install.out"
+  local bin
+  bin=$(cd "$(dirname "$CAPGUARD")" && pwd)
   assert "$(jq -c . "$NODE/etc/docker/daemon.json")" == \
-    "{\"storage-driver\":\"vfs\",\"log-level\":\"warn\",\"runtimes\":{\"capguard\":{\"path\":\"$(cd "$(dirname "$CAPGUARD")" && pwd)/capguard-runtime\"}},\"default-runtime\":\"capguard\"}"
+    "{\"storage-driver\":\"vfs\",\"log-level\":\"warn\",\"runtimes\":{\"nvidia\":{\"args\":[],\"path\":\"$bin/capguard-runtime.d$DK/bin/nvidia-container-runtime\"},\"capguard\":{\"path\":\"$bin/capguard-runtime\"}},\"default-runtime\":\"capguard\"}"
   cmp "$DK/daemon.json.orig" "$NODE/etc/docker/daemon.json.capguard-backup"
   run -0 dk info --format '{{.DefaultRuntime}} {{.Driver}}'
   assert "$output" == "capguard vfs" "dockerd's own view"
@@ -151,6 +163,20 @@ task_config () { echo "$DK/exec/containerd/daemon/io.containerd.runtime.v2.task/
   check_nine "plain"
 }
 
+@test "docker run --runtime nvidia: the NVIDIA runtime still runs, behind capguard, for run and exec" {
+  : > "$DK/nvidia-argv"
+  run -0 dk run --rm --runtime nvidia --cap-add SYS_ADMIN "$IMAGE" cat /proc/self/status
+  check_nine "--runtime nvidia"
+  run -0 dk run -d --runtime nvidia "$IMAGE" sleep 300
+  local c=$output
+  run -0 dk exec --privileged "$c" cat /proc/self/status
+  check_nine "docker exec --privileged, nvidia"
+  dk rm -f "$c" >/dev/null
+  run -0 cat "$DK/nvidia-argv"
+  assert "$output" =~ "create --bundle" "the NVIDIA runtime created the containers"
+  assert "$output" =~ "exec --process" "and ran the exec"
+}
+
 @test "docker run --runtime runc bypasses the wrapper (Docker reserves the name): install says so" {
   assert "$(cat "$DK/install.out")" =~ "not covered: \`docker run --runtime runc\`"
   run -0 dk run --rm --runtime runc "$IMAGE" cat /proc/self/status
@@ -159,7 +185,7 @@ task_config () { echo "$DK/exec/containerd/daemon/io.containerd.runtime.v2.task/
 
 @test "status on this node: Docker's default runtime covered, --runtime runc residual; report on its decision log" {
   run_capguard 0 status --root "$NODE" --json
-  assert "$(jq -r '.engines[] | select(.engine == "docker") | .paths[] | .state' <<<"$output" | paste -sd' ')" == "covered residual residual"
+  assert "$(jq -r '.engines[] | select(.engine == "docker") | .paths[] | .state' <<<"$output" | paste -sd' ')" == "covered covered residual residual"
   run_capguard 0 report "$DECISIONS"
   assert "${lines[0]}" =~ "^[0-9]+ decisions"
   assert "$output" =~ "CAP_NET_RAW"

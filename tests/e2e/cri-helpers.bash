@@ -33,7 +33,7 @@ cri_prerequisites ()
 # sandbox's negative oom_score_adj would fail inside runc (nothing to do with capguard).
 cri_write_config ()
 {
-  local t=$1 config=$2
+  local t=$1 config=$2 gpu=${3:-}
   mkdir -p "$(dirname "$config")"
   cat > "$config" <<TOML
 version = 2
@@ -64,6 +64,24 @@ state = "$t/state"
           [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc-fast.options]
             Root = "$t/runc-fast"
 TOML
+  # cri_write_config T CONFIG gpu: a GPU node's handler as NVIDIA's toolkit writes it, its
+  # BinaryName a stand-in for nvidia-container-runtime that records how it is called and runs runc,
+  # as NVIDIA's does.
+  if [ "$gpu" = gpu ]; then
+    mkdir -p "$t/bin"
+    printf '#!/bin/sh\necho "$*" >> %s/nvidia-argv\nexec runc "$@"\n' "$t" > "$t/bin/nvidia-container-runtime"
+    chmod 755 "$t/bin/nvidia-container-runtime"
+    cat >> "$config" <<TOML
+        [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nvidia]
+          privileged_without_host_devices = false
+          runtime_engine = ""
+          runtime_root = ""
+          runtime_type = "io.containerd.runc.v2"
+          [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nvidia.options]
+            BinaryName = "$t/bin/nvidia-container-runtime"
+            Root = "$t/runc-nvidia"
+TOML
+  fi
   # A bridge of the test's own; no gateway, no masquerade: pods talk to nothing outside.
   mkdir -p "$t/cni"
   cat > "$t/cni/10-capguard-test.conflist" <<JSON
