@@ -369,8 +369,44 @@ def crio_model(root):
     return out, default, hooks
 
 
+def crio_config(root):
+    """Real CRI-O's own merge of the node's files (`crio config`), when
+    CAPGUARD_CRIO names a crio binary (not packaged for Debian 12: a local
+    build), as {handler: table}, default_runtime."""
+    crio = os.environ.get("CAPGUARD_CRIO")
+    if not crio:
+        return None
+    conf = root + "/etc/crio/crio.conf"
+    r = run([crio, "--config", conf if os.path.exists(conf) else "/dev/null",
+             "--config-dir", root + "/etc/crio/crio.conf.d", "config"])
+    if r.returncode != 0:
+        raise Fail(f"crio config failed: {r.stderr.strip()[-300:]}")
+    text = "\n".join(l for l in r.stdout.splitlines() if not l.lstrip().startswith("#"))
+    rt = tomllib.loads(text).get("crio", {}).get("runtime", {})
+    return rt.get("runtimes"), rt.get("default_runtime", "runc")
+
+
+def crio_judge(root):
+    return crio_model(root) + (crio_config(root),)
+
+
 def check_crio(before, after):
-    (hb, db, kb), (ha, da, ka) = before, after
+    (hb, db, kb, cb), (ha, da, ka, ca) = before, after
+    if cb is not None:
+        # Real CRI-O agrees: the same handlers and default; each oci handler's runtime_path the
+        # wrapper for what CRI-O ran before; every other setting as CRI-O had it.
+        rb, rdb = cb
+        ra_, rda = ca
+        expect(rdb == rda, f"crio config: default_runtime {rdb} -> {rda}")
+        if rb is not None and ra_ is not None:
+            expect(set(rb) == set(ra_), f"crio config: handlers {sorted(rb)} -> {sorted(ra_)}")
+            for name, t in rb.items():
+                if hb.get(name, (None,))[0] is None:
+                    continue
+                expect(wrapper_target(ra_[name].get("runtime_path")) == hb[name][0],
+                       f"crio config: handler {name} runs {ra_[name].get('runtime_path')!r}")
+                expect({k: v for k, v in t.items() if k != "runtime_path"} == {k: v for k, v in ra_[name].items() if k != "runtime_path"},
+                       f"crio config: handler {name}'s settings changed")
     expect(set(hb) == set(ha), f"handlers changed: {sorted(hb)} -> {sorted(ha)}")
     expect(db == da, f"default_runtime changed: {db} -> {da}")
     expect(ka == kb, f"hooks_dir changed: {kb} -> {ka}")
@@ -461,7 +497,7 @@ def check_podman(before, after):
 
 JUDGES = {
     "containerd": (lambda r: judge_containerd(r, None), check_containerd),
-    "crio": (crio_model, check_crio),
+    "crio": (crio_judge, check_crio),
     "docker": (lambda r: json.load(open(r + "/etc/docker/daemon.json")), check_docker),
     "podman": (podman_model, check_podman),
 }
