@@ -98,18 +98,17 @@ container_pids ()
   return 0
 }
 
-@test "poststart: a running container beyond the policy is killed within a second or two" {
+@test "poststart: a running container beyond the policy is killed, and runc reports the refusal" {
   MARK=$((31000 + RANDOM % 1000))
   bundle runc poststart "[\"/bin/sleep\", \"$MARK\"]"
-  start=$(date +%s%N)
   run_detached
   assert "$stderr" =~ "container $ID: refused .*killed the container's init \\(SIGKILL\\)"
   # The check below must be able to see the process: it ran as /bin/sleep $MARK.
   assert "$(jq -r '.decision' "$LOG")" == refused
-  for _ in $(seq 40); do [ -z "$(container_pids)" ] && break; sleep 0.05; done
-  elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+  # The kill happens inside runc's poststart, before it returns; the reaping may lag on a loaded
+  # machine: a generous bound, and no claim on speed (the benchmark measures that).
+  for _ in $(seq 600); do [ -z "$(container_pids)" ] && break; sleep 0.05; done
   assert "$(container_pids)" == "" "the container's process is gone"
-  assert "$elapsed" -lt 2000 "milliseconds from runc run to the process gone"
   assert "$(jq -r '.stage + " " + .decision' "$LOG")" == "poststart refused"
   assert "$(jq -c .removed.bounding "$LOG")" == '["CAP_AUDIT_WRITE"]' "the live bounding set, from /proc"
 }

@@ -95,14 +95,41 @@ process_file ()
   assert "$(live Bnd)" == "CAP_KILL CAP_NET_BIND_SERVICE"
 }
 
+@test "exec trusts the runtime's own record: an annotation named bundle pointing at a kube-system config neither lends its identity nor its process" {
+  # The decoy: a config that claims CRI identity in kube-system (audited by the built-in policy),
+  # whose process keeps every capability.
+  local decoy=$BATS_TEST_TMPDIR/decoy
+  mkdir -p "$decoy"
+  plain_runc_container
+  jq '.annotations = {"io.kubernetes.cri.sandbox-namespace": "kube-system", "io.kubernetes.cri.container-type": "container",
+      "io.kubernetes.cri.container-name": "x", "io.kubernetes.cri.sandbox-name": "x"}'     "$BUNDLE/config.json" > "$decoy/config.json"
+  runc --root "$RUNC_ROOT" delete -f "$ID" >/dev/null
+  jq --arg d "$decoy" '.annotations = {"bundle": $d}' "$BUNDLE/config.json" > "$BUNDLE/c" && mv "$BUNDLE/c" "$BUNDLE/config.json"
+  runc --root "$RUNC_ROOT" create --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1 3>&-
+  runc --root "$RUNC_ROOT" start "$ID"
+  assert "$(jq -r '[.config.labels[] | select(startswith("bundle="))] | length' "$RUNC_ROOT/$ID/state.json")" == 2 \
+    "runc wrote the annotation as a label before its own bundle="
+  # With --process (as every engine calls it): judged by the real bundle, no kube-system audit.
+  process_file '["/bin/cat", "/proc/self/status"]'
+  run -0 env CAPGUARD_RUNTIME="$(command -v runc)" "$WRAPPER" --root "$RUNC_ROOT" exec \
+    --process "$BATS_TEST_TMPDIR/process.json" "$ID"
+  assert "$(live Bnd)" == "CAP_KILL CAP_NET_BIND_SERVICE" "clamped: the decoy's namespace was not taken"
+  assert "$(jq -r 'select(.stage == "exec") | .rule + " " + .decision' "$LOG" | tail -n 1)" == "default rewritten"
+  # Without --process, runc itself would build the process from the decoy's config: refused.
+  run_capguard 1 --policy "$CAPGUARD_POLICY" runtime --runtime "$(command -v runc)" -- --root "$RUNC_ROOT" exec "$ID" cat /proc/self/status
+  assert_one_error_line "an annotation \`bundle\` shadows the container's bundle"
+}
+
 # podman as the other suites run it; `run` gets rlimits within this VM's (no CAP_SYS_RESOURCE).
+# --runtime runc: with crun installed podman picks crun, which refuses this kernel's hybrid cgroups;
+# the name `runc` is still looked up in the registration's [engine.runtimes].
 pm ()
 {
   local sub=$1
   shift
   podman --root "$BATS_FILE_TMPDIR/podman/storage" --runroot "$BATS_FILE_TMPDIR/podman/run" \
     --tmpdir "$BATS_FILE_TMPDIR/podman/tmp" --storage-driver vfs --cgroup-manager cgroupfs \
-    --events-backend file "$sub" $([ "$sub" = run ] && echo --ulimit nofile=1024:1024 --ulimit nproc=1024:1024) "$@"
+    --events-backend file --runtime runc "$sub" $([ "$sub" = run ] && echo --ulimit nofile=1024:1024 --ulimit nproc=1024:1024) "$@"
 }
 
 # The registration podman reads: only the files `capguard install podman` wrote under NODE (podman

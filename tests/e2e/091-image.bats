@@ -10,7 +10,7 @@ bats_require_minimum_version 1.5.0
 setup_file ()
 {
   command -v podman >/dev/null && command -v busybox >/dev/null || return 0
-  export PODMAN="podman --root $BATS_FILE_TMPDIR/podman/storage --runroot $BATS_FILE_TMPDIR/podman/run --tmpdir $BATS_FILE_TMPDIR/podman/tmp --storage-driver vfs --cgroup-manager cgroupfs --events-backend file"
+  export PODMAN="podman --root $BATS_FILE_TMPDIR/podman/storage --runroot $BATS_FILE_TMPDIR/podman/run --tmpdir $BATS_FILE_TMPDIR/podman/tmp --storage-driver vfs --cgroup-manager cgroupfs --events-backend file --runtime runc"
   bash "$SRCDIR/scripts/image.sh" "$(dirname "$CAPGUARD")" "$BATS_FILE_TMPDIR/out" > "$BATS_FILE_TMPDIR/built" \
     2> "$BATS_FILE_TMPDIR/build.err" || true
 }
@@ -125,7 +125,7 @@ TOML
 }
 
 @test "the saved archive loads elsewhere as the same image" {
-  other="podman --root $BATS_TEST_TMPDIR/other/storage --runroot $BATS_TEST_TMPDIR/other/run --storage-driver vfs --cgroup-manager cgroupfs --events-backend file"
+  other="podman --root $BATS_TEST_TMPDIR/other/storage --runroot $BATS_TEST_TMPDIR/other/run --storage-driver vfs --cgroup-manager cgroupfs --events-backend file --runtime runc"
   run -0 $other load -q -i "$ARCHIVE"
   assert "$($other image inspect --format '{{.Id}}' "$IMAGE")" == "$(pm image inspect --format '{{.Id}}' "$IMAGE")"
   $other rmi -a -f >/dev/null 2>&1 || true

@@ -38,7 +38,7 @@ setup_file ()
   # The test's busybox (workloads and sandbox image), and capguard's image as scripts/image.sh saves it.
   bash "$SRCDIR/tests/rootfs.sh" "$BATS_FILE_TMPDIR/rootfs"
   bash "$SRCDIR/tests/image.sh" "$BATS_FILE_TMPDIR/rootfs" "$CRI_T/image.tar" "$IMAGE"
-  PODMAN="podman --root $BATS_FILE_TMPDIR/podman/storage --runroot $BATS_FILE_TMPDIR/podman/run --tmpdir $BATS_FILE_TMPDIR/podman/tmp --storage-driver vfs --cgroup-manager cgroupfs --events-backend file" \
+  PODMAN="podman --root $BATS_FILE_TMPDIR/podman/storage --runroot $BATS_FILE_TMPDIR/podman/run --tmpdir $BATS_FILE_TMPDIR/podman/tmp --storage-driver vfs --cgroup-manager cgroupfs --events-backend file --runtime runc" \
     bash "$SRCDIR/scripts/image.sh" "$(dirname "$CAPGUARD")" "$K8S_T/image" > "$K8S_T/image.built"
 
   cri_write_config "$CRI_T" "$CONFIG"
@@ -274,7 +274,11 @@ decision_of () { jq -c --arg pod "$1" 'select(.pod == $pod and .container == "c"
 }
 
 @test "kubectl delete and uninstall leave the node's containerd config as it was, and pods get containerd's 14 again" {
-  k delete pod --all --wait=true --timeout=60s > /dev/null
+  # Each pod's grace period is 1 s; a slow delete shows what the kubelet was waiting for.
+  k delete pod --all --wait=true --timeout=120s > /dev/null || {
+    k describe pods | tail -n 40
+    false
+  }
   k -n kube-system delete pod system --wait=true --timeout=60s > /dev/null
   manifest rewrite | k delete -f - --wait=true --timeout=120s
   run_capguard 0 uninstall containerd --config "$CONFIG"
