@@ -44,15 +44,17 @@ struct oci_facts
   unsigned privileged;           /* the OCI_PRIVILEGED_* criteria the config meets */
 };
 
-/* How an engine makes a container privileged (podman --privileged, CRI
-   privileged: true, docker --privileged), each a criterion; a container
-   is privileged when it meets all of them (OCI_PRIVILEGED_ALL).  */
+/* The signs of host-level power (podman --privileged, CRI privileged:
+   true, docker --privileged show them all); a container showing any one
+   is privileged.  */
 enum
 {
-  OCI_PRIVILEGED_ALL_DEVICES = 1, /* the device cgroup allows every device (rwm) */
-  OCI_PRIVILEGED_SYSFS_RW = 2,    /* /sys is mounted read-write */
-  OCI_PRIVILEGED_UNMASKED = 4,    /* no maskedPaths and no readonlyPaths */
-  OCI_PRIVILEGED_ALL = 7,
+  OCI_PRIVILEGED_ALL_CHAR = 1,  /* the device cgroup gives rwm on every character device */
+  OCI_PRIVILEGED_ALL_BLOCK = 2, /* ... on every block device */
+  OCI_PRIVILEGED_SYSFS_RW = 4,  /* a sysfs mount, or a bind of the host's /sys, without ro */
+  OCI_PRIVILEGED_PROC_SYS = 8,  /* /proc/sys, /proc/sysrq-trigger or /proc/kcore neither masked
+                                   nor read-only */
+  OCI_PRIVILEGED_SIGNS = 15,
 };
 
 /* The name of criterion BIT, for explain and the log.  */

@@ -201,12 +201,12 @@ build_report (const struct policy *policy, const char *display, const struct oci
                                   "baseline_added", d->set_seccomp));
   json_object_set_new (report, "ping_group_range",
                        d->set_ping ? json_string (ENFORCE_PING_GROUP_RANGE) : json_null ());
-  for (bit = 1; bit < OCI_PRIVILEGED_ALL; bit <<= 1)
+  for (bit = 1; bit <= OCI_PRIVILEGED_SIGNS; bit <<= 1)
     if (facts->privileged & bit)
       json_array_append_new (met, json_string (oci_privileged_criterion (bit)));
-  json_object_set_new (report, "privileged",
-                       json_pack ("{s:b, s:o}", "privileged",
-                                  facts->privileged == OCI_PRIVILEGED_ALL, "criteria_met", met));
+  json_object_set_new (
+      report, "privileged",
+      json_pack ("{s:b, s:o}", "privileged", facts->privileged != 0, "criteria_met", met));
   json_object_set_new (
       report, "user_namespaces",
       json_pack ("{s:s?, s:b}", "allowed_because", why, "denied_by_rewrite", d->set_userns));

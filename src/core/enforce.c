@@ -205,23 +205,28 @@ judge_seccomp (struct judgement *j, struct decision *d)
     }
 }
 
-/* privileged: refuse.  A privileged container holds every host device
-   (root with DAC_OVERRIDE reads the disks), an open device cgroup and a
-   writable /sys whatever its capabilities: clamping it would not give its
-   author what was asked, so it is refused, not rewritten.  */
+/* privileged: refuse.  Each sign of a privileged container alone is
+   host-level power whatever its capabilities (every device node opened:
+   root with DAC_OVERRIDE reads the disks; the kernel's tunables written;
+   sysrq; the host's memory): clamping it would not give its author what
+   was asked, so it is refused, not rewritten.  A pod's sandbox runs only
+   the pause process: it is logged, not refused, so a pod is refused
+   through its containers.  */
 static void
 judge_privileged (struct judgement *j, struct decision *d)
 {
-  if (d->settings.privileged != POLICY_PRIVILEGED_REFUSE
-      || j->facts->privileged != OCI_PRIVILEGED_ALL)
+  cleanup_free char *signs = NULL;
+  unsigned bit;
+
+  if (d->settings.privileged != POLICY_PRIVILEGED_REFUSE || j->facts->privileged == 0)
     return;
-  jsontext_append_printf (d->reasons,
-                          "the engine made it privileged (%s, %s, %s), refused by privileged: "
-                          "refuse",
-                          oci_privileged_criterion (OCI_PRIVILEGED_ALL_DEVICES),
-                          oci_privileged_criterion (OCI_PRIVILEGED_SYSFS_RW),
-                          oci_privileged_criterion (OCI_PRIVILEGED_UNMASKED));
-  j->refuse = true;
+  for (bit = 1; bit <= OCI_PRIVILEGED_SIGNS; bit <<= 1)
+    if (j->facts->privileged & bit)
+      util_append (&signs, "; ", "%s", oci_privileged_criterion (bit));
+  jsontext_append_printf (d->reasons, "privileged: %s, refused by privileged: refuse%s", signs,
+                          j->sandbox ? " (not refused: the sandbox runs only the pause process)"
+                                     : "");
+  j->refuse = j->refuse || !j->sandbox;
 }
 
 /* userNamespaces: deny.  Inside a user namespace of its own a process with

@@ -58,6 +58,70 @@ static const char *const linux_fields[]
         "rootfsPropagation", "maskedPaths", "readonlyPaths", "mountLabel",
         "intelRdt",          "personality", "timeOffsets",   NULL };
 
+/* The runtime-spec structs below linux and the top level that capguard
+   reads (seccomp, mounts, devices, namespaces, resources): each a Go
+   struct, matched as the others.  Maps (sysctl, annotations) are Go maps,
+   whose keys runc takes as written: only exact duplicates, refused when
+   the JSON is read, could differ.  */
+static const char *const mount_fields[]
+    = { "destination", "type", "source", "options", "uidMappings", "gidMappings", NULL };
+static const char *const device_fields[]
+    = { "path", "type", "major", "minor", "fileMode", "uid", "gid", NULL };
+static const char *const device_cgroup_fields[]
+    = { "allow", "type", "major", "minor", "access", NULL };
+static const char *const namespace_fields[] = { "type", "path", NULL };
+static const char *const resources_fields[]
+    = { "devices",        "memory",  "cpu",  "pids",    "blockIO",
+        "hugepageLimits", "network", "rdma", "unified", NULL };
+static const char *const seccomp_fields[]
+    = { "defaultAction", "defaultErrnoRet",  "architectures", "flags",
+        "listenerPath",  "listenerMetadata", "syscalls",      NULL };
+static const char *const syscall_fields[] = { "names", "action", "errnoRet", "args", NULL };
+static const char *const seccomp_arg_fields[] = { "index", "value", "valueTwo", "op", NULL };
+
+/* Each object of the array ARR against FIELDS; WHERE names the array.  */
+static int
+check_array_variants (json_t *arr, const char *const *fields, const char *where, struct error **err)
+{
+  cleanup_free char *at = NULL;
+  json_t *v;
+  size_t i;
+
+  json_array_foreach (arr, i, v)
+    {
+      if (!json_is_object (v))
+        continue;
+      free (at);
+      xasprintf (&at, "%s[%zu]: ", where, i);
+      if (jsontext_check_case_variants (v, fields, at, "runc", err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+static int
+check_seccomp_variants (json_t *seccomp, struct error **err)
+{
+  json_t *rule;
+  size_t i;
+
+  if (jsontext_check_case_variants (seccomp, seccomp_fields, "linux.seccomp: ", "runc", err) < 0
+      || check_array_variants (json_object_get (seccomp, "syscalls"), syscall_fields,
+                               "linux.seccomp.syscalls", err)
+             < 0)
+    return -1;
+  json_array_foreach (json_object_get (seccomp, "syscalls"), i, rule)
+    {
+      cleanup_free char *where = NULL;
+      xasprintf (&where, "linux.seccomp.syscalls[%zu].args", i);
+      if (json_is_object (rule)
+          && check_array_variants (json_object_get (rule, "args"), seccomp_arg_fields, where, err)
+                 < 0)
+        return -1;
+    }
+  return 0;
+}
+
 static json_t *
 get_object (json_t *parent, const char *key)
 {
@@ -83,6 +147,32 @@ check_process_variants (json_t *process, struct error **err)
   return 0;
 }
 
+static int
+check_linux_variants (json_t *linux_obj, struct error **err)
+{
+  json_t *resources = get_object (linux_obj, "resources");
+
+  if (jsontext_check_case_variants (linux_obj, linux_fields, "linux: ", "runc", err) < 0
+      || check_array_variants (json_object_get (linux_obj, "devices"), device_fields,
+                               "linux.devices", err)
+             < 0
+      || check_array_variants (json_object_get (linux_obj, "namespaces"), namespace_fields,
+                               "linux.namespaces", err)
+             < 0
+      || (get_object (linux_obj, "seccomp")
+          && check_seccomp_variants (get_object (linux_obj, "seccomp"), err) < 0))
+    return -1;
+  if (resources
+      && (jsontext_check_case_variants (resources, resources_fields, "linux.resources: ", "runc",
+                                        err)
+              < 0
+          || check_array_variants (json_object_get (resources, "devices"), device_cgroup_fields,
+                                   "linux.resources.devices", err)
+                 < 0))
+    return -1;
+  return 0;
+}
+
 json_t *
 oci_config_parse (const char *buf, size_t len, const char *source, struct error **err)
 {
@@ -95,8 +185,8 @@ oci_config_parse (const char *buf, size_t len, const char *source, struct error 
   linux_obj = get_object (doc, "linux");
   if (jsontext_check_case_variants (doc, spec_fields, "", "runc", err) < 0
       || (process && check_process_variants (process, err) < 0)
-      || (linux_obj
-          && jsontext_check_case_variants (linux_obj, linux_fields, "linux: ", "runc", err) < 0))
+      || check_array_variants (json_object_get (doc, "mounts"), mount_fields, "mounts", err) < 0
+      || (linux_obj && check_linux_variants (linux_obj, err) < 0))
     {
       json_decref (doc);
       return NULL;
@@ -360,51 +450,116 @@ read_seccomp (json_t *linux_obj, struct oci_facts *facts, struct error **err)
 const char *
 oci_privileged_criterion (unsigned bit)
 {
-  return bit == OCI_PRIVILEGED_ALL_DEVICES ? "the device cgroup allows every device"
-         : bit == OCI_PRIVILEGED_SYSFS_RW  ? "/sys is mounted read-write"
-         : bit == OCI_PRIVILEGED_UNMASKED  ? "no masked and no read-only paths"
-                                           : "?";
+  return bit == OCI_PRIVILEGED_ALL_CHAR    ? "the device cgroup gives every character device"
+         : bit == OCI_PRIVILEGED_ALL_BLOCK ? "the device cgroup gives every block device"
+         : bit == OCI_PRIVILEGED_SYSFS_RW  ? "/sys is writable"
+         : bit == OCI_PRIVILEGED_PROC_SYS
+             ? "/proc/sys, /proc/sysrq-trigger or /proc/kcore is neither masked nor read-only"
+             : "?";
 }
 
-/* The criteria of a privileged container (oci.h), as podman, containerd's
-   CRI and Docker write one: read leniently, since a config runc would
-   reject never runs anyway.  A config meeting only some of them (say,
-   --cap-add SYS_ADMIN, or a CRI client that sends no masked paths) is not
-   privileged.  */
+static bool
+wildcard (json_t *v)
+{
+  return v == NULL || json_is_null (v) || (json_is_integer (v) && json_integer_value (v) == -1);
+}
+
+/* What the device cgroup's rules, in order, give every device of TYPE
+   ('c' or 'b'): the access letters of the rules that name every device of
+   it ("a" or TYPE, any major, any minor), an allowing one adding them, a
+   denying one taking them away.  A rule for one device does not make the
+   rest less than every device.  */
+static bool
+every_device (json_t *rules, char type)
+{
+  bool r = false, w = false, m = false;
+  json_t *v;
+  size_t i;
+
+  json_array_foreach (rules, i, v)
+    {
+      const char *t = json_string_value (json_object_get (v, "type"));
+      const char *access = json_string_value (json_object_get (v, "access"));
+      bool allow = json_is_true (json_object_get (v, "allow"));
+      if ((t && strcmp (t, "a") != 0 && !(t[0] == type && t[1] == '\0'))
+          || !wildcard (json_object_get (v, "major")) || !wildcard (json_object_get (v, "minor")))
+        continue;
+      if (access == NULL || access[0] == '\0')
+        access = "rwm"; /* runc's default for an empty access */
+      if (strchr (access, 'r'))
+        r = allow;
+      if (strchr (access, 'w'))
+        w = allow;
+      if (strchr (access, 'm'))
+        m = allow;
+    }
+  return r && w && m;
+}
+
+/* Whether PATH is in LIST, or under a path of it.  */
+static bool
+covered (json_t *list, const char *path)
+{
+  json_t *v;
+  size_t i;
+
+  json_array_foreach (list, i, v)
+    {
+      const char *p = json_string_value (v);
+      size_t n = p ? strlen (p) : 0;
+      if (p && n > 0 && strncmp (path, p, n) == 0
+          && (path[n] == '\0' || path[n] == '/' || p[n - 1] == '/'))
+        return true;
+    }
+  return false;
+}
+
+/* The signs of a privileged container (oci.h), read leniently, since a
+   config runc would reject never runs anyway.  Each alone is host-level
+   power: every device node opened, the kernel's tunables written, sysrq,
+   the host's memory (kcore).  */
 static void
 read_privileged (json_t *config, struct oci_facts *facts)
 {
   json_t *linux_obj = json_object_get (config, "linux"), *v, *m;
   json_t *masked = json_object_get (linux_obj, "maskedPaths");
   json_t *readonly = json_object_get (linux_obj, "readonlyPaths");
+  json_t *devices = json_object_get (json_object_get (linux_obj, "resources"), "devices");
+  bool proc = false;
   size_t i, j;
 
   facts->privileged = 0;
-  json_array_foreach (json_object_get (json_object_get (linux_obj, "resources"), "devices"), i, v)
-    {
-      const char *access = json_string_value (json_object_get (v, "access"));
-      const char *type = json_string_value (json_object_get (v, "type"));
-      json_t *major = json_object_get (v, "major"), *minor = json_object_get (v, "minor");
-      if (json_is_true (json_object_get (v, "allow")) && access && strchr (access, 'r')
-          && strchr (access, 'w') && strchr (access, 'm')
-          && (type == NULL || strcmp (type, "a") == 0)
-          && (major == NULL || json_is_null (major) || json_integer_value (major) == -1)
-          && (minor == NULL || json_is_null (minor) || json_integer_value (minor) == -1))
-        facts->privileged |= OCI_PRIVILEGED_ALL_DEVICES;
-    }
+  if (every_device (devices, 'c'))
+    facts->privileged |= OCI_PRIVILEGED_ALL_CHAR;
+  if (every_device (devices, 'b'))
+    facts->privileged |= OCI_PRIVILEGED_ALL_BLOCK;
   json_array_foreach (json_object_get (config, "mounts"), i, m)
     {
       const char *type = json_string_value (json_object_get (m, "type"));
-      bool ro = false;
-      if (type == NULL || strcmp (type, "sysfs") != 0)
-        continue;
+      const char *source = json_string_value (json_object_get (m, "source"));
+      const char *dest = json_string_value (json_object_get (m, "destination"));
+      bool ro = false, bind = false;
       json_array_foreach (json_object_get (m, "options"), j, v)
-        ro = ro || (json_is_string (v) && strcmp (json_string_value (v), "ro") == 0);
-      if (!ro)
+        {
+          const char *o = json_string_value (v);
+          ro = ro || (o && strcmp (o, "ro") == 0);
+          bind = bind || (o && (strcmp (o, "bind") == 0 || strcmp (o, "rbind") == 0));
+        }
+      proc = proc || (type && strcmp (type, "proc") == 0);
+      if (ro)
+        continue;
+      if ((type && strcmp (type, "sysfs") == 0)
+          || ((bind || (type && strcmp (type, "bind") == 0)) && source
+              && (strcmp (source, "/sys") == 0 || strncmp (source, "/sys/", 5) == 0)))
         facts->privileged |= OCI_PRIVILEGED_SYSFS_RW;
+      (void)dest;
     }
-  if (json_array_size (masked) == 0 && json_array_size (readonly) == 0)
-    facts->privileged |= OCI_PRIVILEGED_UNMASKED;
+  if (proc
+      && ((!covered (masked, "/proc/sys") && !covered (readonly, "/proc/sys"))
+          || (!covered (masked, "/proc/sysrq-trigger")
+              && !covered (readonly, "/proc/sysrq-trigger"))
+          || !covered (masked, "/proc/kcore")))
+    facts->privileged |= OCI_PRIVILEGED_PROC_SYS;
 }
 
 int

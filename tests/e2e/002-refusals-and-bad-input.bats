@@ -91,6 +91,11 @@ refuse_input ()
   sed 's/"bounding": \[/"bounding": ["CAP_SYS_ADMIN"], "bounding": [/' "$DEFAULT" > "$BATS_TEST_TMPDIR/h3"
   grep -q '"bounding": \["CAP_SYS_ADMIN"\], "bounding"' "$BATS_TEST_TMPDIR/h3"
   refuse_input 3 "$BATS_TEST_TMPDIR/h3" 'duplicate object key'
+  # Inside linux.seccomp too: runc would apply an unconfined profile capguard read as confined.
+  jq -c '.linux.seccomp = {"defaultAction": "SCMP_ACT_ERRNO", "DefaultAction": "SCMP_ACT_ALLOW"}' "$DEFAULT" > "$BATS_TEST_TMPDIR/h5"
+  refuse_input 3 "$BATS_TEST_TMPDIR/h5" 'linux.seccomp: key `DefaultAction` would be read by runc as `defaultAction`'
+  jq -c '.linux.namespaces += [{"Type": "user"}]' "$DEFAULT" > "$BATS_TEST_TMPDIR/h6"
+  refuse_input 3 "$BATS_TEST_TMPDIR/h6" 'linux.namespaces\[[0-9]+\]: key `Type`'
   # Kelvin sign and long s fold to k and s in Go.
   sed 's/"process"/"proce\xc5\xbfs"/' "$FIXTURES/bundles/runc-spec/config.json" > "$BATS_TEST_TMPDIR/h4"
   refuse_input 3 "$BATS_TEST_TMPDIR/h4" 'would be read by runc as `process`'

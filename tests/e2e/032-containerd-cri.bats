@@ -192,7 +192,7 @@ check_sets ()
   POD=$(cri_ runp "$pod")
   CID=$(cri_ create "$POD" "$ctr" "$pod")
   run -1 --separate-stderr cri_ start "$CID"
-  assert "$stderr" =~ "the engine made it privileged \\(the device cgroup allows every device, /sys is mounted read-write, no masked and no read-only paths\\), refused by privileged: refuse"
+  assert "$stderr" =~ "privileged: the device cgroup gives every character device; the device cgroup gives every block device; /sys is writable; /proc/sys, /proc/sysrq-trigger or /proc/kcore is neither masked nor read-only, refused by privileged: refuse"
   run_pod plainpod default .
   run -0 cri_ exec "$CID" cat /proc/1/status
   check_sets "plain container" "$CRIO_NINE" "$CRIO_NINE" "$CRIO_NINE" "" ""

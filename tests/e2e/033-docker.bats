@@ -158,7 +158,7 @@ task_config () { echo "$DK/exec/containerd/daemon/io.containerd.runtime.v2.task/
 @test "privileged: refuse: docker run --privileged is refused with the reason; a plain container runs" {
   use_policy '.privileged = "refuse"'
   run -125 --separate-stderr dk run --rm --privileged "$IMAGE" true
-  assert "$stderr" =~ "the engine made it privileged .*refused by privileged: refuse"
+  assert "$stderr" =~ "privileged: the device cgroup gives every character device; .*refused by privileged: refuse"
   run -0 dk run --rm "$IMAGE" cat /proc/self/status
   check_nine "plain"
 }

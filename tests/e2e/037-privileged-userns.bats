@@ -25,7 +25,7 @@ pol ()
     p=$(pol $action '{"privileged": "refuse"}')
     for f in podman-privileged containerd-cri-privileged docker-privileged; do
       run_capguard_stdin 1 "$FIXTURES/bundles/$f/config.json" --policy "$p" precreate
-      assert_one_error_line "the engine made it privileged \\(the device cgroup allows every device, /sys is mounted read-write, no masked and no read-only paths\\), refused by privileged: refuse"
+      assert_one_error_line "privileged: the device cgroup gives every character device; the device cgroup gives every block device; /sys is writable; /proc/sys, /proc/sysrq-trigger or /proc/kcore is neither masked nor read-only, refused by privileged: refuse"
       assert "$output" == ""
     done
   done
@@ -33,17 +33,46 @@ pol ()
   in=$FIXTURES/bundles/containerd-cri-privileged/config.json
   run_capguard_stdin 0 "$in" --policy "$p" precreate
   assert "$output" == "$(cat "$in")" "audit changes nothing"
-  assert "$(tail -n 1 "$LOG" | jq -r '.decision + " " + (.reasons | map(select(startswith("the engine made it privileged"))) | length | tostring)')" == "audited 1"
+  assert "$(tail -n 1 "$LOG" | jq -r '.decision + " " + (.reasons | map(select(startswith("privileged: "))) | length | tostring)')" == "audited 1"
 }
 
-@test "privileged: a config meeting only some criteria is not privileged (--cap-add SYS_ADMIN, a CRI client that sends no masked paths, the privileged pod's sandbox)" {
+@test "privileged: ordinary containers show no sign (--cap-add SYS_ADMIN, default podman, Docker and CRI pods); the privileged pod's sandbox is logged, not refused" {
   p=$(pol enforce '{"privileged": "refuse", "capabilities": {"allow": ["ALL"], "inheritable": ["ALL"], "ambient": ["ALL"]}}')
   for f in podman-cap-add podman-default containerd-cri-pod containerd-cri-privileged-sandbox runc-spec \
     docker-default docker-cap-add; do
     run_capguard_stdin 0 "$FIXTURES/bundles/$f/config.json" --policy "$p" precreate
   done
   run_capguard 0 --policy "$p" explain --json "$FIXTURES/bundles/containerd-cri-pod/config.json"
-  assert "$(jq -c .privileged <<<"$output")" == '{"privileged":false,"criteria_met":["no masked and no read-only paths"]}'
+  assert "$(jq -c .privileged <<<"$output")" == '{"privileged":false,"criteria_met":[]}'
+}
+
+@test "privileged: each sign alone is refused, named in the reason: every char or block device (split rules counted together), a writable /sys, an unmasked /proc/sys, sysrq-trigger or kcore" {
+  p=$(pol rewrite '{"privileged": "refuse"}')
+  in=$FIXTURES/bundles/podman-default/config.json
+  sign ()
+  {
+    jq "$1" "$in" > "$BATS_TEST_TMPDIR/s.json"
+    run_capguard_stdin 1 "$BATS_TEST_TMPDIR/s.json" --policy "$p" precreate
+    assert_one_error_line "privileged: $2, refused by privileged: refuse"
+    assert "$output" == ""
+  }
+  sign '.linux.resources.devices += [{"allow": true, "type": "c", "access": "rwm"}]' 'the device cgroup gives every character device'
+  sign '.linux.resources.devices += [{"allow": true, "type": "c", "access": "rw"}, {"allow": true, "type": "c", "major": -1, "access": "m"}]' \
+    'the device cgroup gives every character device'
+  sign '.linux.resources.devices += [{"allow": true, "type": "b", "access": "rwm"}]' 'the device cgroup gives every block device'
+  sign '.linux.resources.devices += [{"allow": true, "access": "rwm"}, {"allow": false, "type": "b", "access": "w"}]' \
+    'the device cgroup gives every character device'
+  sign '(.mounts[] | select(.type == "sysfs") | .options) -= ["ro"]' '/sys is writable'
+  sign '.mounts += [{"destination": "/host-sys", "type": "bind", "source": "/sys", "options": ["rbind", "rw"]}]' '/sys is writable'
+  sign '.linux.readonlyPaths -= ["/proc/sys"]' '/proc/sys, /proc/sysrq-trigger or /proc/kcore is neither masked nor read-only'
+  sign '.linux.maskedPaths -= ["/proc/kcore"]' '/proc/sys, /proc/sysrq-trigger or /proc/kcore is neither masked nor read-only'
+  # Not a sign: one device of each kind, a read-only bind of /sys, /proc/sys read-only under /proc.
+  for f in '.linux.resources.devices += [{"allow": true, "type": "c", "major": 1, "minor": 3, "access": "rwm"}]' \
+    '.mounts += [{"destination": "/host-sys", "type": "bind", "source": "/sys", "options": ["rbind", "ro"]}]' \
+    '.linux.resources.devices += [{"allow": true, "type": "c", "access": "rwm"}, {"allow": false, "type": "c", "access": "rwm"}]'; do
+    jq "$f" "$in" > "$BATS_TEST_TMPDIR/s.json"
+    run_capguard_stdin 0 "$BATS_TEST_TMPDIR/s.json" --policy "$p" precreate
+  done
 }
 
 @test "privileged: a rule allows it per namespace (a CNI or storage daemonset)" {
@@ -74,7 +103,7 @@ pol ()
   assert "$(jq -c .user_namespaces <<<"$output")" == '{"allowed_because":null,"denied_by_rewrite":false}'
 }
 
-@test "userNamespaces: deny under enforce refuses a profile that allows them; a profile comparing clone's flags itself is refused, not guessed" {
+@test "userNamespaces: deny under enforce refuses a profile that allows them; rewrite composes a rule comparing clone's flags itself, and refuses two overlapping actions rather than guess libseccomp's order" {
   p=$(pol enforce '{"userNamespaces": "deny", "capabilities": {"allow": ["ALL"]}}')
   run_capguard_stdin 1 "$FIXTURES/bundles/podman-default/config.json" --policy "$p" precreate
   assert_one_error_line "linux.seccomp lets it create a user namespace \\(unshare\\(CLONE_NEWUSER\\) is allowed\\), denied by userNamespaces: deny"

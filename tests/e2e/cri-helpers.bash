@@ -142,7 +142,9 @@ pod_json ()
   echo "$out"
 }
 
-# ctr_json NAME [JQ-FILTER]: a ContainerConfig running sleep, edited by the filter.
+# ctr_json NAME [JQ-FILTER]: a ContainerConfig running sleep, edited by the filter, with the masked
+# and read-only paths the kubelet sends for procMount Default (pkg/securitycontext/util.go;
+# containerd drops them for a privileged container).
 ctr_json ()
 {
   local name=$1 filter=${2:-.}
@@ -151,7 +153,10 @@ ctr_json ()
     {metadata: {name: $name, attempt: 0}, image: {image: $image},
      command: ["/bin/sleep", "600"], logPath: ($name + ".log"),
      labels: {"io.kubernetes.container.name": $name},
-     linux: {securityContext: {namespaceOptions: {network: "POD", pid: "CONTAINER", ipc: "POD"}}}}' \
+     linux: {securityContext: {namespaceOptions: {network: "POD", pid: "CONTAINER", ipc: "POD"},
+       maskedPaths: ["/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+                     "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware"],
+       readonlyPaths: ["/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]}}}' \
     | jq "$filter" > "$out"
   echo "$out"
 }

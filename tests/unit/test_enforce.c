@@ -573,16 +573,28 @@ test_privileged_and_user_namespaces (void)
   f.sets[CAPSET_INHERITABLE] = f.sets[CAPSET_AMBIENT] = 0;
   f.seccomp = OCI_SECCOMP_CONFINED;
   f.seccomp_profile = denies;
-  f.privileged = OCI_PRIVILEGED_ALL_DEVICES | OCI_PRIVILEGED_UNMASKED;
+  f.privileged = 0;
   enforce_decide (p, &f, ENFORCE_CAN_REWRITE, &d);
   EXPECT (d.outcome == ENFORCE_ALLOWED && !d.set_userns);
   decision_release (&d);
 
-  f.privileged = OCI_PRIVILEGED_ALL;
+  /* Each sign alone is privileged, and the reason names it.  */
+  for (unsigned bit = 1; bit <= OCI_PRIVILEGED_SIGNS; bit <<= 1)
+    {
+      f.privileged = bit;
+      enforce_decide (p, &f, ENFORCE_CAN_REWRITE, &d);
+      EXPECT (d.outcome == ENFORCE_REFUSED);
+      EXPECT (reasons_have (&d, "refused by privileged: refuse"));
+      EXPECT (reasons_have (&d, oci_privileged_criterion (bit)));
+      decision_release (&d);
+    }
+  /* A sandbox: logged, not refused.  */
+  f.sandbox = true;
+  f.privileged = OCI_PRIVILEGED_PROC_SYS;
   enforce_decide (p, &f, ENFORCE_CAN_REWRITE, &d);
-  EXPECT (d.outcome == ENFORCE_REFUSED);
-  EXPECT (reasons_have (&d, "refused by privileged: refuse"));
+  EXPECT (d.outcome != ENFORCE_REFUSED);
   decision_release (&d);
+  f.sandbox = false;
 
   f.privileged = 0;
   f.seccomp_profile = allow_all; /* an ALLOW default with a rule list: confined, but open */

@@ -56,6 +56,34 @@ test_runc_would_read_differently (void)
               "key `Bounding`")
           == 0);
   EXPECT (expect_refused ("{\"process\":{\"user\":{\"UID\":0}}}", "process.user: key `UID`") == 0);
+  /* Every object runc reads below linux, and the mounts: seccomp, its rules and their
+     arguments, devices, namespaces, resources.  */
+  EXPECT (
+      expect_refused ("{\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\","
+                      "\"DefaultAction\":\"SCMP_ACT_ALLOW\"}}}",
+                      "linux.seccomp: key `DefaultAction` would be read by runc as `defaultAction`")
+      == 0);
+  EXPECT (expect_refused ("{\"linux\":{\"seccomp\":{\"syscalls\":[{\"names\":[\"unshare\"],"
+                          "\"Action\":\"SCMP_ACT_ALLOW\"}]}}}",
+                          "linux.seccomp.syscalls[0]: key `Action`")
+          == 0);
+  EXPECT (expect_refused ("{\"linux\":{\"seccomp\":{\"syscalls\":[{\"names\":[\"unshare\"],"
+                          "\"args\":[{\"index\":0,\"Op\":\"SCMP_CMP_EQ\"}]}]}}}",
+                          "linux.seccomp.syscalls[0].args[0]: key `Op`")
+          == 0);
+  EXPECT (expect_refused ("{\"mounts\":[{\"destination\":\"/a\",\"Destination\":\"/b\"}]}",
+                          "mounts[0]: key `Destination`")
+          == 0);
+  EXPECT (expect_refused ("{\"linux\":{\"devices\":[{\"Path\":\"/dev/x\"}]}}",
+                          "linux.devices[0]: key `Path`")
+          == 0);
+  EXPECT (expect_refused ("{\"linux\":{\"namespaces\":[{\"type\":\"network\",\"PATH\":\"/x\"}]}}",
+                          "linux.namespaces[0]: key `PATH`")
+          == 0);
+  EXPECT (expect_refused ("{\"linux\":{\"resources\":{\"devices\":[{\"allow\":false,"
+                          "\"Allow\":true}]}}}",
+                          "linux.resources.devices[0]: key `Allow`")
+          == 0);
   EXPECT (expect_refused ("{\"process\":{\"noNewPrivileges\":false,\"nonewprivileges\":true}}",
                           "`nonewprivileges`")
           == 0);
