@@ -66,9 +66,10 @@ struct ctd
   struct ctd_file *files;
   size_t n;
   long version;
-  bool merges;        /* 2.x: files merge key by key */
-  const char *plugin; /* the CRI plugin's table */
-  struct ctd_way *ways;
+  bool merges;          /* 2.x: files merge key by key */
+  const char *plugin;   /* the CRI plugin's table */
+  struct ctd_way *ways; /* one per way of the model, n_ways of them */
+  size_t n_ways;
   char **names; /* handler names, owned, for ctd_way.table */
   size_t n_names;
   char *dump; /* containerd config dump's output, when that is what was read */
@@ -88,9 +89,8 @@ ctd_free (void *p)
       toml_free (c->files[i].root);
     }
   free (c->files);
-  if (c->ways)
-    for (i = 0; i < c->n_names; i++)
-      free (c->ways[i].key);
+  for (i = 0; i < c->n_ways; i++)
+    free (c->ways[i].key);
   free (c->ways);
   for (i = 0; i < c->n_names; i++)
     free (c->names[i]);
@@ -471,6 +471,7 @@ model_handler (const struct engine_node *node, struct files *f, struct ctd *c, l
   w = engine_model_add (m, name, label);
   w->is_default = strcmp (name, dflt) == 0;
   c->ways = xrealloc (c->ways, m->n_ways * sizeof *c->ways);
+  c->n_ways = m->n_ways;
   cw = &c->ways[m->n_ways - 1];
   memset (cw, 0, sizeof *cw);
   if (t[0] == '\0')
