@@ -71,6 +71,7 @@ int command_runtime (struct command_ctx *ctx, struct error **err);
 int command_explain (struct command_ctx *ctx, struct error **err);
 int command_install (struct command_ctx *ctx, struct error **err); /* and uninstall */
 int command_check (struct command_ctx *ctx, struct error **err);
+int command_observe (struct command_ctx *ctx, struct error **err);
 int command_crio_conf (struct command_ctx *ctx, struct error **err);
 int command_report (struct command_ctx *ctx, struct error **err);
 int command_status (struct command_ctx *ctx, struct error **err);

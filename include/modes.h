@@ -59,9 +59,13 @@ int mode_status (const struct policy *policy, const char *policy_path, const cha
    starts by decision, what was or would be removed, what enforce would
    refuse, and with SUGGEST the rules that would let those workloads keep
    what they asked for.  SINCE: an ISO date or time (UTC), or an age (12h).
-   Returns 0, -2 on a usage error, -1 on an error.  */
-int mode_report (char *const *logs, size_t n_logs, const char *since, bool suggest, bool json,
-                 FILE *out, struct error **err);
+   OBSERVED: files capguard observe wrote (every line must be one of its
+   records): per workload what it held, used and tried, and with SUGGEST
+   the rule allowing only what was used and the matching securityContext.
+   Standard input is read for decisions only when no OBSERVED is given or
+   LOGS names it.  Returns 0, -2 on a usage error, -1 on an error.  */
+int mode_report (char *const *logs, size_t n_logs, char *const *observed, size_t n_observed,
+                 const char *since, bool suggest, bool json, FILE *out, struct error **err);
 
 /* Prints the validated policy's effective ceilings, per rule.  */
 int mode_check (const struct policy *policy, FILE *out, struct error **err);
@@ -72,5 +76,15 @@ int mode_crio_conf (const struct policy *policy, FILE *out, struct error **err);
 
 /* Prints capguard's version and its libraries'.  */
 int mode_version (FILE *out, struct error **err);
+
+/* capguard observe: attaches to the kernel's capability checks and, every
+   INTERVAL seconds until SECONDS have passed (0: until SIGTERM or SIGINT),
+   appends per container, capability and outcome what was used or refused
+   to LOG (default: observed.log beside the decision log), with the identity
+   the decision log DECISIONS (default: the policy's log.file) recorded for
+   the container at create.  Returns 0, -1 with *err when the kernel or the
+   process's privileges do not allow it, -2 for a bad option value.  */
+int mode_observe (const struct policy *policy, double seconds, double interval, const char *log,
+                  const char *decisions, struct error **err);
 
 #endif

@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
   cmake gcc make pkg-config          # build
   libcap-dev libjansson-dev libseccomp-dev  # the three libraries
+  libbpf-dev bpftool                 # capguard observe: libbpf, and the skeleton generator (clang below builds the BPF side)
   bats jq                            # tests
   podman runc crun containerd docker.io   # the real engines and runtimes the tests drive
   containernetworking-plugins        # CNI for containerd's pods

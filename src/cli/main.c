@@ -44,12 +44,16 @@ static const char usage_text[]
       "  report [--since TIME] [--suggest] [--json] [LOG...]\n"
       "                      what the decision logs say, per workload; what enforce\n"
       "                      would refuse; --suggest the rules that would let it run\n"
+      "  observe [--for SECONDS] [--interval SECONDS] [--log FILE] [--decisions FILE]\n"
+      "                      which capabilities each container really uses (eBPF on every\n"
+      "                      capability check), per container, written to FILE\n"
       "  status [--root DIR] [--config ENGINE=FILE]... [--ready] [--json] [ENGINE...]\n"
       "                      is this node protected: each engine's paths, covered or not,\n"
       "                      and the command that closes each gap\n"
       "  crio-conf [POLICY]  print CRI-O's crio.conf.d drop-in setting default_capabilities\n"
       "                      to the policy's ceiling\n"
-      "  version             print the versions of capguard, libcap, jansson, libseccomp\n"
+      "  version             print the versions of capguard, libcap, jansson, libseccomp,\n"
+      "                      libbpf\n"
       "\n"
       "Options:\n"
       "  --policy FILE       the node policy (default $CAPGUARD_POLICY, else\n"
@@ -78,6 +82,7 @@ static const struct command
   { "check", command_check, 0 },
   { "crio-conf", command_crio_conf, 0 },
   { "report", command_report, 0 },
+  { "observe", command_observe, 0 },
   { "status", command_status, 0 },
   { "version", command_version, 0 },
   { "help", command_help, 0 },

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/capability.h>
 
+#include <bpf/libbpf.h>
 #include <jansson.h>
 
 #include "capset.h"
@@ -245,6 +246,8 @@ mode_version (FILE *out, struct error **err)
   fprintf (out, "jansson %s\n", jansson_version_str ());
   seccomp_library_version (seccomp_version, sizeof seccomp_version);
   fprintf (out, "libseccomp %s\n", seccomp_version);
+  /* "v1.1": without the v, as the others.  */
+  fprintf (out, "libbpf %s\n", libbpf_version_string () + (libbpf_version_string ()[0] == 'v'));
   return 0;
 }
 

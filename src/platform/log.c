@@ -12,25 +12,32 @@
 #include "log.h"
 #include "util.h"
 
-static json_t *
-stamped (const json_t *record)
+void
+log_time (char buf[LOG_TIME_LEN])
 {
   struct timeval tv;
   struct tm tm;
-  char buf[64];
-  json_t *out = json_object ();
 
   gettimeofday (&tv, NULL);
   gmtime_r (&tv.tv_sec, &tm);
-  snprintf (buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+  snprintf (buf, LOG_TIME_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long)(tv.tv_usec / 1000));
+}
+
+static json_t *
+stamped (const json_t *record)
+{
+  char buf[LOG_TIME_LEN];
+  json_t *out = json_object ();
+
+  log_time (buf);
   json_object_set_new (out, "time", json_string (buf));
   json_object_update (out, (json_t *)record);
   return out;
 }
 
-static int
-append_line (const char *file, const char *line, struct error **err)
+int
+log_append_line (const char *file, const char *line, struct error **err)
 {
   cleanup_free char *dir = xstrdup (file);
   cleanup_free char *buf = NULL;
@@ -72,7 +79,7 @@ log_decision (const json_t *record, int priority, bool use_syslog, const char *f
       closelog ();
     }
   if (file)
-    return append_line (file, line, err);
+    return log_append_line (file, line, err);
   return 0;
 }
 

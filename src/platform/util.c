@@ -85,7 +85,10 @@ util_read_fd (int fd, size_t max, const char *what, char **out, size_t *len, str
   struct stat st;
 
   /* A regular file is read into one buffer of its size (and room to see
-     its end): no copies while growing.  */
+     its end): no copies while growing; one over the limit is refused
+     before a byte is read.  */
+  if (fstat (fd, &st) == 0 && S_ISREG (st.st_mode) && (size_t)st.st_size > max)
+    return make_error (err, 0, "%s exceeds the limit of %zu bytes", what, max);
   if (fstat (fd, &st) == 0 && S_ISREG (st.st_mode) && st.st_size > 0 && (size_t)st.st_size <= max)
     {
       cap = st.st_size + 4097;

@@ -101,6 +101,7 @@ note: rule \`everything\`: allow includes CAP_SETPCAP, so a process can raise it
   assert "${lines[1]}" =~ "^libcap $(readlink -f /lib/x86_64-linux-gnu/libcap.so.2 | sed 's/.*\.so\.//')( \\(built with\\))?$"
   assert "${lines[2]}" =~ '^jansson [0-9]+\.[0-9]+'
   assert "${lines[3]}" =~ '^libseccomp [0-9]+\.[0-9]+\.[0-9]+$'
+  assert "${lines[4]}" == "libbpf $(pkg-config --modversion libbpf | cut -d. -f1,2)"
   run_capguard 0 --version
   assert "${lines[0]}" =~ '^capguard '
   run_capguard 0 --help

@@ -17,7 +17,10 @@ setup ()
   assert "$(stat -c %a "$(dirname "$LOG")")" == 750
   assert "$(stat -c %a "$LOG")" == 640
   assert "$(wc -l < "$LOG")" == 1
-  assert "$(jq -c 'keys_unsorted' "$LOG")" == '["time","command","stage","id","engine","namespace","pod","container","image","rule","action","decision","removed","reasons"]'
+  # SPEC §5's fields in its order, then `held` (the bounding set the container runs with, which
+  # observe and report weigh use against).
+  assert "$(jq -c 'keys_unsorted' "$LOG")" == '["time","command","stage","id","engine","namespace","pod","container","image","rule","action","decision","removed","reasons","held"]'
+  assert "$(jq -c '.held' "$LOG")" == '["CAP_KILL"]' "the policy's ceiling: KILL"
   assert "$(jq -c '.removed | keys_unsorted' "$LOG")" == '["bounding","effective","permitted","inheritable","ambient"]'
 }
 

@@ -93,6 +93,21 @@ for d in docs:
         text = subprocess.run(["jq", sys.argv[3]], input=json.dumps(p), capture_output=True,
                               text=True, check=True).stdout
         d["data"]["policy.json"] = text
+    if d["kind"] == "DaemonSet":
+        # observe writes beside the test's decision log, which it reads.
+        logdir = os.path.dirname(os.environ["DECISIONS"])
+        spec = d["spec"]["template"]["spec"]
+        for c in spec["containers"]:
+            if c["name"] == "observe":
+                c["command"] = [a.replace("/var/log/capguard/decisions.log", os.environ["DECISIONS"])
+                                 .replace("/var/log/capguard/observed.log", logdir + "/observed.log")
+                                for a in c["command"]]
+                for m in c["volumeMounts"]:
+                    if m["name"] == "log":
+                        m["mountPath"] = logdir
+        for v in spec["volumes"]:
+            if v["name"] == "log":
+                v["hostPath"]["path"] = logdir
 print(json.dumps({"apiVersion": "v1", "kind": "List", "items": docs}))
 EOF
 }
@@ -242,6 +257,52 @@ decision_of () { jq -c --arg pod "$1" 'select(.pod == $pod and .container == "c"
   assert "$(set_names CapEff)" =~ "cap_sys_admin"
   run -0 decision_of system
   assert "$(jq -r '[.decision, .rule] | join(" / ")' <<<"$output")" == "audited / kube-system audited"
+}
+
+# cmd_pod NAME NAMESPACE ADD-CAPS-JSON COMMAND...: a pod running COMMAND, Ready.
+cmd_pod ()
+{
+  local name=$1 ns=$2 add=$3
+  shift 3
+  jq -n --arg name "$name" --arg ns "$ns" --argjson add "$add" --arg image "$IMAGE" \
+    --argjson cmd "$(printf '%s\n' "$@" | jq -R . | jq -s .)" '
+    {apiVersion: "v1", kind: "Pod", metadata: {name: $name, namespace: $ns},
+     spec: {automountServiceAccountToken: false, terminationGracePeriodSeconds: 1,
+       containers: [{name: "c", image: $image, imagePullPolicy: "Never", command: $cmd,
+         securityContext: {capabilities: {add: $add}}}]}}' | k apply -f - > /dev/null
+  k -n "$ns" wait --for=condition=Ready "pod/$name" --timeout=60s > /dev/null
+}
+
+# The last start's decision of pod POD's container CONTAINER in namespace NS.
+decision_of_container () { jq -c --arg pod "$1" --arg ns "$2" --arg c "$3" 'select(.pod == $pod and .namespace == $ns and .container == $c and .stage != "exec")' "$DECISIONS" | tail -n 1; }
+
+# The capabilities pod NAME (namespace NS) used, as the DaemonSet's observe recorded them.
+observed_used () { jq -r --arg pod "$1" --arg ns "$2" 'select(.pod == $pod and .namespace == $ns and .result == "used" and .container != null) | .capability' "$K8S_T/observed.log" 2>/dev/null | sort -u | xargs; }
+
+@test "observe, the DaemonSet's second container: a pod that pings uses NET_RAW, one that chowns CHOWN, an idle one nothing, one holding SYS_ADMIN nothing for it; report turns it into a rule" {
+  # kube-system is audited by the shipped rule: the pods hold what they ask for.
+  cmd_pod pinger kube-system '["NET_RAW"]' /bin/sh -c 'ping -c1 -W1 127.0.0.1; exec sleep 600'
+  cmd_pod chowner kube-system '[]' /bin/sh -c 'chown 1 /tmp; exec sleep 600'
+  cmd_pod idler kube-system '[]' /bin/sleep 600
+  cmd_pod holder kube-system '["SYS_ADMIN"]' /bin/sleep 600
+  # observe writes every 10 s.
+  for _ in $(seq 40); do
+    [ -n "$(observed_used pinger kube-system)" ] && [ -n "$(observed_used chowner kube-system)" ] && break
+    sleep 1
+  done
+  assert "$(observed_used pinger kube-system)" == CAP_NET_RAW
+  assert "$(observed_used chowner kube-system)" == CAP_CHOWN
+  sleep 11 # one more flush: nothing for the idle ones
+  assert "$(observed_used idler kube-system)" == ""
+  assert "$(observed_used holder kube-system)" == "" "SYS_ADMIN held, never used"
+  # The shipped rule let the observe container keep BPF, PERFMON and SYSLOG under rewrite.
+  run -0 decision_of_container "$(ds_pod)" capguard-system observe
+  assert "$(jq -r '[.rule, (.held | sort | join(","))] | join(" ")' <<<"$output")" \
+    == "capguard observe CAP_BPF,CAP_PERFMON,CAP_SYSLOG"
+  run_capguard 0 report --observed "$K8S_T/observed.log" --suggest --json "$DECISIONS"
+  assert "$(jq -c '.observed[] | select(.pod == "pinger") | .rule.capabilities.allow' <<<"$output")" == '["CAP_NET_RAW"]'
+  assert "$(jq -c '.observed[] | select(.pod == "pinger") | .securityContext' <<<"$output")" == '{"capabilities":{"drop":["ALL"],"add":["NET_RAW"]}}'
+  k -n kube-system delete pod pinger chowner idler holder --wait=false > /dev/null
 }
 
 @test "a broken policy in the ConfigMap: the init container fails, the policy in force stays, the rollout stops" {
