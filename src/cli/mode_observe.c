@@ -42,7 +42,7 @@
 static char libbpf_said[2][512];
 static char libbpf_last[1040];
 
-static int
+static int __attribute__ ((format (printf, 2, 0)))
 libbpf_quiet (enum libbpf_print_level level, const char *fmt, va_list ap)
 {
   size_t n;
