@@ -50,7 +50,20 @@ struct decision
   bool set_ping;                      /* net.ipv4.ping_group_range = ENFORCE_PING_GROUP_RANGE */
   bool set_userns;                    /* linux.seccomp denies user namespaces */
   json_t *reasons;                    /* array of strings, owned */
+  json_t *violations;                 /* the same as data (SPEC §5), owned: see below */
 };
+
+/* Each violation is an object whose "kind" says what it is:
+     capabilities: "set", "ceiling" (capabilities.allow, .inheritable,
+       .ambient, .deny, or "kernel" for names this kernel does not know),
+       "capabilities" (names);
+     noNewPrivileges;
+     seccomp: "setting" (baseline, require), "profile" (missing,
+       unconfined);
+     privileged: "signs" (all-char-devices, all-block-devices,
+       sysfs-writable, proc-unmasked);
+     userNamespaces: "call" (unshare, clone, clone3, none: no profile).
+   report reads these, never the sentences.  */
 
 const char *enforce_outcome_name (enum enforce_outcome outcome);
 

@@ -59,6 +59,9 @@ enum
 
 /* The name of criterion BIT, for explain and the log.  */
 const char *oci_privileged_criterion (unsigned bit);
+/* The sign BIT as a stable name for data: all-char-devices,
+   all-block-devices, sysfs-writable, proc-unmasked.  */
+const char *oci_privileged_sign (unsigned bit);
 
 void oci_facts_release (struct oci_facts *facts);
 

@@ -175,18 +175,17 @@ add_record (struct report *r, json_t *rec)
       && strcmp (action, "enforce") != 0)
     {
       json_auto_t *mine = json_object ();
-      json_t *reason;
+      json_t *v;
       size_t k;
       removed_into (rec, mine);
       /* Beyond capabilities: what privileged: refuse and userNamespaces:
-         deny would refuse (their reasons say so).  */
-      json_array_foreach (json_object_get (rec, "reasons"), k, reason)
+         deny would refuse, from the record's violations (data, not the
+         sentences).  */
+      json_array_foreach (json_object_get (rec, "violations"), k, v)
         {
-          const char *text = json_string_value (reason);
-          if (text && strstr (text, "refused by privileged: refuse"))
-            json_object_set_new (mine, "privileged", json_true ());
-          if (text && strstr (text, "denied by userNamespaces: deny"))
-            json_object_set_new (mine, "userNamespaces", json_true ());
+          const char *kind = json_string_value (json_object_get (v, "kind"));
+          if (kind && (strcmp (kind, "privileged") == 0 || strcmp (kind, "userNamespaces") == 0))
+            json_object_set_new (mine, kind, json_true ());
         }
       json_object_update (json_object_get (g, "would_break"), mine);
       if (json_object_size (mine) > 0)

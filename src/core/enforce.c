@@ -61,6 +61,26 @@ struct judgement
   uint64_t excess[CAPSET_COUNT]; /* beyond each set's ceiling */
 };
 
+/* A violation as data (enforce.h), beside its sentence.  */
+static json_t *
+violation (struct decision *d, const char *kind)
+{
+  json_t *v = json_pack ("{s:s}", "kind", kind);
+
+  json_array_append_new (d->violations, v);
+  return v;
+}
+
+static void
+capabilities_violation (struct decision *d, int set, const char *ceiling, json_t *names)
+{
+  json_t *v = violation (d, "capabilities");
+
+  json_object_set_new (v, "set", json_string (capset_kind_name (set)));
+  json_object_set_new (v, "ceiling", json_string (ceiling));
+  json_object_set_new (v, "capabilities", names);
+}
+
 /* The rule the container's identity selects.  False when a regex the
    choice needs does not compile: the policy is invalid, and refuses.  */
 static bool
@@ -122,6 +142,7 @@ judge_deny (struct judgement *j, struct decision *d)
       names = capset_to_string (hit, " ");
       jsontext_append_printf (d->reasons, "%s holds %s, denied by capabilities.deny",
                               capset_kind_name (k), names);
+      capabilities_violation (d, k, "capabilities.deny", jsontext_cap_names (hit));
       if (j->sandbox)
         j->exceeds = true;
       else
@@ -147,6 +168,7 @@ judge_ceilings (struct judgement *j, struct decision *d)
           cleanup_free char *names = capset_to_string (j->excess[k], " ");
           jsontext_append_printf (d->reasons, "%s holds %s, beyond %s", capset_kind_name (k), names,
                                   enforce_ceiling_key (k));
+          capabilities_violation (d, k, enforce_ceiling_key (k), jsontext_cap_names (j->excess[k]));
           j->exceeds = true;
         }
       if (facts->unknown[k])
@@ -154,6 +176,7 @@ judge_ceilings (struct judgement *j, struct decision *d)
           cleanup_free char *unknown = oci_names_text (facts->unknown[k]);
           jsontext_append_printf (d->reasons, "%s holds %s, not a capability of this kernel",
                                   capset_kind_name (k), unknown);
+          capabilities_violation (d, k, "kernel", json_deep_copy (facts->unknown[k]));
           j->exceeds = true;
           d->unknown_removed[k] = true;
         }
@@ -168,6 +191,7 @@ judge_no_new_privileges (struct judgement *j, struct decision *d)
     return;
   jsontext_append_printf (d->reasons,
                           "process.noNewPrivileges is not set, required by noNewPrivileges");
+  violation (d, "noNewPrivileges");
   j->exceeds = true;
   d->set_nnp = true;
 }
@@ -193,6 +217,10 @@ judge_seccomp (struct judgement *j, struct decision *d)
     {
       jsontext_append_printf (d->reasons, "%s: the node's seccomp baseline (%s) is required",
                               unconfined_why (j->facts), d->settings.seccomp_profile_source);
+      json_object_update (
+          violation (d, "seccomp"),
+          json_pack ("{s:s, s:s}", "setting", "baseline", "profile",
+                     j->facts->seccomp == OCI_SECCOMP_NONE ? "missing" : "unconfined"));
       j->exceeds = true;
       d->set_seccomp = true;
     }
@@ -201,6 +229,10 @@ judge_seccomp (struct judgement *j, struct decision *d)
       jsontext_append_printf (
           d->reasons, "%s, required by seccomp: require%s", unconfined_why (j->facts),
           j->sandbox ? " (not refused: the sandbox runs only the pause process)" : "");
+      json_object_update (
+          violation (d, "seccomp"),
+          json_pack ("{s:s, s:s}", "setting", "require", "profile",
+                     j->facts->seccomp == OCI_SECCOMP_NONE ? "missing" : "unconfined"));
       j->refuse = j->refuse || !j->sandbox;
     }
 }
@@ -216,13 +248,21 @@ static void
 judge_privileged (struct judgement *j, struct decision *d)
 {
   cleanup_free char *signs = NULL;
+  json_t *names = json_array ();
   unsigned bit;
 
   if (d->settings.privileged != POLICY_PRIVILEGED_REFUSE || j->facts->privileged == 0)
-    return;
+    {
+      json_decref (names);
+      return;
+    }
   for (bit = 1; bit <= OCI_PRIVILEGED_SIGNS; bit <<= 1)
     if (j->facts->privileged & bit)
-      util_append (&signs, "; ", "%s", oci_privileged_criterion (bit));
+      {
+        util_append (&signs, "; ", "%s", oci_privileged_criterion (bit));
+        json_array_append_new (names, json_string (oci_privileged_sign (bit)));
+      }
+  json_object_set_new (violation (d, "privileged"), "signs", names);
   jsontext_append_printf (d->reasons, "privileged: %s, refused by privileged: refuse%s", signs,
                           j->sandbox ? " (not refused: the sandbox runs only the pause process)"
                                      : "");
@@ -251,6 +291,11 @@ judge_user_namespaces (struct judgement *j, struct decision *d)
                           "linux.seccomp lets it create a user namespace (%s), denied by "
                           "userNamespaces: deny",
                           why);
+  json_object_set_new (violation (d, "userNamespaces"), "call",
+                       json_string (strncmp (why, "unshare", 7) == 0  ? "unshare"
+                                    : strncmp (why, "clone3", 6) == 0 ? "clone3"
+                                    : strncmp (why, "clone", 5) == 0  ? "clone"
+                                                                      : "none"));
   j->exceeds = true;
   d->set_userns = true;
 }
@@ -378,6 +423,7 @@ enforce_decide (const struct policy *policy, const struct oci_facts *facts,
 
   memset (d, 0, sizeof *d);
   d->reasons = json_array ();
+  d->violations = json_array ();
   if (!select_rule (policy, facts, d))
     return; /* fail closed: an invalid policy lets nothing through */
   judge_sandbox (&j, d);
@@ -471,4 +517,6 @@ decision_release (struct decision *d)
 {
   json_decref (d->reasons);
   d->reasons = NULL;
+  json_decref (d->violations);
+  d->violations = NULL;
 }

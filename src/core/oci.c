@@ -458,6 +458,16 @@ oci_privileged_criterion (unsigned bit)
              : "?";
 }
 
+const char *
+oci_privileged_sign (unsigned bit)
+{
+  return bit == OCI_PRIVILEGED_ALL_CHAR    ? "all-char-devices"
+         : bit == OCI_PRIVILEGED_ALL_BLOCK ? "all-block-devices"
+         : bit == OCI_PRIVILEGED_SYSFS_RW  ? "sysfs-writable"
+         : bit == OCI_PRIVILEGED_PROC_SYS  ? "proc-unmasked"
+                                           : "?";
+}
+
 static bool
 wildcard (json_t *v)
 {

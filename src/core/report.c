@@ -34,6 +34,10 @@ report_record (const struct decision *d, const struct oci_facts *facts, const ch
     }
   json_object_set_new (rec, "removed", removed);
   json_object_set (rec, "reasons", d->reasons);
+  if (d->violations)
+    json_object_set (rec, "violations", d->violations);
+  else
+    json_object_set_new (rec, "violations", json_array ());
   /* Beyond SPEC §5, after its fields: the bounding set it runs with, what
      `capguard observe` and report weigh use against.  */
   json_object_set_new (rec, "held", jsontext_cap_names (d->final[CAPSET_BOUNDING]));

@@ -17,10 +17,11 @@ setup ()
   assert "$(stat -c %a "$(dirname "$LOG")")" == 750
   assert "$(stat -c %a "$LOG")" == 640
   assert "$(wc -l < "$LOG")" == 1
-  # SPEC §5's fields in its order, then `held` (the bounding set the container runs with, which
-  # observe and report weigh use against).
-  assert "$(jq -c 'keys_unsorted' "$LOG")" == '["time","command","stage","id","engine","namespace","pod","container","image","rule","action","decision","removed","reasons","held"]'
+  # SPEC §5's fields in its order (the violations as data after the reasons), then `held` (the
+  # bounding set the container runs with, which observe and report weigh use against).
+  assert "$(jq -c 'keys_unsorted' "$LOG")" == '["time","command","stage","id","engine","namespace","pod","container","image","rule","action","decision","removed","reasons","violations","held"]'
   assert "$(jq -c '.held' "$LOG")" == '["CAP_KILL"]' "the policy's ceiling: KILL"
+  assert "$(jq -c '.violations[0] | [.kind, .set, .ceiling, (.capabilities | length)]' "$LOG")" == '["capabilities","bounding","capabilities.allow",10]'
   assert "$(jq -c '.removed | keys_unsorted' "$LOG")" == '["bounding","effective","permitted","inheritable","ambient"]'
 }
 

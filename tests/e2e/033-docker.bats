@@ -159,6 +159,13 @@ task_config () { echo "$DK/exec/containerd/daemon/io.containerd.runtime.v2.task/
   use_policy '.privileged = "refuse"'
   run -125 --separate-stderr dk run --rm --privileged "$IMAGE" true
   assert "$stderr" =~ "privileged: the device cgroup gives every character device; .*refused by privileged: refuse"
+  # Its --security-opt variants change which signs show, not whether one does.
+  for opt in systempaths=unconfined apparmor=unconfined seccomp=unconfined; do
+    run -125 --separate-stderr dk run --rm --privileged --security-opt "$opt" "$IMAGE" true
+    assert "$stderr" =~ "privileged: the device cgroup gives every character device; .*refused by privileged: refuse" "$opt"
+  done
+  # A device of its own and SYS_ADMIN are no sign.
+  run -0 dk run --rm --cap-add SYS_ADMIN --device /dev/null:/dev/xnull "$IMAGE" true
   run -0 dk run --rm "$IMAGE" cat /proc/self/status
   check_nine "plain"
 }

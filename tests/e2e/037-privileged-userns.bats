@@ -150,6 +150,33 @@ pol ()
 ok" "fork (clone without CLONE_NEWUSER), files, exec"
 }
 
+@test "privileged: refuse on real podman: --privileged with --security-opt mask=/anything, unmask=ALL or unmask=/proc/sys is refused, the log naming the signs; --cap-add SYS_ADMIN alone runs" {
+  require_tool podman
+  require_root "podman with runc and cgroupfs needs root here"
+  bash "$SRCDIR/tests/rootfs.sh" "$BATS_TEST_TMPDIR/rootfs"
+  p=$(pol rewrite '{"privileged": "refuse"}')
+  mkdir -p "$BATS_TEST_TMPDIR/hooks"
+  jq -n --arg path "$CAPGUARD" --arg policy "$p" '{version: "1.0.0", hook: {path: $path,
+    args: ["capguard", "--policy", $policy, "precreate"]}, when: {always: true}, stages: ["precreate"]}' \
+    > "$BATS_TEST_TMPDIR/hooks/capguard.json"
+  pm ()
+  {
+    podman --root "$BATS_TEST_TMPDIR/podman/storage" --runroot "$BATS_TEST_TMPDIR/podman/run" \
+      --tmpdir "$BATS_TEST_TMPDIR/podman/tmp" --storage-driver vfs --runtime runc --cgroup-manager cgroupfs \
+      --events-backend file --hooks-dir "$BATS_TEST_TMPDIR/hooks" run --rm --net none \
+      --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --rootfs "$BATS_TEST_TMPDIR/rootfs" "$@"
+  }
+  for opt in mask=/anything unmask=ALL unmask=/proc/sys; do
+    run pm --privileged --security-opt "$opt" /bin/echo ran
+    assert "$status" != 0 "--privileged --security-opt $opt must not run"
+    [[ "$output" != *ran* ]]
+    assert "$(tail -n 1 "$LOG" | jq -r '.decision')" == refused "$opt"
+    assert "$(tail -n 1 "$LOG" | jq -r '.reasons[] | select(startswith("privileged: "))')" =~ "the device cgroup gives every character device; the device cgroup gives every block device; /sys is writable" "$opt"
+  done
+  run -0 pm --cap-add SYS_ADMIN /bin/echo ran
+  assert "$output" == ran
+}
+
 @test "report and status know both keys: audited privileged and user-namespace starts would break under enforce, and the suggested rule keeps them" {
   p=$(pol audit '{"privileged": "refuse", "userNamespaces": "deny"}')
   run_capguard_stdin 0 "$FIXTURES/bundles/containerd-cri-privileged/config.json" --policy "$p" precreate

@@ -163,6 +163,15 @@ test_deny_wins_over_allow (void)
   f.sets[CAPSET_BOUNDING] = NET_RAW;
   enforce_decide (p, &f, ENFORCE_CAN_REWRITE, &d);
   EXPECT (d.outcome == ENFORCE_REFUSED);
+  /* As data: the set, the ceiling and the capability.  */
+  EXPECT (json_array_size (d.violations) == 1);
+  EXPECT_STR (json_string_value (json_object_get (json_array_get (d.violations, 0), "set")),
+              "bounding");
+  EXPECT_STR (json_string_value (json_object_get (json_array_get (d.violations, 0), "ceiling")),
+              "capabilities.deny");
+  EXPECT_STR (json_string_value (json_array_get (
+                  json_object_get (json_array_get (d.violations, 0), "capabilities"), 0)),
+              "CAP_NET_RAW");
   decision_release (&d);
   return 0;
 }
@@ -551,8 +560,8 @@ test_sandbox_is_rewritten_never_refused (void)
   return 0;
 }
 
-/* privileged: refuse needs every criterion; userNamespaces: deny judges
-   the profile the container will run with.  */
+/* privileged: refuse takes any one sign; userNamespaces: deny judges the
+   profile the container will run with.  */
 static int
 test_privileged_and_user_namespaces (void)
 {
@@ -586,6 +595,13 @@ test_privileged_and_user_namespaces (void)
       EXPECT (d.outcome == ENFORCE_REFUSED);
       EXPECT (reasons_have (&d, "refused by privileged: refuse"));
       EXPECT (reasons_have (&d, oci_privileged_criterion (bit)));
+      /* The same as data: one privileged violation naming that sign.  */
+      EXPECT (json_array_size (d.violations) == 1);
+      EXPECT_STR (json_string_value (json_object_get (json_array_get (d.violations, 0), "kind")),
+                  "privileged");
+      EXPECT_STR (json_string_value (json_array_get (
+                      json_object_get (json_array_get (d.violations, 0), "signs"), 0)),
+                  oci_privileged_sign (bit));
       decision_release (&d);
     }
   /* A sandbox: logged, not refused.  */
@@ -601,6 +617,10 @@ test_privileged_and_user_namespaces (void)
   enforce_decide (p, &f, ENFORCE_CAN_REWRITE, &d);
   EXPECT (d.outcome == ENFORCE_REWRITTEN && d.set_userns);
   EXPECT (reasons_have (&d, "unshare(CLONE_NEWUSER) is allowed"));
+  EXPECT_STR (json_string_value (json_object_get (json_array_get (d.violations, 0), "kind")),
+              "userNamespaces");
+  EXPECT_STR (json_string_value (json_object_get (json_array_get (d.violations, 0), "call")),
+              "unshare");
   decision_release (&d);
   enforce_decide (p, &f, ENFORCE_CHECK_ONLY, &d);
   EXPECT (d.outcome == ENFORCE_REFUSED && !d.set_userns);
