@@ -38,6 +38,7 @@ struct command_ctx
   int argc;         /* its arguments: argv[0] is the command */
   char **argv;
   const char *policy_path; /* --policy, else $CAPGUARD_POLICY, else NULL: the default */
+  int exit_status;         /* with COMMAND_OK: the exit code (the runtime's, after a restore) */
 };
 
 /* The next of the command's options (getopt_long over its argv, so options

@@ -97,12 +97,12 @@ command_help (struct command_ctx *ctx, struct error **err)
 }
 
 /* The one place that prints an error and maps a command_status to the
-   exit code (SPEC §3).  */
+   exit code (SPEC §3); EXIT_STATUS is a successful command's own.  */
 static int
-finish (const char *command, int status, struct error *err)
+finish (const char *command, int status, int exit_status, struct error *err)
 {
   if (status == COMMAND_OK)
-    return 0;
+    return exit_status;
   if (status == COMMAND_REFUSED && err == NULL)
     return 1; /* said on stdout (status's gaps) */
   fflush (stdout);
@@ -131,7 +131,35 @@ static int __attribute__ ((format (printf, 1, 2))) usage_error (const char *fmt,
   va_start (ap, fmt);
   command_usagev (&err, fmt, ap);
   va_end (ap);
-  return finish (NULL, COMMAND_USAGE, err);
+  return finish (NULL, COMMAND_USAGE, 0, err);
+}
+
+static const struct command *
+command_named (const char *name)
+{
+  size_t i;
+
+  for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (strcmp (name, commands[i].name) == 0)
+      return &commands[i];
+  return NULL;
+}
+
+/* A closed standard descriptor would be reused by the next open(): the
+   policy or the log could become "stdout" (bubblewrap and sudo guard the
+   same way).  Fills the gaps with /dev/null and says which were closed.  */
+static int
+guard_std_fds (bool closed[3])
+{
+  int fd;
+
+  for (fd = 0; fd < 3; fd++)
+    {
+      closed[fd] = fcntl (fd, F_GETFD) < 0;
+      if (closed[fd] && open ("/dev/null", O_RDWR) != fd)
+        return -1;
+    }
+  return 0;
 }
 
 int
@@ -145,22 +173,14 @@ main (int argc, char **argv)
   };
   cleanup_error struct error *err = NULL;
   struct command_ctx ctx = { 0 };
-  const struct command *command = NULL;
+  const struct command *command;
   const char *env_policy = getenv ("CAPGUARD_POLICY");
   cleanup_free char *behind = NULL;
   bool std_closed[3];
-  size_t i;
   int c, status;
 
-  /* A closed standard descriptor would be reused by the next open(): the
-     policy or the log could become "stdout" (bubblewrap and sudo guard the
-     same way).  Fill the gaps with /dev/null and remember them.  */
-  for (c = 0; c < 3; c++)
-    {
-      std_closed[c] = fcntl (c, F_GETFD) < 0;
-      if (std_closed[c] && open ("/dev/null", O_RDWR) != c)
-        return 3;
-    }
+  if (guard_std_fds (std_closed) < 0)
+    return 3;
   ctx.policy_path = env_policy && env_policy[0] ? env_policy : NULL;
 
   /* Invoked as the runtime itself (capguard-runtime, or a wrapper for a
@@ -171,7 +191,7 @@ main (int argc, char **argv)
       ctx.name = "runtime";
       ctx.flags = COMMAND_HOT;
       status = command_run_wrapper (&ctx, NULL, argc, argv, &err);
-      return finish (ctx.name, status, err);
+      return finish (ctx.name, status, ctx.exit_status, err);
     }
 
   /* `+`: stop at the command, whose arguments are its own; `:`: our own
@@ -190,7 +210,7 @@ main (int argc, char **argv)
         return 0;
       case 'V':
         status = mode_version (stdout, &err);
-        return finish ("version", status, err);
+        return finish ("version", status, 0, err);
       case ':':
         return usage_error ("option `%s` needs an argument", argv[optind - 1]);
       default:
@@ -198,10 +218,7 @@ main (int argc, char **argv)
       }
   if (optind >= argc)
     return usage_error ("no command given");
-  for (i = 0; i < sizeof commands / sizeof commands[0] && command == NULL; i++)
-    if (strcmp (argv[optind], commands[i].name) == 0)
-      command = &commands[i];
-  if (command == NULL)
+  if ((command = command_named (argv[optind])) == NULL)
     return usage_error ("unknown command `%s`", argv[optind]);
 
   ctx.name = command->name;
@@ -213,7 +230,7 @@ main (int argc, char **argv)
       || ((command->flags & COMMAND_STDOUT) && std_closed[STDOUT_FILENO]))
     {
       make_error (&err, 0, "standard %s is closed", std_closed[STDIN_FILENO] ? "input" : "output");
-      return finish (ctx.name, COMMAND_FAILED, err);
+      return finish (ctx.name, COMMAND_FAILED, 0, err);
     }
   status = command->run (&ctx, &err);
   if (status >= 0 && (fflush (stdout) != 0 || ferror (stdout)))
@@ -222,5 +239,5 @@ main (int argc, char **argv)
       make_error (&err, 0, "cannot write to stdout");
       status = COMMAND_FAILED;
     }
-  return finish (ctx.name, status, err);
+  return finish (ctx.name, status, ctx.exit_status, err);
 }

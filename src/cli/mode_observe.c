@@ -489,61 +489,41 @@ load (struct observer *o, enum observe_attach *attach, struct error **err)
   return 0;
 }
 
-int
-mode_observe (const struct policy *policy, double seconds, double interval, const char *log,
-              const char *decisions, struct error **err)
+/* observed.log beside the decision log DECISIONS, in *OUT.  */
+static int
+default_log_path (const char *decisions, char **out, struct error **err)
 {
-  cleanup_free char *default_log = NULL;
-  json_auto_t *identities = json_object (), *tally_index = json_object ();
-  struct observer o = { .identities = identities, .tally_index = tally_index };
-  unsigned long long st[OBSERVE_STAT_COUNT];
-  enum observe_attach attach;
+  char *slash;
+
+  if (decisions == NULL)
+    return make_error (err, 0,
+                       "--log FILE: the policy has no log.file to write the observations next to");
+  *out = xstrdup (decisions);
+  slash = strrchr (*out, '/');
+  if (slash)
+    slash[1] = '\0';
+  else
+    (*out)[0] = '\0';
+  util_append (out, "", "observed.log");
+  return 0;
+}
+
+/* Flushes every INTERVAL seconds until SECONDS have passed (0: no end) or
+   SIGTERM or SIGINT, then once more.  */
+static int
+run (struct observer *o, double seconds, double interval, struct error **err)
+{
+  cleanup_close int sfd = -1;
   struct timespec start, now;
   sigset_t mask;
-  cleanup_close int sfd = -1;
-  int rc = -1;
 
-  o.decisions = decisions ? decisions : policy ? policy->log_file : NULL;
-  if (log == NULL)
-    {
-      char *slash;
-      if (o.decisions == NULL)
-        {
-          make_error (err, 0,
-                      "--log FILE: the policy has no log.file to write the observations next to");
-          return -2;
-        }
-      default_log = xstrdup (o.decisions);
-      slash = strrchr (default_log, '/');
-      if (slash)
-        slash[1] = '\0';
-      else
-        default_log[0] = '\0';
-      util_append (&default_log, "", "observed.log");
-      log = default_log;
-    }
-  o.log = log;
-  if (check_privileges (err) < 0)
-    return -1;
-  o.ring = xmalloc0 (sizeof *o.ring * OBSERVE_MAX_IDENTITIES);
-  if (load (&o, &attach, err) < 0)
-    goto out;
   /* SIGTERM and SIGINT end it: the counts so far are written first.  */
   sigemptyset (&mask);
   sigaddset (&mask, SIGTERM);
   sigaddset (&mask, SIGINT);
   sigprocmask (SIG_BLOCK, &mask, NULL);
-  sfd = signalfd (-1, &mask, SFD_CLOEXEC);
-  if (sfd < 0)
-    {
-      make_error (err, errno, "signalfd");
-      goto out;
-    }
-  read_decisions (&o);
-  log_time (o.since);
-  fprintf (stderr, "capguard observe: attached to %s; writing %s every %g s%s\n",
-           observe_attach_name (attach), o.log, interval,
-           o.decisions ? "" : " (no decision log: containers without their identity)");
+  if ((sfd = signalfd (-1, &mask, SFD_CLOEXEC)) < 0)
+    return make_error (err, errno, "signalfd");
   clock_gettime (CLOCK_MONOTONIC, &start);
   for (;;)
     {
@@ -557,10 +537,38 @@ mode_observe (const struct policy *policy, double seconds, double interval, cons
         wait = seconds - elapsed;
       if (poll (&p, 1, (int)(wait * 1000) + 1) > 0)
         break;
-      if (flush (&o, err) < 0)
-        goto out;
+      if (flush (o, err) < 0)
+        return -1;
     }
-  if (flush (&o, err) < 0)
+  return flush (o, err);
+}
+
+int
+mode_observe (const struct policy *policy, double seconds, double interval, const char *log,
+              const char *decisions, struct error **err)
+{
+  cleanup_free char *default_log = NULL;
+  json_auto_t *identities = json_object (), *tally_index = json_object ();
+  struct observer o = { .identities = identities, .tally_index = tally_index };
+  unsigned long long st[OBSERVE_STAT_COUNT];
+  enum observe_attach attach;
+  int rc = -1;
+
+  o.decisions = decisions ? decisions : policy ? policy->log_file : NULL;
+  if (log == NULL && default_log_path (o.decisions, &default_log, err) < 0)
+    return -2;
+  o.log = log ? log : default_log;
+  if (check_privileges (err) < 0)
+    return -1;
+  o.ring = xmalloc0 (sizeof *o.ring * OBSERVE_MAX_IDENTITIES);
+  if (load (&o, &attach, err) < 0)
+    goto out;
+  read_decisions (&o);
+  log_time (o.since);
+  fprintf (stderr, "capguard observe: attached to %s; writing %s every %g s%s\n",
+           observe_attach_name (attach), o.log, interval,
+           o.decisions ? "" : " (no decision log: containers without their identity)");
+  if (run (&o, seconds, interval, err) < 0)
     goto out;
   stats (&o, st);
   fprintf (stderr,

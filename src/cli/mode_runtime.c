@@ -932,7 +932,7 @@ command_run_wrapper (struct command_ctx *ctx, const char *runtime, int argc, cha
     }
   ret = mode_runtime (policy, runtime, argc, argv, &exit_status, err);
   if (ret == 0)
-    exit (exit_status);
+    ctx->exit_status = exit_status; /* main exits with the runtime's status */
   return ret;
 }
 
