@@ -7,8 +7,10 @@
 #include <sys/types.h>
 
 #include "capset.h"
+#include "enforce.h"
 #include "error.h"
 #include "oci.h"
+#include "policy.h"
 
 /* What the kernel holds for a running process.  */
 struct proc_live
@@ -46,5 +48,16 @@ int proc_parse_status (const char *text, struct proc_live *live, struct error **
 /* What the kernel holds replaces what a config said: the live sets, no_new_privs
    and whether a seccomp filter is on.  */
 void proc_facts_from_live (struct oci_facts *facts, const struct proc_live *live);
+
+/* Judges the running process PID under POLICY at STAGE: FACTS (from its
+   config) take what the kernel holds, D is the decision, and a refused
+   process is killed through a pidfd, KILLED (a sentence) then added to D's
+   reasons and *REFUSED (when not NULL) set.  *GONE when it had exited: D
+   is then not made.  A process that cannot be read is killed (fail
+   closed) and -1 returned with *ERR.  The one judge of a live process:
+   the poststart hook and the wrapper after restore.  */
+int proc_judge_live (const struct policy *policy, pid_t pid, enum enforce_stage stage,
+                     const char *killed, struct oci_facts *facts, struct decision *d, bool *gone,
+                     bool *refused, struct error **err);
 
 #endif

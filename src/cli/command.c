@@ -68,6 +68,6 @@ command_policy (struct command_ctx *ctx, const char *path, struct error **err)
   /* On the container-start path a policy that does not load stops the
      container: the decision log says so too.  */
   if (policy == NULL && hot)
-    report_failure (NULL, ctx->name, ctx->name, NULL, error_msg (*err));
+    report_failure (&(struct report_at){ NULL, ctx->name, ctx->name, NULL }, error_msg (*err));
   return command_keep_policy (policy);
 }

@@ -39,7 +39,7 @@ parse_stage (const char *name, enum stage *stage)
 static int
 fail_logged (const struct policy *policy, const char *stage, const char *id, struct error **err)
 {
-  report_failure (policy, "hook", stage, id, error_msg (*err));
+  report_failure (&(struct report_at){ policy, "hook", stage, id }, error_msg (*err));
   if (id)
     error_wrap (err, "container %s", id);
   return -1;
@@ -53,7 +53,6 @@ hook (const struct policy *policy, enum stage stage, const char *stage_name, int
       struct error **err)
 {
   cleanup_free char *state_buf = NULL, *config_buf = NULL;
-  struct proc_handle proc = { .pid = 0, .pidfd = -1 };
   struct oci_facts facts = { 0 };
   struct oci_state state;
   struct decision d = { 0 };
@@ -87,48 +86,30 @@ hook (const struct policy *policy, enum stage stage, const char *stage_name, int
   if (oci_facts_add_annotations (&facts, state.annotations, "in the state", &merged, err) < 0)
     goto fail;
 
-  if (stage == STAGE_POSTSTART)
+  if (stage == STAGE_POSTSTART
+      && proc_judge_live (policy, state.pid, ENFORCE_CHECK_ONLY,
+                          "killed the container's init (SIGKILL)", &facts, &d, &gone, NULL, err)
+             < 0)
+    goto fail;
+  if (stage != STAGE_POSTSTART || gone)
     {
-      struct proc_live live;
-
-      if (proc_open (state.pid, &proc, &gone, err) < 0)
-        goto fail;
-      if (!gone && proc_read_live (&proc, &live, err) < 0)
-        {
-          /* Fail closed: a process we cannot read is not let run.  */
-          cleanup_error struct error *kerr = NULL;
-          if (proc_kill (&proc, &kerr) < 0)
-            log_warning ("%s", kerr->msg);
-          goto fail;
-        }
-      if (!gone)
-        proc_facts_from_live (&facts, &live);
+      /* A container's init that exited before we looked holds nothing.  */
+      if (gone)
+        memset (facts.sets, 0, sizeof facts.sets);
+      enforce_decide (policy, &facts, ENFORCE_CHECK_ONLY, &d);
+      if (gone)
+        json_array_append_new (d.reasons, json_string ("the process had already exited"));
     }
 
-  if (gone)
-    {
-      /* The container's init exited before we looked: it holds nothing.  */
-      memset (facts.sets, 0, sizeof facts.sets);
-    }
-  enforce_decide (policy, &facts, ENFORCE_CHECK_ONLY, &d);
-  if (gone)
-    json_array_append_new (d.reasons, json_string ("the process had already exited"));
-
-  if (stage == STAGE_POSTSTART && d.outcome == ENFORCE_REFUSED && !gone)
-    {
-      if (proc_kill (&proc, err) < 0)
-        goto fail;
-      json_array_append_new (d.reasons, json_string ("killed the container's init (SIGKILL)"));
-    }
-
-  if ((ret = report_outcome (policy, &d, &facts, "hook", stage_name, state.id, err)) == 1)
+  if ((ret = report_outcome (&(struct report_at){ policy, "hook", stage_name, state.id }, &d,
+                             &facts, err))
+      == 1)
     error_wrap (err, "container %s", state.id);
   goto done;
 
 fail:
   fail_logged (policy, stage_name, state.id, err);
 done:
-  proc_close (&proc);
   decision_release (&d);
   oci_facts_release (&facts);
   return ret;

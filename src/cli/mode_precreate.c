@@ -13,7 +13,7 @@
 static int
 log_failure (const struct policy *policy, struct error **err)
 {
-  report_failure (policy, "precreate", "precreate", NULL, error_msg (*err));
+  report_failure (&(struct report_at){ policy, "precreate", "precreate", NULL }, error_msg (*err));
   return -1;
 }
 
@@ -69,7 +69,8 @@ mode_precreate (const struct policy *policy, int in_fd, int out_fd, struct error
 
   /* Logged once the outcome is final: a config that could not be written
      out is a failure, not a rewrite.  */
-  ret = report_outcome (policy, &d, &facts, "precreate", "precreate", NULL, err);
+  ret = report_outcome (&(struct report_at){ policy, "precreate", "precreate", NULL }, &d, &facts,
+                        err);
   goto done;
 
 fail:

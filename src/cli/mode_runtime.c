@@ -152,7 +152,7 @@ refuse (const struct policy *policy, const struct runtime_args *ra, const char *
         const char *id, int ret, struct error **err)
 {
   if (ret < 0)
-    report_failure (policy, "runtime", stage, id, error_msg (*err));
+    report_failure (&(struct report_at){ policy, "runtime", stage, id }, error_msg (*err));
   if (id)
     error_wrap (err, "container %s", id);
   runtime_log (ra, error_msg (*err));
@@ -212,7 +212,7 @@ rewrite_bundle (const struct policy *policy, const struct runtime_args *ra, cons
       error_wrap (err, "bundle `%s`", bundle);
       goto done;
     }
-  ret = report_outcome (policy, &d, &facts, "runtime", stage, id, err);
+  ret = report_outcome (&(struct report_at){ policy, "runtime", stage, id }, &d, &facts, err);
 done:
   decision_release (&d);
   oci_facts_release (&facts);
@@ -659,7 +659,7 @@ rewrite_exec (const struct policy *policy, const char *runtime, const struct run
   if ((d.outcome == ENFORCE_REWRITTEN || (j.fill_caps && d.outcome != ENFORCE_REFUSED))
       && !(j.crun && j.cap_flags) && exec_write (policy, ra, &d, &j, err) < 0)
     goto done;
-  ret = report_outcome (policy, &d, &j.facts, "runtime", "exec", id, err);
+  ret = report_outcome (&(struct report_at){ policy, "runtime", "exec", id }, &d, &j.facts, err);
 done:
   decision_release (&d);
   exec_job_release (&j);
@@ -699,11 +699,9 @@ judge_restored (const struct policy *policy, const char *runtime, const struct r
 {
   cleanup_free char *state_buf = NULL;
   cleanup_error struct error *ignored = NULL;
-  struct proc_handle proc = { .pid = 0, .pidfd = -1 };
   struct oci_facts facts = { 0 };
   struct oci_state state;
   struct decision d = { 0 };
-  struct proc_live live;
   json_auto_t *state_doc = NULL, *config = NULL;
   size_t state_len;
   bool gone = false;
@@ -723,35 +721,14 @@ judge_restored (const struct policy *policy, const char *runtime, const struct r
   state_doc = oci_state_parse (state_buf, state_len, "runtime state", &state, err);
   if (state_doc == NULL || container_config (policy, &state, &config, &facts, err) < 0)
     return -1;
-  if (proc_open ((pid_t)state.pid, &proc, &gone, err) < 0)
+  if (proc_judge_live (policy, (pid_t)state.pid, ENFORCE_RESTORED,
+                       "killed the restored process (SIGKILL)", &facts, &d, &gone, refused, err)
+      < 0)
     goto done;
-  if (gone)
-    {
-      ret = 1;
-      goto done;
-    }
-  if (proc_read_live (&proc, &live, err) < 0)
-    {
-      /* Fail closed: a process we cannot read is not let run.  */
-      cleanup_error struct error *kerr = NULL;
-      *refused = true;
-      if (proc_kill (&proc, &kerr) < 0)
-        log_warning ("%s", kerr->msg);
-      goto done;
-    }
-  proc_facts_from_live (&facts, &live);
-  enforce_decide (policy, &facts, ENFORCE_RESTORED, &d);
-  if (d.outcome == ENFORCE_REFUSED)
-    {
-      *refused = true;
-      if (proc_kill (&proc, err) < 0)
-        goto done;
-      json_array_append_new (d.reasons, json_string ("killed the restored process (SIGKILL)"));
-    }
-  report_outcome (policy, &d, &facts, "runtime", "restored", id, err);
+  if (!gone)
+    report_outcome (&(struct report_at){ policy, "runtime", "restored", id }, &d, &facts, err);
   ret = 1;
 done:
-  proc_close (&proc);
   decision_release (&d);
   oci_facts_release (&facts);
   return ret;
@@ -925,7 +902,8 @@ command_run_wrapper (struct command_ctx *ctx, const char *runtime, int argc, cha
     log_warning ("%s; passing the command through to the runtime unchanged", error_msg (load_err));
   else if (policy == NULL)
     {
-      report_failure (NULL, "runtime", "runtime", NULL, error_msg (load_err));
+      report_failure (&(struct report_at){ NULL, "runtime", "runtime", NULL },
+                      error_msg (load_err));
       mode_runtime_log_failure (argc, argv, error_msg (load_err));
       *err = steal_pointer (&load_err);
       return COMMAND_INVALID;

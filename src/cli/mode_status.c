@@ -96,6 +96,63 @@ engines_status (const struct engine_node *base, const char *const *configs, unsi
   return 0;
 }
 
+/* The status as text: the policy in force, then each engine's paths.  */
+static void
+print_text (FILE *out, json_t *report, const struct policy *policy, const char *policy_path,
+            const char *load_error, const char *root)
+{
+  json_t *engines_out = json_object_get (report, "engines"), *e, *p, *pol;
+  json_int_t gaps = json_integer_value (json_object_get (report, "gaps"));
+  size_t i, j;
+
+  pol = json_object_get (report, "policy");
+  if (policy)
+    fprintf (out, "policy       %s (%s%s%s), %zu rule%s, %d warning%s (capguard check)\n",
+             strcmp (policy->source, "<built-in>") == 0 ? "the built-in policy" : policy->source,
+             json_object_get (pol, "mode") ? "mode " : "nothing at /etc/capguard/policy.json",
+             json_object_get (pol, "mode") ? json_string_value (json_object_get (pol, "mode")) : "",
+             json_object_get (pol, "owner")
+                     && json_integer_value (json_object_get (pol, "owner")) == 0
+                 ? ", owner root"
+                 : "",
+             policy->n_rules, policy->n_rules == 1 ? "" : "s",
+             (int)json_integer_value (json_object_get (pol, "warnings")),
+             json_integer_value (json_object_get (pol, "warnings")) == 1 ? "" : "s");
+  else
+    fprintf (out, "policy       %s: INVALID: %s\n  fix: capguard check %s\n",
+             policy_path ? policy_path : "/etc/capguard/policy.json", load_error,
+             policy_path ? policy_path : "/etc/capguard/policy.json");
+  if (policy)
+    fprintf (out, "top level    action %s, privileged %s, userNamespaces %s\n",
+             policy_action_name (policy->defaults.action),
+             policy->defaults.privileged == POLICY_PRIVILEGED_REFUSE ? "refuse" : "keep",
+             policy->defaults.user_namespaces == POLICY_USERNS_DENY ? "deny" : "keep");
+  if (policy)
+    fprintf (out, "decisions    %s%s%s\n", policy->log_syslog ? "syslog" : "no syslog",
+             policy->log_file ? ", " : "", policy->log_file ? policy->log_file : "");
+  if (json_array_size (engines_out) == 0)
+    fprintf (out, "\nno engine found under %s\n", root[0] ? root : "/");
+  json_array_foreach (engines_out, i, e)
+    {
+      fprintf (out, "\n%s (%s)\n", json_string_value (json_object_get (e, "engine")),
+               json_string_value (json_object_get (e, "config")));
+      json_array_foreach (json_object_get (e, "paths"), j, p)
+        {
+          const char *state = json_string_value (json_object_get (p, "state"));
+          const char *fix = json_string_value (json_object_get (p, "fix"));
+          fprintf (out, "  %-9s %s: %s\n", strcmp (state, "gap") == 0 ? "GAP" : state,
+                   json_string_value (json_object_get (p, "path")),
+                   json_string_value (json_object_get (p, "detail")));
+          if (fix && strcmp (state, "gap") == 0)
+            fprintf (out, "            fix: %s\n", fix);
+        }
+    }
+  fprintf (out, "\n%s\n",
+           gaps                                 ? "NOT PROTECTED: close the gaps above"
+           : json_array_size (engines_out) == 0 ? "nothing to protect found"
+                                                : "protected: every path is covered");
+}
+
 int
 mode_status (const struct policy *policy, const char *policy_path, const char *load_error,
              const char *root, const char *const *configs, unsigned only, bool ready, bool json,
@@ -103,7 +160,7 @@ mode_status (const struct policy *policy, const char *policy_path, const char *l
 {
   struct engine_node node = { .root = root, .policy = policy, .use_engine = true };
   json_auto_t *report = NULL;
-  json_t *engines_out = json_array (), *e, *p, *pol;
+  json_t *engines_out = json_array (), *e, *p;
   int gaps = 0, closable = 0;
   size_t i, j;
 
@@ -135,55 +192,7 @@ mode_status (const struct policy *policy, const char *policy_path, const char *l
       fprintf (out, "%s\n", text);
     }
   else
-    {
-      pol = json_object_get (report, "policy");
-      if (policy)
-        fprintf (
-            out, "policy       %s (%s%s%s), %zu rule%s, %d warning%s (capguard check)\n",
-            strcmp (policy->source, "<built-in>") == 0 ? "the built-in policy" : policy->source,
-            json_object_get (pol, "mode") ? "mode " : "nothing at /etc/capguard/policy.json",
-            json_object_get (pol, "mode") ? json_string_value (json_object_get (pol, "mode")) : "",
-            json_object_get (pol, "owner")
-                    && json_integer_value (json_object_get (pol, "owner")) == 0
-                ? ", owner root"
-                : "",
-            policy->n_rules, policy->n_rules == 1 ? "" : "s",
-            (int)json_integer_value (json_object_get (pol, "warnings")),
-            json_integer_value (json_object_get (pol, "warnings")) == 1 ? "" : "s");
-      else
-        fprintf (out, "policy       %s: INVALID: %s\n  fix: capguard check %s\n",
-                 policy_path ? policy_path : "/etc/capguard/policy.json", load_error,
-                 policy_path ? policy_path : "/etc/capguard/policy.json");
-      if (policy)
-        fprintf (out, "top level    action %s, privileged %s, userNamespaces %s\n",
-                 policy_action_name (policy->defaults.action),
-                 policy->defaults.privileged == POLICY_PRIVILEGED_REFUSE ? "refuse" : "keep",
-                 policy->defaults.user_namespaces == POLICY_USERNS_DENY ? "deny" : "keep");
-      if (policy)
-        fprintf (out, "decisions    %s%s%s\n", policy->log_syslog ? "syslog" : "no syslog",
-                 policy->log_file ? ", " : "", policy->log_file ? policy->log_file : "");
-      if (json_array_size (engines_out) == 0)
-        fprintf (out, "\nno engine found under %s\n", root[0] ? root : "/");
-      json_array_foreach (engines_out, i, e)
-        {
-          fprintf (out, "\n%s (%s)\n", json_string_value (json_object_get (e, "engine")),
-                   json_string_value (json_object_get (e, "config")));
-          json_array_foreach (json_object_get (e, "paths"), j, p)
-            {
-              const char *state = json_string_value (json_object_get (p, "state"));
-              const char *fix = json_string_value (json_object_get (p, "fix"));
-              fprintf (out, "  %-9s %s: %s\n", strcmp (state, "gap") == 0 ? "GAP" : state,
-                       json_string_value (json_object_get (p, "path")),
-                       json_string_value (json_object_get (p, "detail")));
-              if (fix && strcmp (state, "gap") == 0)
-                fprintf (out, "            fix: %s\n", fix);
-            }
-        }
-      fprintf (out, "\n%s\n",
-               gaps                                 ? "NOT PROTECTED: close the gaps above"
-               : json_array_size (engines_out) == 0 ? "nothing to protect found"
-                                                    : "protected: every path is covered");
-    }
+    print_text (out, report, policy, policy_path, load_error, root);
   if (json_array_size (engines_out) == 0)
     return 1;
   return (ready ? closable : gaps) == 0 ? 0 : 1;

@@ -40,35 +40,45 @@ print_range (FILE *out, char sign, size_t first, size_t count)
     fprintf (out, "%c%zu,%zu", sign, count ? first + 1 : first, count);
 }
 
-int
-diff_unified (FILE *out, const char *name, char *a_text, char *b_text, struct error **err)
+/* The edit script from A (N lines) to B (M lines) by their longest common
+   subsequence: ' ' keep, '-' delete, '+' insert; *NOPS of them.  */
+static char *
+edit_script (char **a, size_t n, char **b, size_t m, size_t *nops)
 {
-  cleanup_free char **a = NULL, **b = NULL;
-  cleanup_free int *lcs = NULL;
-  cleanup_free char *ops = NULL;
-  size_t n = split_lines (a_text, &a), m = split_lines (b_text, &b), i, j, k, nops = 0;
+  cleanup_free int *lcs = xmalloc0 (sizeof *lcs * (n + 1) * (m + 1));
+  char *ops = xmalloc0 (n + m + 1);
+  size_t i, j;
 
-  if (n > DIFF_MAX_LINES || m > DIFF_MAX_LINES)
-    return make_error (err, 0, "the config is too long to diff (over %d lines)", DIFF_MAX_LINES);
-  lcs = xmalloc0 (sizeof *lcs * (n + 1) * (m + 1));
 #define L(x, y) lcs[(x) * (m + 1) + (y)]
   for (i = n; i-- > 0;)
     for (j = m; j-- > 0;)
       L (i, j) = strcmp (a[i], b[j]) == 0      ? L (i + 1, j + 1) + 1
                  : L (i + 1, j) > L (i, j + 1) ? L (i + 1, j)
                                                : L (i, j + 1);
-  /* The edit script: ' ' keep, '-' delete, '+' insert.  */
-  ops = xmalloc0 (n + m + 1);
+  *nops = 0;
   for (i = 0, j = 0; i < n || j < m;)
     {
       if (i < n && j < m && strcmp (a[i], b[j]) == 0)
-        ops[nops++] = ' ', i++, j++;
+        ops[(*nops)++] = ' ', i++, j++;
       else if (i < n && (j == m || L (i + 1, j) >= L (i, j + 1)))
-        ops[nops++] = '-', i++;
+        ops[(*nops)++] = '-', i++;
       else
-        ops[nops++] = '+', j++;
+        ops[(*nops)++] = '+', j++;
     }
 #undef L
+  return ops;
+}
+
+int
+diff_unified (FILE *out, const char *name, char *a_text, char *b_text, struct error **err)
+{
+  cleanup_free char **a = NULL, **b = NULL;
+  cleanup_free char *ops = NULL;
+  size_t n = split_lines (a_text, &a), m = split_lines (b_text, &b), i, j, k, nops = 0;
+
+  if (n > DIFF_MAX_LINES || m > DIFF_MAX_LINES)
+    return make_error (err, 0, "the config is too long to diff (over %d lines)", DIFF_MAX_LINES);
+  ops = edit_script (a, n, b, m, &nops);
   fprintf (out, "--- %s\n+++ %s (capguard)\n", name, name);
   for (k = 0, i = 0, j = 0; k < nops;)
     {

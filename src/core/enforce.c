@@ -81,6 +81,16 @@ capabilities_violation (struct decision *d, int set, const char *ceiling, json_t
   json_object_set_new (v, "capabilities", names);
 }
 
+static void
+seccomp_violation (struct decision *d, const char *setting, const struct oci_facts *facts)
+{
+  json_t *v = violation (d, "seccomp");
+
+  json_object_set_new (v, "setting", json_string (setting));
+  json_object_set_new (v, "profile",
+                       json_string (facts->seccomp == OCI_SECCOMP_NONE ? "missing" : "unconfined"));
+}
+
 /* The rule the container's identity selects.  False when a regex the
    choice needs does not compile: the policy is invalid, and refuses.  */
 static bool
@@ -217,10 +227,7 @@ judge_seccomp (struct judgement *j, struct decision *d)
     {
       jsontext_append_printf (d->reasons, "%s: the node's seccomp baseline (%s) is required",
                               unconfined_why (j->facts), d->settings.seccomp_profile_source);
-      json_object_update (
-          violation (d, "seccomp"),
-          json_pack ("{s:s, s:s}", "setting", "baseline", "profile",
-                     j->facts->seccomp == OCI_SECCOMP_NONE ? "missing" : "unconfined"));
+      seccomp_violation (d, "baseline", j->facts);
       j->exceeds = true;
       d->set_seccomp = true;
     }
@@ -229,10 +236,7 @@ judge_seccomp (struct judgement *j, struct decision *d)
       jsontext_append_printf (
           d->reasons, "%s, required by seccomp: require%s", unconfined_why (j->facts),
           j->sandbox ? " (not refused: the sandbox runs only the pause process)" : "");
-      json_object_update (
-          violation (d, "seccomp"),
-          json_pack ("{s:s, s:s}", "setting", "require", "profile",
-                     j->facts->seccomp == OCI_SECCOMP_NONE ? "missing" : "unconfined"));
+      seccomp_violation (d, "require", j->facts);
       j->refuse = j->refuse || !j->sandbox;
     }
 }

@@ -8,6 +8,7 @@
 #include <sys/capability.h>
 #include <sys/pidfd.h>
 
+#include "log.h"
 #include "proc.h"
 #include "util.h"
 
@@ -166,4 +167,44 @@ proc_facts_from_live (struct oci_facts *facts, const struct proc_live *live)
   facts->caps_present = true;
   facts->no_new_privileges = live->no_new_privs;
   facts->seccomp = live->seccomp_mode == 2 ? OCI_SECCOMP_CONFINED : OCI_SECCOMP_NONE;
+}
+
+int
+proc_judge_live (const struct policy *policy, pid_t pid, enum enforce_stage stage,
+                 const char *killed, struct oci_facts *facts, struct decision *d, bool *gone,
+                 bool *refused, struct error **err)
+{
+  struct proc_handle proc = { .pid = 0, .pidfd = -1 };
+  struct proc_live live;
+  int ret = -1;
+
+  *gone = false;
+  if (proc_open (pid, &proc, gone, err) < 0)
+    return -1;
+  if (*gone)
+    return 0;
+  if (proc_read_live (&proc, &live, err) < 0)
+    {
+      /* Fail closed: a process we cannot read is not let run.  */
+      cleanup_error struct error *kerr = NULL;
+      if (refused)
+        *refused = true;
+      if (proc_kill (&proc, &kerr) < 0)
+        log_warning ("%s", kerr->msg);
+      goto done;
+    }
+  proc_facts_from_live (facts, &live);
+  enforce_decide (policy, facts, stage, d);
+  if (d->outcome == ENFORCE_REFUSED)
+    {
+      if (refused)
+        *refused = true;
+      if (proc_kill (&proc, err) < 0)
+        goto done;
+      json_array_append_new (d->reasons, json_string (killed));
+    }
+  ret = 0;
+done:
+  proc_close (&proc);
+  return ret;
 }

@@ -9,15 +9,14 @@
 #include "util.h"
 
 json_t *
-report_record (const struct decision *d, const struct oci_facts *facts, const char *command,
-               const char *stage, const char *id)
+report_record (const struct report_at *at, const struct decision *d, const struct oci_facts *facts)
 {
   json_t *rec = json_object (), *removed = json_object ();
   int k;
 
-  json_object_set_new (rec, "command", json_string (command));
-  json_object_set_new (rec, "stage", jsontext_string_or_null (stage));
-  json_object_set_new (rec, "id", jsontext_string_or_null (id));
+  json_object_set_new (rec, "command", json_string (at->command));
+  json_object_set_new (rec, "stage", jsontext_string_or_null (at->stage));
+  json_object_set_new (rec, "id", jsontext_string_or_null (at->id));
   json_object_set_new (rec, "engine", json_string (facts->engine ? facts->engine : "unknown"));
   for (k = 0; k < FIELD_KUBERNETES_COUNT; k++)
     json_object_set_new (rec, field_name (k), jsontext_string_or_null (facts->fields[k]));
@@ -75,40 +74,37 @@ write_record (const struct policy *policy, json_t *rec, int priority)
 }
 
 void
-report_decision (const struct policy *policy, const struct decision *d,
-                 const struct oci_facts *facts, const char *command, const char *stage,
-                 const char *id)
+report_decision (const struct report_at *at, const struct decision *d,
+                 const struct oci_facts *facts)
 {
-  json_auto_t *rec = report_record (d, facts, command, stage, id);
+  json_auto_t *rec = report_record (at, d, facts);
 
-  write_record (policy, rec,
+  write_record (at->policy, rec,
                 d->outcome == ENFORCE_REFUSED   ? LOG_WARNING
                 : d->outcome == ENFORCE_ALLOWED ? LOG_INFO
                                                 : LOG_NOTICE);
 }
 
 void
-report_failure (const struct policy *policy, const char *command, const char *stage, const char *id,
-                const char *msg)
+report_failure (const struct report_at *at, const char *msg)
 {
-  json_auto_t *rec
-      = json_pack ("{s:s, s:s, s:o, s:s, s:[s]}", "command", command, "stage", stage, "id",
-                   id ? json_string (id) : json_null (), "decision", "refused", "reasons", msg);
+  json_auto_t *rec = json_pack ("{s:s, s:s, s:o, s:s, s:[s]}", "command", at->command, "stage",
+                                at->stage, "id", at->id ? json_string (at->id) : json_null (),
+                                "decision", "refused", "reasons", msg);
   if (rec)
-    write_record (policy, rec, LOG_ERR);
+    write_record (at->policy, rec, LOG_ERR);
 }
 
 int
-report_outcome (const struct policy *policy, const struct decision *d,
-                const struct oci_facts *facts, const char *command, const char *stage,
-                const char *id, struct error **err)
+report_outcome (const struct report_at *at, const struct decision *d, const struct oci_facts *facts,
+                struct error **err)
 {
   cleanup_free char *summary = NULL;
 
-  report_decision (policy, d, facts, command, stage, id);
+  report_decision (at, d, facts);
   if (d->outcome != ENFORCE_REFUSED)
     return 0;
-  summary = report_summary (policy, d);
+  summary = report_summary (at->policy, d);
   make_error (err, 0, "%s", summary);
   return 1;
 }

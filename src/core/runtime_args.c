@@ -81,16 +81,12 @@ is (const char *name, size_t len, const char *a, const char *b)
          || (b && strlen (b) == len && strncmp (name, b, len) == 0);
 }
 
-int
-runtime_args_parse (int argc, char *const *argv, struct runtime_args *ra, struct error **err)
+/* The runtime's global options (--root, --log, --log-format kept in RA);
+   the index of the first word that is not one, or -1 with *ERR.  */
+static int
+global_options (int argc, char *const *argv, struct runtime_args *ra, struct error **err)
 {
-  bool exec_cmd, reorder;
   int i;
-
-  memset (ra, 0, sizeof *ra);
-  ra->command = ra->id = -1;
-  ra->caps = xmalloc0 (sizeof *ra->caps * (argc + 1));
-  ra->cap_joined = xmalloc0 (sizeof *ra->cap_joined * (argc + 1));
 
   for (i = 1; i < argc; i++)
     {
@@ -118,6 +114,22 @@ runtime_args_parse (int argc, char *const *argv, struct runtime_args *ra, struct
       /* An unknown option with its value in the same word (`--platform=kvm`
          of a Docker runtime's runtimeArgs) cannot hide the command.  */
     }
+  return i;
+}
+
+int
+runtime_args_parse (int argc, char *const *argv, struct runtime_args *ra, struct error **err)
+{
+  bool exec_cmd, reorder;
+  int i;
+
+  memset (ra, 0, sizeof *ra);
+  ra->command = ra->id = -1;
+  ra->caps = xmalloc0 (sizeof *ra->caps * (argc + 1));
+  ra->cap_joined = xmalloc0 (sizeof *ra->cap_joined * (argc + 1));
+
+  if ((i = global_options (argc, argv, ra, err)) < 0)
+    return -1;
   if (i < argc && strcmp (argv[i], "--") == 0)
     i++;
   if (i >= argc)

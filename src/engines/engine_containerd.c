@@ -615,11 +615,80 @@ use_dump (const struct engine_node *node, struct files *f, struct ctd *c, struct
   return 0;
 }
 
+/* containerd's socket, for the restart check: the last grpc.address.  */
+static char *
+socket_of (const struct ctd *c)
+{
+  const char *grpc[] = { "grpc", "address" };
+  const char *sock = NULL;
+  size_t i;
+
+  for (i = 0; i < c->n; i++)
+    if (c->files[i].root)
+      {
+        const char *s = toml_get_string (c->files[i].root, grpc, 2, NULL);
+        sock = s && s[0] == '/' ? s : sock;
+      }
+  return xstrdup (sock ? sock : SOCKET);
+}
+
+/* Every CRI handler into M.  The default handler: default_runtime_name,
+   unless a 1.x legacy default_runtime table with a type takes over (it
+   becomes `default`).  */
+static int
+model_handlers (const struct engine_node *node, struct files *f, struct ctd *c, long cri,
+                bool implicit, struct engine_model *m, struct error **err)
+{
+  const char *path[] = { "plugins", c->plugin, "containerd", "default_runtime_name" };
+  struct lookup l = { 0 }, legacy = { 0 };
+  cleanup_free char *dflt = NULL;
+  size_t i;
+
+  for (i = c->merges ? 0 : (size_t)(cri < 0 ? 0 : cri); i < c->n; i++)
+    {
+      const struct toml_node *v = c->files[i].root ? toml_get (c->files[i].root, path, 4) : NULL;
+      if (v && v->type == TOML_STRING)
+        l.value = v;
+      if (!c->merges)
+        break;
+    }
+  dflt = xstrdup (string_or (&l, "runc"));
+  if (!c->merges && cri >= 0
+      && handler_value (c, f, (size_t)cri, "default_runtime", NULL, NULL, "runtime_type", false,
+                        &legacy, err)
+             < 0)
+    return -1;
+  if (legacy.value && legacy.value->type == TOML_STRING && legacy.value->str[0])
+    {
+      free (dflt);
+      dflt = xstrdup ("default");
+    }
+  for (i = 0; i < c->n_names; i++)
+    if (model_handler (node, f, c, cri, "runtimes", c->names[i],
+                       implicit && strcmp (c->names[i], "runc") == 0, dflt, m, err)
+        < 0)
+      return -1;
+  if (legacy.value && legacy.value->type == TOML_STRING && legacy.value->str[0]
+      && model_handler (node, f, c, cri, "default_runtime", "default", false, dflt, m, err) < 0)
+    return -1;
+  legacy.value = NULL;
+  if (!c->merges && cri >= 0
+      && handler_value (c, f, (size_t)cri, "untrusted_workload_runtime", NULL, NULL, "runtime_type",
+                        false, &legacy, err)
+             < 0)
+    return -1;
+  if (legacy.value && legacy.value->type == TOML_STRING && legacy.value->str[0]
+      && model_handler (node, f, c, cri, "untrusted_workload_runtime", "untrusted", false, dflt, m,
+                        err)
+             < 0)
+    return -1;
+  return 0;
+}
+
 static int
 model (const struct engine_node *node, struct files *f, struct engine_model *m, struct error **err)
 {
   struct ctd *c = xmalloc0 (sizeof *c);
-  cleanup_free char *dflt = NULL;
   bool implicit;
   long cri;
   size_t i;
@@ -651,17 +720,7 @@ model (const struct engine_node *node, struct files *f, struct engine_model *m, 
   if (*err)
     return -1;
   /* The socket, for the restart check.  */
-  {
-    const char *grpc[] = { "grpc", "address" };
-    const char *sock = NULL;
-    for (i = 0; i < c->n; i++)
-      if (c->files[i].root)
-        {
-          const char *s = toml_get_string (c->files[i].root, grpc, 2, NULL);
-          sock = s && s[0] == '/' ? s : sock;
-        }
-    m->socket = xstrdup (sock ? sock : SOCKET);
-  }
+  m->socket = socket_of (c);
   if (cri_disabled (c))
     {
       engine_model_extra (m, "covered", "the CRI plugin",
@@ -670,50 +729,8 @@ model (const struct engine_node *node, struct files *f, struct engine_model *m, 
     }
   cri = cri_file (c);
   handler_names (c, cri, &implicit);
-  /* The default handler: default_runtime_name, unless a 1.x legacy
-     default_runtime table with a type takes over (it becomes `default`).  */
-  {
-    struct lookup l = { 0 }, legacy = { 0 };
-    const char *path[] = { "plugins", c->plugin, "containerd", "default_runtime_name" };
-    for (i = c->merges ? 0 : (size_t)(cri < 0 ? 0 : cri); i < c->n; i++)
-      {
-        const struct toml_node *v = c->files[i].root ? toml_get (c->files[i].root, path, 4) : NULL;
-        if (v && v->type == TOML_STRING)
-          l.value = v;
-        if (!c->merges)
-          break;
-      }
-    dflt = xstrdup (string_or (&l, "runc"));
-    if (!c->merges && cri >= 0
-        && handler_value (c, f, (size_t)cri, "default_runtime", NULL, NULL, "runtime_type", false,
-                          &legacy, err)
-               < 0)
-      return -1;
-    if (legacy.value && legacy.value->type == TOML_STRING && legacy.value->str[0])
-      {
-        free (dflt);
-        dflt = xstrdup ("default");
-      }
-    for (i = 0; i < c->n_names; i++)
-      if (model_handler (node, f, c, cri, "runtimes", c->names[i],
-                         implicit && strcmp (c->names[i], "runc") == 0, dflt, m, err)
-          < 0)
-        return -1;
-    if (legacy.value && legacy.value->type == TOML_STRING && legacy.value->str[0]
-        && model_handler (node, f, c, cri, "default_runtime", "default", false, dflt, m, err) < 0)
-      return -1;
-    legacy.value = NULL;
-    if (!c->merges && cri >= 0
-        && handler_value (c, f, (size_t)cri, "untrusted_workload_runtime", NULL, NULL,
-                          "runtime_type", false, &legacy, err)
-               < 0)
-      return -1;
-    if (legacy.value && legacy.value->type == TOML_STRING && legacy.value->str[0]
-        && model_handler (node, f, c, cri, "untrusted_workload_runtime", "untrusted", false, dflt,
-                          m, err)
-               < 0)
-      return -1;
-  }
+  if (model_handlers (node, f, c, cri, implicit, m, err) < 0)
+    return -1;
 residual:
   engine_model_extra (m, "residual", "`ctr run` without --runc-binary",
                       "containerd's own runc, outside CRI: only root on the node can start it",

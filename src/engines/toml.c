@@ -1036,6 +1036,60 @@ line_start (const struct parser *p, size_t pos)
   return pos;
 }
 
+/* [[a.b]]: a new element of the array of tables T (made under PARENT
+   when missing); NULL with the error set when T is something else.  */
+static struct toml_node *
+header_array (struct parser *p, struct toml_node *parent, struct toml_node *t, const struct key *k,
+              size_t at, size_t line)
+{
+  struct toml_node *e;
+
+  if (t && t->type != TOML_ARRAY)
+    {
+      fail_at (p, at, "cannot overwrite a value");
+      return NULL;
+    }
+  if (t == NULL)
+    {
+      t = node_new (TOML_ARRAY, TOML_ELEMENT);
+      t->key = xstrdup (k->parts[k->n - 1]);
+      t->line = line;
+      append_item (parent, t);
+    }
+  t->explicit_nest = true;
+  e = node_new (TOML_TABLE, TOML_ELEMENT);
+  append_item (t, e);
+  return e;
+}
+
+/* [a.b]: the table T, declared now (made under PARENT when missing); NULL
+   with the error set when it was declared before or is something else.  */
+static struct toml_node *
+header_table (struct parser *p, struct toml_node *parent, struct toml_node *t, const struct key *k,
+              size_t at)
+{
+  /* [a] after [[a]]: tomllib says declared twice.  */
+  if (t && (t->explicit_nest || t->type == TOML_ARRAY))
+    {
+      fail_at (p, at, "table `%s` is declared twice", k->parts[k->n - 1]);
+      return NULL;
+    }
+  if (t && t->type != TOML_TABLE)
+    {
+      fail_at (p, at, "cannot overwrite a value");
+      return NULL;
+    }
+  if (t == NULL)
+    {
+      t = node_new (TOML_TABLE, TOML_HEADER);
+      t->key = xstrdup (k->parts[k->n - 1]);
+      append_item (parent, t);
+    }
+  t->origin = TOML_HEADER;
+  t->explicit_nest = true;
+  return t;
+}
+
 /* [header] or [[header]] at P->pos.  */
 static int
 header (struct parser *p, size_t line)
@@ -1064,53 +1118,9 @@ header (struct parser *p, size_t line)
       r = fail_at (p, at, "cannot add to an inline table or static array");
       goto done;
     }
-  if (array)
-    {
-      struct toml_node *e;
-      if (t && t->type != TOML_ARRAY)
-        {
-          r = fail_at (p, at, "cannot overwrite a value");
-          goto done;
-        }
-      if (t == NULL)
-        {
-          t = node_new (TOML_ARRAY, TOML_ELEMENT);
-          t->key = xstrdup (k.parts[k.n - 1]);
-          t->line = line;
-          append_item (parent, t);
-        }
-      t->explicit_nest = true;
-      e = node_new (TOML_TABLE, TOML_ELEMENT);
-      append_item (t, e);
-      t = e;
-    }
-  else
-    {
-      if (t && t->explicit_nest)
-        {
-          r = fail_at (p, at, "table `%s` is declared twice", k.parts[k.n - 1]);
-          goto done;
-        }
-      if (t && t->type == TOML_ARRAY)
-        {
-          /* [a] after [[a]]: tomllib says declared twice.  */
-          r = fail_at (p, at, "table `%s` is declared twice", k.parts[k.n - 1]);
-          goto done;
-        }
-      if (t && t->type != TOML_TABLE)
-        {
-          r = fail_at (p, at, "cannot overwrite a value");
-          goto done;
-        }
-      if (t == NULL)
-        {
-          t = node_new (TOML_TABLE, TOML_HEADER);
-          t->key = xstrdup (k.parts[k.n - 1]);
-          append_item (parent, t);
-        }
-      t->origin = TOML_HEADER;
-      t->explicit_nest = true;
-    }
+  t = array ? header_array (p, parent, t, &k, at, line) : header_table (p, parent, t, &k, at);
+  if (t == NULL)
+    goto done;
   if (!starts (p, array ? "]]" : "]"))
     {
       r = fail_at (p, p->pos, "expected `%s` at the end of a table header", array ? "]]" : "]");

@@ -159,21 +159,24 @@ ok" "fork (clone without CLONE_NEWUSER), files, exec"
   jq -n --arg path "$CAPGUARD" --arg policy "$p" '{version: "1.0.0", hook: {path: $path,
     args: ["capguard", "--policy", $policy, "precreate"]}, when: {always: true}, stages: ["precreate"]}' \
     > "$BATS_TEST_TMPDIR/hooks/capguard.json"
+  # pm [RUN-OPTION...] -- COMMAND...: podman's --rootfs takes the first argument as the root
   pm ()
   {
+    local -a o=()
+    while [[ $1 != -- ]]; do o+=("$1") && shift; done
     podman --root "$BATS_TEST_TMPDIR/podman/storage" --runroot "$BATS_TEST_TMPDIR/podman/run" \
       --tmpdir "$BATS_TEST_TMPDIR/podman/tmp" --storage-driver vfs --runtime runc --cgroup-manager cgroupfs \
       --events-backend file --hooks-dir "$BATS_TEST_TMPDIR/hooks" run --rm --net none \
-      --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --rootfs "$BATS_TEST_TMPDIR/rootfs" "$@"
+      --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 "${o[@]}" --rootfs "$BATS_TEST_TMPDIR/rootfs" "${@:2}"
   }
   for opt in mask=/anything unmask=ALL unmask=/proc/sys; do
-    run pm --privileged --security-opt "$opt" /bin/echo ran
+    run pm --privileged --security-opt "$opt" -- /bin/echo ran
     assert "$status" != 0 "--privileged --security-opt $opt must not run"
     [[ "$output" != *ran* ]]
     assert "$(tail -n 1 "$LOG" | jq -r '.decision')" == refused "$opt"
     assert "$(tail -n 1 "$LOG" | jq -r '.reasons[] | select(startswith("privileged: "))')" =~ "the device cgroup gives every character device; the device cgroup gives every block device; /sys is writable" "$opt"
   done
-  run -0 pm --cap-add SYS_ADMIN /bin/echo ran
+  run -0 pm --cap-add SYS_ADMIN -- /bin/echo ran
   assert "$output" == ran
 }
 

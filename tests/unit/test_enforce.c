@@ -265,7 +265,8 @@ test_unknown_names_are_not_allowed (void)
       "bounding holds \"cap_sys_admin\" \"CAP_KILL\\\",\\\"x\", not a capability of this kernel"));
   {
     /* The log lists each name, as the config wrote it, not one string.  */
-    json_auto_t *rec = report_record (&d, &f, "precreate", "precreate", NULL);
+    json_auto_t *rec
+        = report_record (&(struct report_at){ NULL, "precreate", "precreate", NULL }, &d, &f);
     json_t *removed = json_object_get (json_object_get (rec, "removed"), "bounding");
     EXPECT (json_array_size (removed) == 2);
     EXPECT_STR (json_string_value (json_array_get (removed, 0)), "cap_sys_admin");
@@ -331,7 +332,7 @@ test_rules_select_settings_and_record (void)
   f.sets[CAPSET_BOUNDING] |= CHOWN | capset_bit (12);
   enforce_decide (p, &f, ENFORCE_CAN_REWRITE, &d);
   EXPECT (d.outcome == ENFORCE_REFUSED);
-  rec = report_record (&d, &f, "precreate", "precreate", "abc");
+  rec = report_record (&(struct report_at){ NULL, "precreate", "precreate", "abc" }, &d, &f);
   EXPECT_STR (json_string_value (json_object_get (rec, "rule")), "net");
   EXPECT_STR (json_string_value (json_object_get (rec, "decision")), "refused");
   EXPECT_STR (json_string_value (json_object_get (rec, "action")), "enforce");
