@@ -13,7 +13,7 @@
 
 /* Every group may open unprivileged ICMP sockets (icmp(7)), so that ping
    works without CAP_NET_RAW.  */
-#define ENFORCE_PING_GROUP_RANGE "0 2147483647"
+#define ENFORCE_PING_GROUP_RANGE POLICY_PING_GROUP_RANGE
 
 /* The policy key that holds the ceiling of set KIND ("capabilities.allow",
    "capabilities.inheritable", "capabilities.ambient").  */

@@ -27,6 +27,9 @@ enum policy_seccomp
   POLICY_SECCOMP_BASELINE, /* give an unconfined container the node's baseline profile */
 };
 
+/* The range pingGroupRange: auto sets: every group.  */
+#define POLICY_PING_GROUP_RANGE "0 2147483647"
+
 enum policy_ping
 {
   POLICY_PING_KEEP, /* leave net.ipv4.ping_group_range as it is */

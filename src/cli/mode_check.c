@@ -14,6 +14,7 @@
 #include "engine.h"
 #include "enforce.h"
 #include "modes.h"
+#include "policy_settings.h"
 #include "seccomp_util.h"
 #include "util.h"
 
@@ -36,26 +37,26 @@ print_set (FILE *out, const char *label, uint64_t set, int last_cap)
 static void
 print_settings (FILE *out, const struct policy_settings *s, int last_cap)
 {
-  fprintf (out, "  %-12s %s\n", "action", policy_action_name (s->action));
-  print_set (out, "allow", s->allow, last_cap);
-  print_set (out, "deny", s->deny, last_cap);
-  print_set (out, "inheritable", s->inheritable, last_cap);
-  print_set (out, "ambient", s->ambient, last_cap);
-  fprintf (out, "  %-12s %s\n", "noNewPrivs", s->no_new_privileges ? "set" : "leave as is");
-  if (s->seccomp == POLICY_SECCOMP_BASELINE)
-    fprintf (out, "  %-12s baseline for unconfined containers: %s\n", "seccomp",
-             s->seccomp_profile_source);
-  else
-    fprintf (out, "  %-12s %s\n", "seccomp",
-             s->seccomp == POLICY_SECCOMP_REQUIRE ? "require" : "keep");
-  fprintf (out, "  %-12s %s\n", "pingGroup",
-           s->ping_group_range == POLICY_PING_AUTO ? "auto (" ENFORCE_PING_GROUP_RANGE
-                                                     " when CAP_NET_RAW is gone)"
-                                                   : "keep");
-  if (s->privileged == POLICY_PRIVILEGED_REFUSE)
-    fprintf (out, "  %-12s refuse\n", "privileged");
-  if (s->user_namespaces == POLICY_USERNS_DENY)
-    fprintf (out, "  %-12s deny\n", "userNs");
+  size_t i;
+
+  for (i = 0; i < policy_settings_count; i++)
+    {
+      const struct policy_setting *row = &policy_settings_table[i];
+      const char *shown;
+
+      if (row->kind == SETTING_SET)
+        {
+          print_set (out, row->label, policy_setting_set_value (row, s), last_cap);
+          continue;
+        }
+      shown = row->shown[policy_setting_value (row, s)];
+      if (shown == NULL)
+        continue;
+      fprintf (out, "  %-12s %s", row->label, shown);
+      if (shown[strlen (shown) - 1] == ':')
+        fprintf (out, " %s", s->seccomp_profile_source ? s->seccomp_profile_source : "?");
+      fputc ('\n', out);
+    }
 }
 
 /* The capabilities containerd grants by default (its 14), a superset of

@@ -11,6 +11,7 @@
 #include "command.h"
 #include "engine.h"
 #include "modes.h"
+#include "policy_settings.h"
 #include "util.h"
 
 /* capguard status: is this node protected?  For each engine found under
@@ -20,6 +21,38 @@
    the node can take (ctr without --runc-binary, `docker run --runtime
    runc`).  It reads files and runs capguard binaries it finds (`version`)
    and `containerd config dump`; it changes nothing.  */
+
+/* The top level's settings that status shows (policy_settings_table).  */
+static json_t *
+top_level (const struct policy *policy)
+{
+  json_t *t = json_object ();
+  size_t i;
+
+  for (i = 0; i < policy_settings_count; i++)
+    if (policy_settings_table[i].on_status)
+      json_object_set_new (
+          t, policy_settings_table[i].key,
+          json_string (policy_setting_name (&policy_settings_table[i], &policy->defaults)));
+  return t;
+}
+
+/* TOP, as "top level    action rewrite, privileged keep, ...".  */
+static void
+print_top_level (FILE *out, const json_t *top)
+{
+  const char *key;
+  const json_t *v;
+  const char *sep = "";
+
+  fprintf (out, "top level    ");
+  json_object_foreach ((json_t *)top, key, v)
+    {
+      fprintf (out, "%s%s %s", sep, key, json_string_value (v));
+      sep = ", ";
+    }
+  fputc ('\n', out);
+}
 
 /* The policy in force: its file, owner and mode, whether it loads, and
    check's warning count.  */
@@ -53,13 +86,7 @@ policy_status (const struct policy *policy, const char *path, const char *load_e
       json_object_set_new (
           p, "log",
           json_pack ("{s:b, s:s?}", "syslog", policy->log_syslog, "file", policy->log_file));
-      json_object_set_new (
-          p, "top_level",
-          json_pack ("{s:s, s:s, s:s}", "action", policy_action_name (policy->defaults.action),
-                     "privileged",
-                     policy->defaults.privileged == POLICY_PRIVILEGED_REFUSE ? "refuse" : "keep",
-                     "userNamespaces",
-                     policy->defaults.user_namespaces == POLICY_USERNS_DENY ? "deny" : "keep"));
+      json_object_set_new (p, "top_level", top_level (policy));
     }
   return p;
 }
@@ -123,10 +150,7 @@ print_text (FILE *out, json_t *report, const struct policy *policy, const char *
              policy_path ? policy_path : "/etc/capguard/policy.json", load_error,
              policy_path ? policy_path : "/etc/capguard/policy.json");
   if (policy)
-    fprintf (out, "top level    action %s, privileged %s, userNamespaces %s\n",
-             policy_action_name (policy->defaults.action),
-             policy->defaults.privileged == POLICY_PRIVILEGED_REFUSE ? "refuse" : "keep",
-             policy->defaults.user_namespaces == POLICY_USERNS_DENY ? "deny" : "keep");
+    print_top_level (out, json_object_get (pol, "top_level"));
   if (policy)
     fprintf (out, "decisions    %s%s%s\n", policy->log_syslog ? "syslog" : "no syslog",
              policy->log_file ? ", " : "", policy->log_file ? policy->log_file : "");

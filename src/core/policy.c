@@ -10,21 +10,15 @@
 
 #include "capset.h"
 #include "jsontext.h"
-#include "policy_cache.h"
 #include "policy_internal.h"
+#include "policy_settings.h"
 #include "seccomp_util.h"
 #include "util.h"
-
-static const char *const action_names[] = {
-  [POLICY_REWRITE] = "rewrite",
-  [POLICY_ENFORCE] = "enforce",
-  [POLICY_AUDIT] = "audit",
-};
 
 const char *
 policy_action_name (enum policy_action action)
 {
-  return action_names[action];
+  return policy_settings_table[0].names[action];
 }
 
 /* The parse context: the text, and the path of the value being checked, so
@@ -200,21 +194,38 @@ parse_regex (struct ctx *c, json_t *v, const char *what, struct policy_regex *ou
   return 0;
 }
 
+#define MAX_CAP_KEYS 16
+
+/* A SET row's key inside `capabilities`.  */
+static const char *
+set_key (const struct policy_setting *row)
+{
+  return strchr (row->key, '.') + 1;
+}
+
+/* A WORD or FLAG setting's value V (its key pushed on C's path) into S.  */
 static int
-parse_enum (struct ctx *c, json_t *v, const char *what, const char *const *names, size_t n,
-            int *out, struct error **err)
+parse_word (struct ctx *c, const struct policy_setting *row, json_t *v, struct policy_settings *s,
+            struct error **err)
 {
   size_t i;
 
+  if (row->kind == SETTING_FLAG)
+    {
+      if (!json_is_boolean (v))
+        return fail_at (c, false, err, "`%s` must be true or false", row->key);
+      policy_setting_store (row, s, json_is_true (v));
+      return 0;
+    }
   if (!json_is_string (v))
-    return fail_at (c, false, err, "`%s` must be a string", what);
-  for (i = 0; i < n; i++)
-    if (names[i] && strcmp (json_string_value (v), names[i]) == 0)
+    return fail_at (c, false, err, "`%s` must be a string", row->key);
+  for (i = 0; i < row->n_names; i++)
+    if (strcmp (json_string_value (v), row->names[i]) == 0)
       {
-        *out = i;
+        policy_setting_store (row, s, i);
         return 0;
       }
-  return fail_at (c, false, err, "`%s`: unknown value `%s`", what, json_string_value (v));
+  return fail_at (c, false, err, "`%s`: unknown value `%s`", row->key, json_string_value (v));
 }
 
 /* The settings, each parsed from its value V (its key pushed on C's path)
@@ -223,32 +234,20 @@ typedef int (*setting_parser) (struct ctx *c, json_t *v, bool top, struct policy
                                struct error **err);
 
 static int
-parse_action (struct ctx *c, json_t *v, bool top, struct policy_settings *s, struct error **err)
-{
-  int val, r = parse_enum (c, v, "action", action_names, 3, &val, err);
-
-  (void)top;
-  s->action = r < 0 ? s->action : (enum policy_action)val;
-  return r;
-}
-
-static int
 parse_capabilities (struct ctx *c, json_t *v, bool top, struct policy_settings *s,
                     struct error **err)
 {
-  static const struct key keys[] = { { "allow", IN_BOTH },
-                                     { "add", IN_RULE },
-                                     { "deny", IN_BOTH },
-                                     { "inheritable", IN_BOTH },
-                                     { "ambient", IN_BOTH } };
+  struct key keys[MAX_CAP_KEYS] = { { "add", IN_RULE } };
   json_t *allow, *add;
+  size_t i, n = 1;
   int r;
 
   if (!json_is_object (v))
     return fail_at (c, false, err, "`capabilities` must be an object");
-  if ((r = check_keys (c, v, keys, sizeof keys / sizeof keys[0], top ? IN_TOP : IN_RULE,
-                       "`capabilities`", err))
-      < 0)
+  for (i = 0; i < policy_settings_count && n < MAX_CAP_KEYS; i++)
+    if (policy_settings_table[i].kind == SETTING_SET)
+      keys[n++] = (struct key){ set_key (&policy_settings_table[i]), IN_BOTH };
+  if ((r = check_keys (c, v, keys, n, top ? IN_TOP : IN_RULE, "`capabilities`", err)) < 0)
     return r;
   allow = json_object_get (v, "allow");
   add = json_object_get (v, "add");
@@ -262,36 +261,16 @@ parse_capabilities (struct ctx *c, json_t *v, bool top, struct policy_settings *
       pop (c);
       return r;
     }
-  if ((r = parse_cap_key (c, v, "allow", false, &s->allow, err)) < 0
-      || (r = parse_cap_key (c, v, "add", true, &s->allow, err)) < 0
-      || (r = parse_cap_key (c, v, "deny", false, &s->deny, err)) < 0
-      || (r = parse_cap_key (c, v, "inheritable", false, &s->inheritable, err)) < 0)
-    return r;
-  return parse_cap_key (c, v, "ambient", false, &s->ambient, err);
-}
+  for (i = 0; i < policy_settings_count; i++)
+    {
+      const struct policy_setting *row = &policy_settings_table[i];
 
-static int
-parse_no_new_privileges (struct ctx *c, json_t *v, bool top, struct policy_settings *s,
-                         struct error **err)
-{
-  (void)top;
-  if (!json_is_boolean (v))
-    return fail_at (c, false, err, "`noNewPrivileges` must be true or false");
-  s->no_new_privileges = json_is_true (v);
-  return 0;
-}
-
-static int
-parse_seccomp (struct ctx *c, json_t *v, bool top, struct policy_settings *s, struct error **err)
-{
-  static const char *const names[] = { [POLICY_SECCOMP_KEEP] = "keep",
-                                       [POLICY_SECCOMP_REQUIRE] = "require",
-                                       [POLICY_SECCOMP_BASELINE] = "baseline" };
-  int val, r = parse_enum (c, v, "seccomp", names, 3, &val, err);
-
-  (void)top;
-  s->seccomp = r < 0 ? s->seccomp : (enum policy_seccomp)val;
-  return r;
+      if (row->kind == SETTING_SET
+          && (r = parse_cap_key (c, v, set_key (row), false, policy_setting_set (row, s), err)) < 0)
+        return r;
+    }
+  /* `add` extends the ceiling the rule inherits.  */
+  return parse_cap_key (c, v, "add", true, &s->allow, err);
 }
 
 static int
@@ -313,78 +292,39 @@ parse_seccomp_profile (struct ctx *c, json_t *v, bool top, struct policy_setting
   return r;
 }
 
-static int
-parse_ping_group_range (struct ctx *c, json_t *v, bool top, struct policy_settings *s,
-                        struct error **err)
-{
-  static const char *const names[] = { [POLICY_PING_KEEP] = "keep", [POLICY_PING_AUTO] = "auto" };
-  int val, r = parse_enum (c, v, "pingGroupRange", names, 2, &val, err);
-
-  (void)top;
-  s->ping_group_range = r < 0 ? s->ping_group_range : (enum policy_ping)val;
-  return r;
-}
-
-static int
-parse_privileged (struct ctx *c, json_t *v, bool top, struct policy_settings *s, struct error **err)
-{
-  static const char *const names[]
-      = { [POLICY_PRIVILEGED_KEEP] = "keep", [POLICY_PRIVILEGED_REFUSE] = "refuse" };
-  int val, r = parse_enum (c, v, "privileged", names, 2, &val, err);
-
-  (void)top;
-  s->privileged = r < 0 ? s->privileged : (enum policy_privileged)val;
-  return r;
-}
-
-static int
-parse_user_namespaces (struct ctx *c, json_t *v, bool top, struct policy_settings *s,
-                       struct error **err)
-{
-  static const char *const names[]
-      = { [POLICY_USERNS_KEEP] = "keep", [POLICY_USERNS_DENY] = "deny" };
-  int val, r = parse_enum (c, v, "userNamespaces", names, 2, &val, err);
-
-  (void)top;
-  s->user_namespaces = r < 0 ? s->user_namespaces : (enum policy_userns)val;
-  return r;
-}
-
-/* Every key of the policy and of a rule, in the order they are parsed; a
-   setting has its parser.  The allowed-key checks read this table too.  */
+/* The keys of the policy and of a rule besides the one-word settings of
+   policy_settings_table: the capability sets (its SET rows) are parsed
+   from the `capabilities` object here.  */
 static const struct policy_key
 {
   struct key key;
   setting_parser parse; /* NULL: not a setting, parsed where it is used */
-} policy_keys[] = {
+} other_keys[] = {
   { { "version", IN_TOP }, NULL },
   { { "name", IN_RULE }, NULL },
   { { "match", IN_RULE }, NULL },
-  { { "action", IN_BOTH }, parse_action },
   { { "capabilities", IN_BOTH }, parse_capabilities },
-  { { "noNewPrivileges", IN_BOTH }, parse_no_new_privileges },
-  { { "seccomp", IN_BOTH }, parse_seccomp },
   { { "seccompProfile", IN_BOTH }, parse_seccomp_profile },
-  { { "pingGroupRange", IN_BOTH }, parse_ping_group_range },
-  { { "privileged", IN_BOTH }, parse_privileged },
-  { { "userNamespaces", IN_BOTH }, parse_user_namespaces },
   { { "log", IN_TOP }, NULL },
   { { "runtime", IN_TOP }, NULL },
   { { "rules", IN_TOP }, NULL },
 };
-#define N_POLICY_KEYS (sizeof policy_keys / sizeof policy_keys[0])
+#define N_OTHER_KEYS (sizeof other_keys / sizeof other_keys[0])
+#define MAX_POLICY_KEYS 64
 
 /* OBJ's keys (the top level's, or a rule's) are all known where they stand.  */
 static int
 check_policy_keys (struct ctx *c, json_t *obj, bool top, struct error **err)
 {
-  struct key keys[N_POLICY_KEYS];
-  size_t i;
+  struct key keys[MAX_POLICY_KEYS];
+  size_t i, n = 0;
 
-  for (i = 0; i < N_POLICY_KEYS; i++)
-    keys[i] = policy_keys[i].key;
-  return check_keys (c, obj, keys, N_POLICY_KEYS, top ? IN_TOP : IN_RULE,
-                     top ? "the policy" : "a rule", err);
+  for (i = 0; i < N_OTHER_KEYS; i++)
+    keys[n++] = other_keys[i].key;
+  for (i = 0; i < policy_settings_count && n < MAX_POLICY_KEYS; i++)
+    if (policy_settings_table[i].kind != SETTING_SET)
+      keys[n++] = (struct key){ policy_settings_table[i].key, IN_BOTH };
+  return check_keys (c, obj, keys, n, top ? IN_TOP : IN_RULE, top ? "the policy" : "a rule", err);
 }
 
 /* Parses the settings keys of OBJ (the top level, or a rule) over S.  */
@@ -392,12 +332,24 @@ static int
 parse_settings (struct ctx *c, json_t *obj, bool top, struct policy_settings *s, struct error **err)
 {
   size_t i;
+  json_t *v;
+  int r;
 
-  for (i = 0; i < N_POLICY_KEYS; i++)
+  for (i = 0; i < policy_settings_count; i++)
     {
-      const struct policy_key *k = &policy_keys[i];
-      json_t *v;
-      int r;
+      const struct policy_setting *row = &policy_settings_table[i];
+
+      if (row->kind == SETTING_SET || (v = json_object_get (obj, row->key)) == NULL)
+        continue;
+      push_key (c, row->key);
+      r = parse_word (c, row, v, s, err);
+      pop (c);
+      if (r < 0)
+        return r;
+    }
+  for (i = 0; i < N_OTHER_KEYS; i++)
+    {
+      const struct policy_key *k = &other_keys[i];
 
       if (k->parse == NULL)
         continue;
@@ -725,45 +677,4 @@ policy_free (struct policy *policy)
   free_string (policy, policy->runtime);
   free (policy->arena);
   free (policy);
-}
-
-struct policy *
-policy_load_default (const char *path, int last_cap, unsigned flags, struct error **err)
-{
-  struct stat st;
-
-  /* Only a path with nothing at all there selects the built-in policy: a
-     dangling symlink or an unreadable directory is an error, never a
-     silent fallback to another policy.  */
-  if (lstat (path, &st) < 0 && errno == ENOENT)
-    return policy_parse (policy_builtin_text, policy_builtin_len, "<built-in>", last_cap, flags,
-                         err);
-  return policy_load (path, last_cap, flags, err);
-}
-
-struct policy *
-policy_load (const char *path, int last_cap, unsigned flags, struct error **err)
-{
-  cleanup_free char *text = NULL;
-  struct policy_cache_key key;
-  const char *cache_dir;
-  struct policy *policy;
-  size_t len;
-
-  if (path == NULL)
-    return policy_load_default (POLICY_DEFAULT_PATH, last_cap, flags, err);
-  if (util_read_owned_file (path, "policy", CAPGUARD_MAX_POLICY, &text, &len, err) < 0)
-    return NULL;
-  /* The cache only where parsing costs more than reading it: a typical
-     policy is parsed in less time than the cache takes to check.  */
-  cache_dir = (flags & POLICY_HOT) && len >= POLICY_CACHE_MIN ? policy_cache_dir () : NULL;
-  /* The key is made once: hashing the text is most of what a read costs.  */
-  if (cache_dir && policy_cache_key (path, text, len, last_cap, &key) < 0)
-    cache_dir = NULL;
-  if (cache_dir && (policy = policy_cache_read (cache_dir, &key, path, &text, len)))
-    return policy;
-  policy = policy_parse (text, len, path, last_cap, flags, err);
-  if (policy && cache_dir)
-    policy_cache_write (cache_dir, &key, policy);
-  return policy;
 }

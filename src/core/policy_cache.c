@@ -11,6 +11,7 @@
 #include "capset.h"
 #include "policy_cache.h"
 #include "policy_internal.h"
+#include "policy_settings.h"
 #include "util.h"
 
 /* Bumped whenever the encoding or the meaning of a policy field changes;
@@ -163,19 +164,22 @@ profile_index (const struct policy *policy, const struct policy_settings *s)
   return NONE;
 }
 
+/* Each of policy_settings_table's rows, in its order: a set as 8 bytes, a
+   word or flag as 1; then the profile's index.  */
 static void
 put_settings (struct out *o, const struct policy *policy, const struct policy_settings *s)
 {
-  put_u8 (o, s->action);
-  put_u64 (o, s->allow);
-  put_u64 (o, s->deny);
-  put_u64 (o, s->inheritable);
-  put_u64 (o, s->ambient);
-  put_u8 (o, s->no_new_privileges);
-  put_u8 (o, s->seccomp);
-  put_u8 (o, s->ping_group_range);
-  put_u8 (o, s->privileged);
-  put_u8 (o, s->user_namespaces);
+  size_t i;
+
+  for (i = 0; i < policy_settings_count; i++)
+    {
+      const struct policy_setting *row = &policy_settings_table[i];
+
+      if (row->kind == SETTING_SET)
+        put_u64 (o, policy_setting_set_value (row, s));
+      else
+        put_u8 (o, policy_setting_value (row, s));
+    }
   put_u32 (o, profile_index (policy, s));
 }
 
@@ -319,35 +323,35 @@ get_settings (struct in *in, const struct profiles *profiles, int last_cap,
               struct policy_settings *s)
 {
   uint64_t all = capset_all (last_cap);
-  unsigned action, nnp, seccomp, ping, privileged, userns;
   uint32_t profile;
+  size_t i;
 
-  action = get_u8 (in);
-  s->allow = get_u64 (in);
-  s->deny = get_u64 (in);
-  s->inheritable = get_u64 (in);
-  s->ambient = get_u64 (in);
-  nnp = get_u8 (in);
-  seccomp = get_u8 (in);
-  ping = get_u8 (in);
-  privileged = get_u8 (in);
-  userns = get_u8 (in);
+  /* What policy_parse guarantees, checked again: every value one of its
+     row's, every set within the kernel's, a profile where one is needed.  */
+  for (i = 0; i < policy_settings_count; i++)
+    {
+      const struct policy_setting *row = &policy_settings_table[i];
+
+      if (row->kind == SETTING_SET)
+        {
+          uint64_t v = get_u64 (in);
+          in->bad = in->bad || (v & ~all);
+          *policy_setting_set (row, s) = v;
+        }
+      else
+        {
+          unsigned v = get_u8 (in);
+          in->bad = in->bad || v >= row->n_names;
+          policy_setting_store (row, s, in->bad ? 0 : v);
+        }
+    }
   profile = get_u32 (in);
-  /* What policy_parse guarantees, checked again.  */
-  if (action > POLICY_AUDIT || nnp > 1 || seccomp > POLICY_SECCOMP_BASELINE
-      || ping > POLICY_PING_AUTO || privileged > POLICY_PRIVILEGED_REFUSE
-      || userns > POLICY_USERNS_DENY || ((s->allow | s->deny | s->inheritable | s->ambient) & ~all)
-      || (profile != NONE && profile >= profiles->n)
-      || (profile == NONE && (seccomp == POLICY_SECCOMP_BASELINE || userns == POLICY_USERNS_DENY)))
+  if ((profile != NONE && profile >= profiles->n)
+      || (profile == NONE
+          && (s->seccomp == POLICY_SECCOMP_BASELINE || s->user_namespaces == POLICY_USERNS_DENY)))
     in->bad = true;
   if (in->bad)
     return;
-  s->action = action;
-  s->no_new_privileges = nnp;
-  s->seccomp = seccomp;
-  s->ping_group_range = ping;
-  s->privileged = privileged;
-  s->user_namespaces = userns;
   s->seccomp_profile = profile == NONE ? NULL : profiles->loaded[profile].seccomp_profile;
   s->seccomp_profile_source
       = profile == NONE ? NULL : profiles->loaded[profile].seccomp_profile_source;
