@@ -10,7 +10,7 @@
 #include "error.h"
 #include "jsontext.h"
 
-/* Every libseccomp call lives in seccomp.c; no scmp_* type leaves it.  */
+/* Every libseccomp call lives in seccomp_util.c; no scmp_* type leaves it.  */
 
 /* "MAJOR.MINOR.MICRO" of the libseccomp capguard runs with.  */
 void seccomp_library_version (char *buf, size_t len);

@@ -19,7 +19,7 @@
 #include "oci.h"
 #include "proc.h"
 #include "report.h"
-#include "runtime.h"
+#include "runtime_args.h"
 #include "util.h"
 
 /* The wrapper's rewrites (a bundle's config.json, an exec's process file)

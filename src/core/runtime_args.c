@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <string.h>
 
-#include "runtime.h"
+#include "runtime_args.h"
 #include "util.h"
 
 /* runc 1.1's global options that take a value (runc --help); crun's

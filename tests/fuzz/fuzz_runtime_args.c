@@ -2,7 +2,7 @@
 /* The wrapper's argv parser: the input is NUL-separated words.  */
 #include <string.h>
 
-#include "runtime.h"
+#include "runtime_args.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput (const unsigned char *data, size_t size);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "runtime.h"
+#include "runtime_args.h"
 #include "tap.h"
 #include "util.h"
 

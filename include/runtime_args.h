@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#ifndef CAPGUARD_RUNTIME_H
-#define CAPGUARD_RUNTIME_H
+#ifndef CAPGUARD_RUNTIME_ARGS_H
+#define CAPGUARD_RUNTIME_ARGS_H
 
 #include <stdbool.h>
 #include <stddef.h>
