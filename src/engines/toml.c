@@ -115,6 +115,17 @@ append_item (struct toml_node *parent, struct toml_node *child)
   parent->items[parent->n_items++] = child;
 }
 
+/* A new node of TYPE and ORIGIN named KEY, the last item of PARENT.  */
+static struct toml_node *
+node_add (struct toml_node *parent, enum toml_type type, enum toml_origin origin, const char *key)
+{
+  struct toml_node *n = node_new (type, origin);
+
+  n->key = xstrdup (key);
+  append_item (parent, n);
+  return n;
+}
+
 const struct toml_node *
 toml_child (const struct toml_node *table, const char *key)
 {
@@ -887,9 +898,7 @@ parse_inline_table (struct parser *p, struct toml_node *t)
             }
           if (c == NULL)
             {
-              c = node_new (TOML_TABLE, TOML_INLINE);
-              c->key = xstrdup (k.parts[i]);
-              append_item (nest, c);
+              c = node_add (nest, TOML_TABLE, TOML_INLINE, k.parts[i]);
             }
           nest = c;
         }
@@ -906,10 +915,8 @@ parse_inline_table (struct parser *p, struct toml_node *t)
         }
       p->pos++;
       skip_ws (p);
-      v = node_new (TOML_STRING, TOML_VALUE);
-      v->key = xstrdup (k.parts[k.n - 1]);
+      v = node_add (nest, TOML_STRING, TOML_VALUE, k.parts[k.n - 1]);
       key_release (&k);
-      append_item (nest, v);
       v->value.start = p->pos;
       if (parse_value (p, v) < 0)
         return -1;
@@ -1014,10 +1021,8 @@ header_nest (struct parser *p, const struct key *k, size_t n, size_t at, struct 
       struct toml_node *c = child_mut (t, k->parts[i]);
       if (c == NULL)
         {
-          c = node_new (TOML_TABLE, TOML_IMPLICIT);
-          c->key = xstrdup (k->parts[i]);
+          c = node_add (t, TOML_TABLE, TOML_IMPLICIT, k->parts[i]);
           c->line = 0;
-          append_item (t, c);
         }
       c = through_arrays (c);
       if (c->type != TOML_TABLE)
@@ -1051,10 +1056,8 @@ header_array (struct parser *p, struct toml_node *parent, struct toml_node *t, c
     }
   if (t == NULL)
     {
-      t = node_new (TOML_ARRAY, TOML_ELEMENT);
-      t->key = xstrdup (k->parts[k->n - 1]);
+      t = node_add (parent, TOML_ARRAY, TOML_ELEMENT, k->parts[k->n - 1]);
       t->line = line;
-      append_item (parent, t);
     }
   t->explicit_nest = true;
   e = node_new (TOML_TABLE, TOML_ELEMENT);
@@ -1081,9 +1084,7 @@ header_table (struct parser *p, struct toml_node *parent, struct toml_node *t, c
     }
   if (t == NULL)
     {
-      t = node_new (TOML_TABLE, TOML_HEADER);
-      t->key = xstrdup (k->parts[k->n - 1]);
-      append_item (parent, t);
+      t = node_add (parent, TOML_TABLE, TOML_HEADER, k->parts[k->n - 1]);
     }
   t->origin = TOML_HEADER;
   t->explicit_nest = true;
@@ -1164,12 +1165,10 @@ key_value (struct parser *p, size_t line, struct toml_node **out)
         }
       if (c == NULL)
         {
-          c = node_new (TOML_TABLE, TOML_DOTTED);
-          c->key = xstrdup (k.parts[i]);
+          c = node_add (nest, TOML_TABLE, TOML_DOTTED, k.parts[i]);
           c->line = line;
           c->section = p->section;
           c->stmt.start = line_start (p, at);
-          append_item (nest, c);
         }
       else
         {
@@ -1202,12 +1201,10 @@ key_value (struct parser *p, size_t line, struct toml_node **out)
     }
   p->pos++;
   skip_ws (p);
-  v = node_new (TOML_STRING, TOML_VALUE);
-  v->key = xstrdup (k.parts[k.n - 1]);
+  v = node_add (nest, TOML_STRING, TOML_VALUE, k.parts[k.n - 1]);
   v->line = line;
   v->section = p->section;
   v->stmt.start = line_start (p, at);
-  append_item (nest, v);
   v->value.start = p->pos;
   if (parse_value (p, v) < 0)
     goto done;
