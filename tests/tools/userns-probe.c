@@ -57,10 +57,11 @@ run_unshare (unsigned long flags)
   return child_verdict ();
 }
 
+/* The verdict of a fork made by a clone-like call that returned PID:
+   the child's, or errno + 1 when the call failed.  */
 static int
-run_clone (unsigned long flags)
+forked_verdict (long pid)
 {
-  long pid = syscall (SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
   int status;
 
   if (pid < 0)
@@ -73,19 +74,17 @@ run_clone (unsigned long flags)
 }
 
 static int
+run_clone (unsigned long flags)
+{
+  return forked_verdict (syscall (SYS_clone, flags | SIGCHLD, 0, 0, 0, 0));
+}
+
+static int
 run_clone3 (unsigned long flags)
 {
   struct clone_args_v0 args = { .flags = flags, .exit_signal = SIGCHLD };
-  long pid = syscall (435 /* SYS_clone3 */, &args, sizeof args);
-  int status;
 
-  if (pid < 0)
-    return errno + 1 > 99 ? 99 : errno + 1;
-  if (pid == 0)
-    _exit (child_verdict ());
-  if (waitpid ((pid_t)pid, &status, 0) < 0 || !WIFEXITED (status))
-    return 98;
-  return WEXITSTATUS (status);
+  return forked_verdict (syscall (435 /* SYS_clone3 */, &args, sizeof args));
 }
 
 static int
