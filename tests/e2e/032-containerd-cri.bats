@@ -16,8 +16,7 @@ setup_file ()
   export DECISIONS=$CRI_T/decisions.log
   export CAPGUARD_POLICY=$CRI_T/policy/policy.json
   cri_prerequisites > "$BATS_FILE_TMPDIR/missing" || return 0
-  local bin rootfs
-  bin=$(cd "$(dirname "$CAPGUARD")" && pwd)
+  local rootfs
   rootfs=$BATS_FILE_TMPDIR/rootfs
   bash "$SRCDIR/tests/rootfs.sh" "$rootfs"
   cp "$ICMP_ECHO" "$rootfs/bin/icmp-echo"
@@ -32,13 +31,7 @@ setup_file ()
   cri_write_config "$CRI_T" "$NODE/etc/containerd/config.toml" gpu
   cp "$NODE/etc/containerd/config.toml" "$CRI_T/config.toml.orig"
   containerd --config "$NODE/etc/containerd/config.toml" config dump > "$CRI_T/dump.before"
-  # As the DaemonSet does with --root /host: the node's files under NODE, the binary at a path that
-  # is the same on the host (the build directory, mirrored into NODE by a link).
-  mkdir -p "$NODE$bin"
-  ln -sf "$bin/capguard" "$NODE$bin/capguard"
-  "$CAPGUARD" install containerd --root "$NODE" --binary "$bin/capguard" > "$CRI_T/install.out"
-  # The wrappers install made beside the binary under NODE, seen where the host runs them.
-  ln -sfn "$NODE$bin/capguard-runtime.d" "$bin/capguard-runtime.d"
+  cri_install_node
   containerd --config "$NODE/etc/containerd/config.toml" config dump > "$CRI_T/dump.after"
 
   # The shim inherits containerd's environment, and so the wrapper gets CAPGUARD_POLICY.
@@ -47,10 +40,7 @@ setup_file ()
 
 teardown_file ()
 {
-  cri_stop "${CRI_T:-/nonexistent}"
-  local bin
-  bin=$(cd "$(dirname "$CAPGUARD")" && pwd)
-  [ ! -L "$bin/capguard-runtime.d" ] || rm "$bin/capguard-runtime.d"
+  cri_teardown_node
 }
 
 setup ()

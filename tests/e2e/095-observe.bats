@@ -15,12 +15,11 @@ setup_file ()
   export NODE=$CRI_T/node
   export DECISIONS=$CRI_T/decisions.log
   export CAPGUARD_POLICY=$CRI_T/policy/policy.json
-  local bin rootfs
+  local rootfs
   rootfs=$BATS_FILE_TMPDIR/rootfs
   bash "$SRCDIR/tests/rootfs.sh" "$rootfs"
   export ROOTFS=$rootfs
   cri_prerequisites > "$BATS_FILE_TMPDIR/missing" || return 0
-  bin=$(cd "$(dirname "$CAPGUARD")" && pwd)
   mkdir -p "$CRI_T"
   bash "$SRCDIR/tests/image.sh" "$rootfs" "$CRI_T/image.tar" "$IMAGE"
   # Audit: every container keeps what it asked for, and the decision log says who it is.
@@ -29,19 +28,13 @@ setup_file ()
   jq --arg log "$DECISIONS" '.log.file = $log | .log.syslog = false | .action = "audit"' \
     "$SRCDIR/policy/default.json" > "$CAPGUARD_POLICY"
   cri_write_config "$CRI_T" "$NODE/etc/containerd/config.toml"
-  mkdir -p "$NODE$bin"
-  ln -sf "$bin/capguard" "$NODE$bin/capguard"
-  "$CAPGUARD" install containerd --root "$NODE" --binary "$bin/capguard" > "$CRI_T/install.out"
-  ln -sfn "$NODE$bin/capguard-runtime.d" "$bin/capguard-runtime.d"
+  cri_install_node
   cri_start "$CRI_T" "$NODE/etc/containerd/config.toml"
 }
 
 teardown_file ()
 {
-  cri_stop "${CRI_T:-/nonexistent}"
-  local bin
-  bin=$(cd "$(dirname "$CAPGUARD")" && pwd)
-  [ ! -L "$bin/capguard-runtime.d" ] || rm "$bin/capguard-runtime.d"
+  cri_teardown_node
 }
 
 setup ()

@@ -92,6 +92,29 @@ JSON
   echo "cgtest$$" > "$t/bridge"
 }
 
+# cri_install_node: `capguard install containerd --root $NODE` as the DaemonSet does with --root
+# /host: the node's files under NODE, the binary at a path that is the same on the host (the build
+# directory, mirrored into NODE by a link); the wrappers install made beside the binary under NODE
+# are then seen where the host runs them.  install's output in $CRI_T/install.out.
+cri_install_node ()
+{
+  local bin
+  bin=$(cd "$(dirname "$CAPGUARD")" && pwd)
+  mkdir -p "$NODE$bin"
+  ln -sf "$bin/capguard" "$NODE$bin/capguard"
+  "$CAPGUARD" install containerd --root "$NODE" --binary "$bin/capguard" > "$CRI_T/install.out"
+  ln -sfn "$NODE$bin/capguard-runtime.d" "$bin/capguard-runtime.d"
+}
+
+# cri_teardown_node: stops the node's containerd and removes cri_install_node's link on the host.
+cri_teardown_node ()
+{
+  cri_stop "${CRI_T:-/nonexistent}"
+  local bin
+  bin=$(cd "$(dirname "$CAPGUARD")" && pwd)
+  [ ! -L "$bin/capguard-runtime.d" ] || rm "$bin/capguard-runtime.d"
+}
+
 # cri_start T CONFIG: starts containerd on CONFIG, waits for its CRI, imports the test image.
 cri_start ()
 {
