@@ -29,8 +29,10 @@ json_t *seccomp_profile_for_config (const json_t *profile);
 
 /* Why the OCI linux.seccomp object SECCOMP (NULL: none) lets a process
    create a user namespace (unshare or clone with CLONE_NEWUSER, or clone3,
-   whose flags seccomp cannot read), or NULL when it does not.  */
-const char *seccomp_profile_opens_userns (const json_t *seccomp);
+   whose flags seccomp cannot read), or NULL when it does not.  *CALL (when
+   CALL is not NULL) names the call as data: "none" (no profile), "unshare",
+   "clone" or "clone3"; NULL when it does not.  */
+const char *seccomp_profile_opens_userns (const json_t *seccomp, const char **call);
 
 /* Rewrites PROFILE so that unshare and clone with CLONE_NEWUSER fail with
    EPERM and clone3 with ENOSYS, every other rule kept, and checks the

@@ -174,7 +174,7 @@ build_report (const struct policy *policy, const char *display, const struct oci
 {
   json_t *report = json_object (), *execve = json_object (), *met = json_array ();
   const char *why = seccomp_profile_opens_userns (
-      facts->seccomp == OCI_SECCOMP_CONFINED ? facts->seccomp_profile : NULL);
+      facts->seccomp == OCI_SECCOMP_CONFINED ? facts->seccomp_profile : NULL, NULL);
   unsigned bit;
   int k;
 

@@ -282,24 +282,21 @@ static void
 judge_user_namespaces (struct judgement *j, struct decision *d)
 {
   const struct oci_facts *facts = j->facts;
-  const char *why;
+  const char *why, *call;
 
   if (d->settings.user_namespaces != POLICY_USERNS_DENY)
     return;
   why = seccomp_profile_opens_userns (
       d->set_seccomp ? d->settings.seccomp_profile
-                     : (facts->seccomp == OCI_SECCOMP_CONFINED ? facts->seccomp_profile : NULL));
+                     : (facts->seccomp == OCI_SECCOMP_CONFINED ? facts->seccomp_profile : NULL),
+      &call);
   if (why == NULL)
     return;
   jsontext_append_printf (d->reasons,
                           "linux.seccomp lets it create a user namespace (%s), denied by "
                           "userNamespaces: deny",
                           why);
-  json_object_set_new (violation (d, "userNamespaces"), "call",
-                       json_string (strncmp (why, "unshare", 7) == 0  ? "unshare"
-                                    : strncmp (why, "clone3", 6) == 0 ? "clone3"
-                                    : strncmp (why, "clone", 5) == 0  ? "clone"
-                                                                      : "none"));
+  json_object_set_new (violation (d, "userNamespaces"), "call", json_string (call));
   j->exceeds = true;
   d->set_userns = true;
 }
@@ -464,7 +461,8 @@ enforce_apply (const struct policy *policy, const struct decision *d, json_t *co
         profile = confined ? json_deep_copy (own)
                            : seccomp_profile_for_config (d->settings.seccomp_profile);
       /* The built-in baseline already denies them: nothing to add.  */
-      if (seccomp_profile_opens_userns (profile) && seccomp_profile_deny_userns (profile, err) < 0)
+      if (seccomp_profile_opens_userns (profile, NULL)
+          && seccomp_profile_deny_userns (profile, err) < 0)
         return -1;
     }
   edit.keep = d->final;

@@ -561,17 +561,21 @@ clone3_opens (const json_t *profile)
 }
 
 const char *
-seccomp_profile_opens_userns (const json_t *seccomp)
+seccomp_profile_opens_userns (const json_t *seccomp, const char **call)
 {
+  const char *c = NULL, *why = NULL;
+
   if (!json_is_object (seccomp))
-    return "no seccomp profile";
-  if (call_opens (seccomp, "unshare"))
-    return "unshare(CLONE_NEWUSER) is allowed";
-  if (call_opens (seccomp, "clone"))
-    return "clone(CLONE_NEWUSER) is allowed";
-  if (clone3_opens (seccomp))
-    return "clone3 is allowed (its flags cannot be checked)";
-  return NULL;
+    c = "none", why = "no seccomp profile";
+  else if (call_opens (seccomp, "unshare"))
+    c = "unshare", why = "unshare(CLONE_NEWUSER) is allowed";
+  else if (call_opens (seccomp, "clone"))
+    c = "clone", why = "clone(CLONE_NEWUSER) is allowed";
+  else if (clone3_opens (seccomp))
+    c = "clone3", why = "clone3 is allowed (its flags cannot be checked)";
+  if (call)
+    *call = c;
+  return why;
 }
 
 static json_t *
@@ -976,10 +980,10 @@ seccomp_profile_deny_userns (json_t *profile, struct error **err)
      closed.  */
   if (seccomp_profile_check (profile, path, &depth, &at_key, err) < 0)
     return error_wrap (err, "linux.seccomp after denying user namespaces");
-  if (seccomp_profile_opens_userns (profile))
+  if (seccomp_profile_opens_userns (profile, NULL))
     return make_error (err, 0,
                        "linux.seccomp: capguard could not close user namespaces in this "
                        "profile (%s): refused",
-                       seccomp_profile_opens_userns (profile));
+                       seccomp_profile_opens_userns (profile, NULL));
   return 0;
 }
