@@ -3,6 +3,7 @@
 #define CAPGUARD_LOG_H
 
 #include <stdbool.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -23,6 +24,9 @@ int log_append_line (const char *file, const char *line, struct error **err);
 /* The time now as the logs write it: "YYYY-MM-DDTHH:MM:SS.mmmZ" (UTC).  */
 #define LOG_TIME_LEN 64
 void log_time (char buf[LOG_TIME_LEN]);
+
+/* SECS and MSEC (0-999) of UTC, in the same form.  */
+void log_time_at (time_t secs, long msec, char buf[LOG_TIME_LEN]);
 
 /* "capguard: warning: ..." on stderr.  */
 void log_warning (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));

@@ -349,19 +349,12 @@ wall_time (unsigned long long ns, char buf[LOG_TIME_LEN])
 {
   struct timespec boot, real;
   long long delta;
-  time_t secs;
-  long msec;
-  struct tm tm;
 
   clock_gettime (CLOCK_MONOTONIC, &boot);
   clock_gettime (CLOCK_REALTIME, &real);
   delta = ((long long)boot.tv_sec * 1000000000LL + boot.tv_nsec) - (long long)ns;
   delta = (long long)real.tv_sec * 1000000000LL + real.tv_nsec - delta;
-  secs = (time_t)(delta / 1000000000LL);
-  msec = (long)((delta % 1000000000LL) / 1000000);
-  gmtime_r (&secs, &tm);
-  snprintf (buf, LOG_TIME_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-            tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, msec);
+  log_time_at ((time_t)(delta / 1000000000LL), (long)((delta % 1000000000LL) / 1000000), buf);
 }
 
 /* The tallies as records, appended to the log; the tallies start over.

@@ -13,15 +13,22 @@
 #include "util.h"
 
 void
+log_time_at (time_t secs, long msec, char buf[LOG_TIME_LEN])
+{
+  struct tm tm;
+
+  gmtime_r (&secs, &tm);
+  snprintf (buf, LOG_TIME_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+            tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, msec);
+}
+
+void
 log_time (char buf[LOG_TIME_LEN])
 {
   struct timeval tv;
-  struct tm tm;
 
   gettimeofday (&tv, NULL);
-  gmtime_r (&tv.tv_sec, &tm);
-  snprintf (buf, LOG_TIME_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-            tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long)(tv.tv_usec / 1000));
+  log_time_at (tv.tv_sec, (long)(tv.tv_usec / 1000), buf);
 }
 
 static json_t *
